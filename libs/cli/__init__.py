@@ -1,0 +1,1 @@
+"""The ``jianfu`` command: run the whole system on one machine, provision, rebuild, audit."""

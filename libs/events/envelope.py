@@ -1,0 +1,88 @@
+"""The envelope every event travels in, and the per-aggregate hash chain auditors verify.
+
+Each event carries ``prev_hash``: the SHA-256 of the canonical JSON of the aggregate's previous
+event (``GENESIS_HASH`` for the first). Rewriting any stored event breaks the chain from that
+point on, which ``verify_chain`` reports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from jianfu.events.organisations import OrgKind
+
+GENESIS_HASH = "0" * 64
+EVENT_ID_NAMESPACE = uuid.UUID("6f1c8f2e-52a4-4c1e-9f0e-6a3b8d2f0a11")
+SUBJECT_PREFIX = "jf.ev"
+
+
+class Actor(BaseModel):
+    """Who caused the event: an organisation, optionally a named person in it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    org_id: str = Field(description="Organisation id from the directory, e.g. `edu-bureau`.")
+    org_kind: OrgKind = Field(description="The organisation's kind (see DOMAIN.md).")
+    person: str | None = Field(default=None, description="Optional name or staff id of the person.")
+
+
+class Envelope(BaseModel):
+    """One event as stored in the log. ``data`` holds the event's own schema as JSON."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    event_type: str
+    schema_version: int = 1
+    aggregate_type: str
+    aggregate_id: str
+    occurred_at: datetime = Field(description="Business time: when it happened in the world.")
+    recorded_at: datetime = Field(description="When the system recorded it.")
+    actor: Actor
+    correlation_id: str
+    causation_id: str
+    policy_version: str
+    prev_hash: str = GENESIS_HASH
+    data: dict[str, Any]
+
+    @property
+    def subject(self) -> str:
+        return subject_for(self.aggregate_type, self.aggregate_id)
+
+    def canonical_json(self) -> bytes:
+        """Stable serialisation: sorted keys, no whitespace, UTC ISO timestamps."""
+        return json.dumps(
+            self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
+
+    def hash(self) -> str:
+        return hashlib.sha256(self.canonical_json()).hexdigest()
+
+
+def subject_for(aggregate_type: str, aggregate_id: str) -> str:
+    return f"{SUBJECT_PREFIX}.{aggregate_type}.{aggregate_id}"
+
+
+def deterministic_event_id(*parts: str) -> str:
+    """An event id derived from what caused it, so a retried command appends nothing new."""
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, "|".join(parts)))
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def verify_chain(events: list[Envelope]) -> int | None:
+    """Return the index of the first event whose ``prev_hash`` does not match, else None."""
+    expected = GENESIS_HASH
+    for index, event in enumerate(events):
+        if event.prev_hash != expected:
+            return index
+        expected = event.hash()
+    return None

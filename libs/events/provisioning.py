@@ -1,0 +1,68 @@
+"""Provisioning of the ``JIANFU_EVENTS`` stream exactly as DESIGN.md fixes it: no limits of any
+kind, ``discard=new``, delete and purge denied. Services connect with ``declare=False`` and never
+create it themselves; this runs once per deployment (the migrate-and-provision job)."""
+
+from __future__ import annotations
+
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.client import JetStreamContext
+from nats.js.errors import NotFoundError
+
+EVENT_SUBJECTS = ["jf.ev.>"]
+ALERT_STREAM = "JIANFU_ALERTS"
+ALERT_SUBJECTS = ["jf.alert.>"]
+
+
+def event_stream_config(name: str = "JIANFU_EVENTS", replicas: int = 1) -> StreamConfig:
+    return StreamConfig(
+        name=name,
+        description="jianfu event log: the source of truth. Never deleted, never purged.",
+        subjects=EVENT_SUBJECTS,
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        max_consumers=-1,
+        max_msgs=-1,
+        max_bytes=-1,
+        max_age=0,
+        max_msgs_per_subject=-1,
+        max_msg_size=-1,
+        discard=DiscardPolicy.NEW,
+        num_replicas=replicas,
+        deny_delete=True,
+        deny_purge=True,
+        allow_rollup_hdrs=False,
+        allow_direct=True,
+        duplicate_window=120,
+    )
+
+
+def alert_stream_config(replicas: int = 1) -> StreamConfig:
+    """Alerts are kept too, so staff systems that were offline can catch up; duplicates of one
+    alert id inside the window are dropped."""
+    return StreamConfig(
+        name=ALERT_STREAM,
+        description="jianfu alerts to units and staff",
+        subjects=ALERT_SUBJECTS,
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        discard=DiscardPolicy.NEW,
+        num_replicas=replicas,
+        deny_delete=True,
+        deny_purge=True,
+        duplicate_window=24 * 3600,
+    )
+
+
+async def provision(js: JetStreamContext, stream: str = "JIANFU_EVENTS", replicas: int = 1) -> list[str]:
+    """Create the streams, or bring an existing one to the configuration above. Returns what changed."""
+    changed = []
+    for config in (event_stream_config(stream, replicas), alert_stream_config(replicas)):
+        try:
+            await js.stream_info(config.name)
+        except NotFoundError:
+            await js.add_stream(config)
+            changed.append(f"created {config.name}")
+        else:
+            await js.update_stream(config)
+            changed.append(f"updated {config.name}")
+    return changed

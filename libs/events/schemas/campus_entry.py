@@ -1,0 +1,254 @@
+"""S3 social affairs entering campus: the application form (Attachment 4), certification,
+the semester list (Attachment 3) and schools' reports of activities held."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from jianfu.events.errors import RefusalCode
+from jianfu.events.schemas.base import Command, EventData, Query
+
+SEMESTER_ID = r"^\d{4}-(autumn|spring)$"
+ORG_ID = r"^[a-z0-9][a-z0-9-]{0,62}$"
+
+
+class DeclarationType(StrEnum):
+    REGULAR = "regular"
+    URGENT = "urgent"
+
+
+class Route(StrEnum):
+    """How an activity reaches a campus: the July/December window, the simplified urgent route,
+    or an exempt category that needs no declaration (S3)."""
+
+    REGULAR = "regular"
+    URGENT = "urgent"
+    EXEMPT = "exempt"
+
+
+class ExemptCategory(StrEnum):
+    CITY_CREATION = "city_creation"
+    CENTRAL_GOVERNMENT_WORK = "central_government_work"
+    REGIONAL_CATALOGUE = "regional_catalogue"
+
+
+class Contact(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=50)
+    phone: str = Field(min_length=5, max_length=30, pattern=r"^[0-9+\- ]+$")
+
+
+class Budget(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    amount_yuan: float = Field(0, ge=0, description="Budget of the activity in yuan.")
+    free_of_charge: bool = Field(description="True when students and schools pay nothing.")
+    commercial_content: bool = Field(description="Advertising, sales or sponsorship content.")
+
+
+class ExemptionClaim(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    category: ExemptCategory
+    reference: str = Field(min_length=1, max_length=200, description="Document or catalogue entry.")
+
+
+class Scope(BaseModel):
+    """Which schools and grades: ``all_schools`` or an explicit list of school org ids."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    all_schools: bool = False
+    school_ids: tuple[str, ...] = Field(default=(), max_length=500)
+    grades: tuple[str, ...] = Field(default=(), max_length=12, description="e.g. 初一, 四年级")
+
+    @model_validator(mode="after")
+    def _some_schools(self) -> "Scope":
+        if self.all_schools == bool(self.school_ids):
+            raise ValueError("give either all_schools=true or a non-empty school_ids list")
+        return self
+
+
+class ApplicationForm(BaseModel):
+    """Attachment 4: 大武口区进校园活动申报表."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    contact: Contact
+    declaration_type: DeclarationType
+    target_semester: str = Field(pattern=SEMESTER_ID, description="e.g. 2026-autumn")
+    title: str = Field(min_length=2, max_length=200)
+    policy_basis: str = Field(min_length=2, max_length=1000, description="Document the activity rests on.")
+    content: str = Field(min_length=2, max_length=4000)
+    form: str = Field(min_length=1, max_length=200, description="讲座、主题班队会 ...")
+    scope: Scope
+    start_date: date
+    end_date: date
+    frequency: str = Field(min_length=1, max_length=100, description="e.g. 每学期1次")
+    occurrences: int = Field(ge=1, le=100, description="How many times it enters each school.")
+    duration_minutes: int = Field(ge=1, le=24 * 60)
+    expected_participants: int = Field(ge=0, le=1_000_000)
+    teachers_needed: int = Field(ge=0, le=10_000)
+    teacher_hours: float = Field(ge=0, le=100_000)
+    budget: Budget
+    safety_plan: str = Field(min_length=2, max_length=4000)
+    exemption_claim: ExemptionClaim | None = None
+    urgency_reason: str | None = Field(default=None, max_length=1000)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> "ApplicationForm":
+        if self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        return self
+
+
+class RequestActivity(ApplicationForm, Command):
+    """A unit declares a campus-entry activity (S3). The applicant is the org of the subject."""
+
+    context: ClassVar[str] = "requests"
+
+
+class RecordActivityHeld(Command):
+    """A school reports that a social activity took place on its campus (S3)."""
+
+    context: ClassVar[str] = "requests"
+
+    organizer_org_id: str = Field(pattern=ORG_ID, description="The unit that came onto campus.")
+    activity_id: UUID | None = Field(default=None, description="The application, if one was named.")
+    title: str = Field(min_length=2, max_length=200)
+    held_on: date
+    participants: int = Field(default=0, ge=0, le=100_000)
+    teacher_hours: float = Field(default=0, ge=0, le=10_000)
+
+
+class CertifyActivity(Command):
+    """The education bureau certifies an application (集中认定, S3)."""
+
+    context: ClassVar[str] = "approvals"
+
+    activity_id: UUID
+    note: str = Field(default="", max_length=1000)
+
+
+class RejectActivity(Command):
+    """The education bureau refuses an application with a refusal code (S3)."""
+
+    context: ClassVar[str] = "approvals"
+
+    activity_id: UUID
+    refusal_code: RefusalCode
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class PublishSemesterList(Command):
+    """The education bureau publishes the certified list of a semester (Attachment 3)."""
+
+    context: ClassVar[str] = "approvals"
+
+    semester: str = Field(pattern=SEMESTER_ID)
+
+
+class GetSemesterList(Query):
+    context: ClassVar[str] = "compliance"
+    semester: str = Field(pattern=SEMESTER_ID)
+
+
+class GetApplications(Query):
+    context: ClassVar[str] = "compliance"
+    semester: str = Field(pattern=SEMESTER_ID)
+    status: str | None = Field(default=None, pattern=r"^(requested|certified|rejected|exempt)$")
+
+
+class GetCampusEntryCounters(Query):
+    context: ClassVar[str] = "compliance"
+    semester: str = Field(pattern=SEMESTER_ID)
+    school_id: str | None = Field(default=None, pattern=ORG_ID)
+
+
+class ActivityRequested(ApplicationForm, EventData):
+    aggregate_type: ClassVar[str] = "activity"
+
+    activity_id: UUID
+    applicant_org_id: str
+    route: Route
+    declared_on: date
+    in_window: bool = Field(description="Declared in the July/December window for its semester.")
+    school_ids: tuple[str, ...] = Field(description="The scope resolved to school ids.")
+
+
+class ActivityCertified(EventData):
+    aggregate_type: ClassVar[str] = "campus_entry_semester"
+
+    activity_id: UUID
+    applicant_org_id: str
+    title: str
+    route: Route
+    school_ids: tuple[str, ...]
+    note: str = ""
+
+
+class ActivityRejected(EventData):
+    aggregate_type: ClassVar[str] = "campus_entry_semester"
+
+    activity_id: UUID
+    applicant_org_id: str
+    refusal_code: RefusalCode
+    reason: str
+    automatic: bool = Field(description="Refused by a hard rule rather than by a person.")
+
+
+class ActivityExemptionRecorded(EventData):
+    aggregate_type: ClassVar[str] = "campus_entry_semester"
+
+    activity_id: UUID
+    applicant_org_id: str
+    title: str
+    category: ExemptCategory
+    reference: str
+    school_ids: tuple[str, ...]
+
+
+class ListedActivity(BaseModel):
+    """One row of Attachment 3."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    activity_id: UUID
+    title: str
+    organizer_org_id: str
+    organizer_name: str
+    route: Route
+    form: str
+    frequency: str
+    start_date: date
+    end_date: date
+    school_ids: tuple[str, ...]
+    policy_basis: str
+
+
+class SemesterListPublished(EventData):
+    aggregate_type: ClassVar[str] = "campus_entry_semester"
+
+    semester: str
+    edition: int = Field(ge=1, description="1 for the first publication; urgent additions republish.")
+    items: tuple[ListedActivity, ...]
+
+
+class ActivityHeldReported(EventData):
+    aggregate_type: ClassVar[str] = "campus_entry_report"
+
+    report_id: UUID
+    school_id: str
+    organizer_org_id: str
+    activity_id: UUID | None
+    title: str
+    held_on: date
+    semester: str
+    participants: int
+    teacher_hours: float

@@ -1,0 +1,44 @@
+"""Violations found by the compliance detector, with deterministic ids (DESIGN.md)."""
+
+from __future__ import annotations
+
+import hashlib
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from jianfu.events.schemas.base import EventData
+
+
+class Rule(StrEnum):
+    """Violation rules by clause; this issue implements the S3 ones."""
+
+    UNAUTHORIZED_CAMPUS_ENTRY = "UnauthorizedCampusEntry"
+    CAMPUS_ENTRY_QUOTA_EXCEEDED = "CampusEntryQuotaExceeded"
+
+
+RULE_CLAUSE = {
+    Rule.UNAUTHORIZED_CAMPUS_ENTRY: "S3",
+    Rule.CAMPUS_ENTRY_QUOTA_EXCEEDED: "S3",
+}
+
+
+def violation_id(rule: Rule, *evidence: str) -> str:
+    """Same rule and evidence, same id: detecting a violation twice appends nothing."""
+    digest = hashlib.sha256("|".join((rule.value, *evidence)).encode()).hexdigest()
+    return f"v-{digest[:32]}"
+
+
+class ViolationDetected(EventData):
+    aggregate_type: ClassVar[str] = "violation"
+
+    violation_id: str
+    rule: Rule
+    clause: str = Field(description="Clause of the plan, S1..S10, G1, G2.")
+    responsible_org_id: str = Field(description="The unit that violated the rule.")
+    school_id: str | None = None
+    semester: str | None = None
+    issue_key: str = Field(description="Groups repeated violations of one issue for escalation (G2).")
+    summary: str
+    evidence: dict[str, Any] = Field(description="Event ids and facts the finding rests on.")

@@ -1,0 +1,187 @@
+"""The event store on JetStream: append with optimistic concurrency and idempotency, load one
+aggregate, replay everything from a sequence.
+
+- ``append`` publishes each event with ``Nats-Msg-Id`` = event id (JetStream drops a duplicate
+  inside its window) and ``Nats-Expected-Last-Subject-Sequence`` = the aggregate's last
+  sequence (a concurrent writer loses with ``ConcurrencyConflict``, error 10071).
+- Events already in the loaded history are skipped by id, which makes a retried command a no-op
+  even after the dedupe window has passed.
+- Each appended event gets ``prev_hash`` = hash of the aggregate's previous event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.client import JetStreamContext
+from nats.js.errors import APIError, NotFoundError
+
+from jianfu.events.envelope import GENESIS_HASH, Envelope, subject_for
+
+WRONG_LAST_SEQUENCE = 10071
+ALL_EVENTS = "jf.ev.>"
+
+
+class ConcurrencyConflict(Exception):
+    """Another writer appended to the aggregate since it was loaded."""
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    sequence: int
+    envelope: Envelope
+
+
+@dataclass
+class History:
+    """One aggregate's events in order, as loaded; the basis of the next append."""
+
+    aggregate_type: str
+    aggregate_id: str
+    events: list[StoredEvent] = field(default_factory=list)
+
+    @property
+    def last_sequence(self) -> int:
+        return self.events[-1].sequence if self.events else 0
+
+    @property
+    def last_hash(self) -> str:
+        return self.events[-1].envelope.hash() if self.events else GENESIS_HASH
+
+    @property
+    def envelopes(self) -> list[Envelope]:
+        return [stored.envelope for stored in self.events]
+
+    def find(self, event_id: str) -> StoredEvent | None:
+        return next((e for e in self.events if e.envelope.event_id == event_id), None)
+
+
+class EventStore:
+    def __init__(self, js: JetStreamContext, stream: str = "JIANFU_EVENTS", timeout: float = 5.0) -> None:
+        self.js = js
+        self.stream = stream
+        self.timeout = timeout
+
+    async def load(self, aggregate_type: str, aggregate_id: str) -> History:
+        subject = subject_for(aggregate_type, aggregate_id)
+        history = History(aggregate_type, aggregate_id)
+        last = await self._last_sequence_of(subject)
+        if last:
+            async for stored in self._read(subject, 1, last):
+                history.events.append(stored)
+        return history
+
+    async def append(self, history: History, events: Sequence[Envelope]) -> list[StoredEvent]:
+        """Append events to the aggregate of ``history``; return them with their sequences.
+
+        Raises ConcurrencyConflict when the aggregate moved on since it was loaded.
+        """
+        stored: list[StoredEvent] = []
+        expected, prev_hash = history.last_sequence, history.last_hash
+        for event in events:
+            existing = history.find(event.event_id)
+            if existing is not None:
+                stored.append(existing)
+                continue
+            chained = event.model_copy(update={"prev_hash": prev_hash})
+            sequence = await self._publish(chained, expected)
+            stored.append(StoredEvent(sequence, chained))
+            expected, prev_hash = sequence, chained.hash()
+        history.events.extend(s for s in stored if history.find(s.envelope.event_id) is None)
+        return stored
+
+    async def append_once(self, event: Envelope) -> StoredEvent | None:
+        """Append the first event of a new aggregate, or nothing if the aggregate exists.
+
+        Used for decisions with deterministic ids (violations): a second detection is a no-op.
+        """
+        try:
+            return (await self.append(History(event.aggregate_type, event.aggregate_id), [event]))[0]
+        except ConcurrencyConflict:
+            return None
+
+    async def replay(self, from_sequence: int = 1, subjects: str = ALL_EVENTS) -> AsyncIterator[StoredEvent]:
+        """Every event from ``from_sequence`` up to the last one stored when replay began."""
+        info = await self.js.stream_info(self.stream)
+        last = info.state.last_seq
+        if last >= from_sequence:
+            async for stored in self._read(subjects, from_sequence, last):
+                yield stored
+
+    async def last_sequence(self) -> int:
+        return (await self.js.stream_info(self.stream)).state.last_seq
+
+    async def _publish(self, event: Envelope, expected: int) -> int:
+        headers = {
+            "Nats-Msg-Id": event.event_id,
+            "Nats-Expected-Last-Subject-Sequence": str(expected),
+            "Jf-Event-Type": event.event_type,
+            "Jf-Correlation-Id": event.correlation_id,
+        }
+        try:
+            ack = await self.js.publish(
+                event.subject, event.canonical_json(), stream=self.stream, timeout=self.timeout, headers=headers
+            )
+        except APIError as error:
+            if error.err_code == WRONG_LAST_SEQUENCE:
+                raise ConcurrencyConflict(event.subject) from error
+            raise
+        return ack.seq
+
+    async def _last_sequence_of(self, subject: str) -> int:
+        try:
+            msg = await self.js.get_last_msg(self.stream, subject, direct=True)
+        except NotFoundError:
+            return 0
+        return msg.seq or 0
+
+    async def _read(self, subject: str, first: int, last: int) -> AsyncIterator[StoredEvent]:
+        """Read in stream order from ``first`` until sequence ``last`` has been seen."""
+        sub = await self.js.subscribe(
+            subject,
+            stream=self.stream,
+            ordered_consumer=True,
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            config=ConsumerConfig(opt_start_seq=first),
+        )
+        try:
+            while True:
+                try:
+                    msg = await sub.next_msg(timeout=self.timeout)
+                except NatsTimeoutError as error:
+                    raise StoreUnavailable(f"no event up to {last} on {subject}") from error
+                sequence = msg.metadata.sequence.stream
+                yield StoredEvent(sequence, Envelope.model_validate_json(msg.data))
+                if sequence >= last:
+                    return
+        finally:
+            await sub.unsubscribe()
+
+
+class StoreUnavailable(Exception):
+    """The stream did not deliver what it reported holding within the timeout."""
+
+
+async def execute(
+    store: EventStore,
+    aggregate_type: str,
+    aggregate_id: str,
+    decide: Callable[[History], Sequence[Envelope]] | Callable[[History], Awaitable[Sequence[Envelope]]],
+    retries: int = 5,
+) -> list[StoredEvent]:
+    """Load → decide → append, reloading and deciding again when a concurrent append wins."""
+    for attempt in range(retries + 1):
+        history = await store.load(aggregate_type, aggregate_id)
+        decided = decide(history)
+        events = await decided if asyncio.iscoroutine(decided) else decided
+        try:
+            return await store.append(history, events)
+        except ConcurrencyConflict:
+            if attempt == retries:
+                raise
+            await asyncio.sleep(0.005 * (attempt + 1))
+    raise AssertionError("unreachable")
