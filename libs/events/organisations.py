@@ -29,6 +29,10 @@ class OrgKind(StrEnum):
     MASS_ORG = "mass_org"
     SCHOOL = "school"
     TEACHER = "teacher"
+    SYSTEM = "system"  # jianfu itself, as the actor of detected violations and issued alerts
+
+
+SYSTEM_ACTOR_ORG_ID = "jianfu"
 
 
 # S3: "party and government organs and mass organisations" declare campus-entry activities.

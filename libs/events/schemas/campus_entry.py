@@ -182,14 +182,30 @@ class ActivityRequested(ApplicationForm, EventData):
     school_ids: tuple[str, ...] = Field(description="The scope resolved to school ids.")
 
 
+class ListedActivity(BaseModel):
+    """One row of Attachment 3."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    activity_id: UUID
+    title: str
+    organizer_org_id: str
+    organizer_name: str
+    route: Route
+    form: str
+    frequency: str
+    start_date: date
+    end_date: date
+    school_ids: tuple[str, ...]
+    policy_basis: str
+
+
 class ActivityCertified(EventData):
     aggregate_type: ClassVar[str] = "campus_entry_semester"
 
     activity_id: UUID
     applicant_org_id: str
-    title: str
-    route: Route
-    school_ids: tuple[str, ...]
+    listing: ListedActivity = Field(description="The row this activity takes in the semester list.")
     note: str = ""
 
 
@@ -208,28 +224,9 @@ class ActivityExemptionRecorded(EventData):
 
     activity_id: UUID
     applicant_org_id: str
-    title: str
     category: ExemptCategory
     reference: str
-    school_ids: tuple[str, ...]
-
-
-class ListedActivity(BaseModel):
-    """One row of Attachment 3."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    activity_id: UUID
-    title: str
-    organizer_org_id: str
-    organizer_name: str
-    route: Route
-    form: str
-    frequency: str
-    start_date: date
-    end_date: date
-    school_ids: tuple[str, ...]
-    policy_basis: str
+    listing: ListedActivity
 
 
 class SemesterListPublished(EventData):

@@ -1,0 +1,90 @@
+"""Wiring shared by the four FastStream apps: the broker, the event store on its connection,
+command and query routers served by queue groups, and durable subscriptions to events.
+
+Only ``app.py`` modules (the composition roots) and the CLI import this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import structlog
+from faststream.middlewares import AckPolicy
+from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, NatsBroker, NatsMessage, PullSub
+from pydantic import ValidationError
+
+from jianfu.events.commands import Router
+from jianfu.events.envelope import Envelope
+from jianfu.events.logging import bind_correlation, unbind_correlation
+from jianfu.events.settings import Settings
+from jianfu.events.store import EventStore
+
+log = structlog.get_logger("jianfu.runtime")
+
+EventHandler = Callable[[Envelope, int], Awaitable[None]]
+
+
+def make_broker(settings: Settings) -> NatsBroker:
+    servers = [url.strip() for url in settings.nats_url.split(",") if url.strip()]
+    auth = {}
+    if settings.nats_user:
+        auth = {"user": settings.nats_user, "password": settings.nats_password}
+    return NatsBroker(servers, logger=None, max_reconnect_attempts=-1, **auth)
+
+
+def event_store(broker: NatsBroker, settings: Settings) -> EventStore:
+    """The store on the broker's own connection; call after the broker has started."""
+    return EventStore(broker.connection.jetstream(), settings.stream)
+
+
+def serve(broker: NatsBroker, router: Router, service: str, max_workers: int = 16) -> None:
+    """Answer the router's subjects in the queue group ``service``, so replicas share them."""
+
+    @broker.subscriber(
+        router.subject,
+        queue=service,
+        max_workers=max_workers,
+        title=f"{service}:{router.kind}",
+        description=f"{router.context} {'commands' if router.kind == 'cmd' else 'queries'}",
+    )
+    async def answer(body: bytes, msg: NatsMessage) -> dict:
+        return await router.dispatch(msg.raw_message.subject, body, msg.headers)
+
+
+def on_events(
+    broker: NatsBroker,
+    settings: Settings,
+    subject: str,
+    durable: str,
+    handler: EventHandler,
+    batch_size: int = 32,
+) -> None:
+    """Feed each event on ``subject`` to ``handler`` once it is stored, in stream order.
+
+    A durable pull consumer with explicit acks: the message is acked after the handler
+    returns and redelivered if it raises, so a crash never loses an event. Handlers must be
+    idempotent (ours append decisions with deterministic ids).
+    """
+
+    @broker.subscriber(
+        subject,
+        stream=JStream(settings.stream, declare=False),
+        durable=durable,
+        pull_sub=PullSub(batch_size=batch_size, timeout=2.0),
+        config=ConsumerConfig(
+            deliver_policy=DeliverPolicy.ALL, ack_wait=30, max_ack_pending=batch_size
+        ),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        title=f"{durable}",
+    )
+    async def react(body: bytes, msg: NatsMessage) -> None:
+        try:
+            envelope = Envelope.model_validate_json(body)
+        except ValidationError:
+            log.error("unreadable_event_skipped", subject=msg.raw_message.subject)
+            return
+        bind_correlation(envelope.correlation_id, event_type=envelope.event_type)
+        try:
+            await handler(envelope, msg.raw_message.metadata.sequence.stream)
+        finally:
+            unbind_correlation("event_type")
