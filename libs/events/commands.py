@@ -14,14 +14,17 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import structlog
 from pydantic import BaseModel, ValidationError
 
+from jianfu.events.envelope import Actor
 from jianfu.events.errors import ErrorCode, Refused
 from jianfu.events.logging import bind_correlation, unbind_correlation
 from jianfu.events.organisations import Directory, Organisation, OrgKind
+from jianfu.events.recording import CommandContext
 from jianfu.events.store import ConcurrencyConflict
 
 CORRELATION_HEADER = "Jf-Correlation-Id"
@@ -150,3 +153,9 @@ def _validate(model: type[BaseModel], payload: bytes) -> BaseModel:
         first = error.errors(include_url=False)[0]
         path = ".".join(str(part) for part in first["loc"]) or None
         raise Refused(ErrorCode.INVALID_FIELD, f"{path or 'payload'}: {first['msg']}", path) from None
+
+
+def command_context(caller: Caller, command_id: object, policy_version: str, now: datetime) -> CommandContext:
+    """The context every event of one command shares: actor, ids and policy version."""
+    actor = Actor(org_id=caller.org.org_id, org_kind=caller.org.kind, person=caller.person)
+    return CommandContext(actor, str(command_id), caller.correlation_id, policy_version, now)

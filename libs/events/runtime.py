@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import structlog
+from faststream import FastStream
 from faststream.middlewares import AckPolicy
 from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, NatsBroker, NatsMessage, PullSub
 from pydantic import ValidationError
@@ -32,9 +33,17 @@ def make_broker(settings: Settings) -> NatsBroker:
     return NatsBroker(servers, logger=None, max_reconnect_attempts=-1, **auth)
 
 
-def event_store(broker: NatsBroker, settings: Settings) -> EventStore:
-    """The store on the broker's own connection; call after the broker has started."""
-    return EventStore(broker.connection.jetstream(), settings.stream)
+def connected_store(app: FastStream, broker: NatsBroker, settings: Settings) -> EventStore:
+    """An event store on the broker's own connection, bound when the app starts and before
+    any subscriber takes a message."""
+    store = EventStore(None, settings.stream)
+
+    @app.on_startup
+    async def connect() -> None:
+        await broker.connect()
+        store.js = broker.connection.jetstream()
+
+    return store
 
 
 def serve(broker: NatsBroker, router: Router, service: str, max_workers: int = 16) -> None:
@@ -47,8 +56,10 @@ def serve(broker: NatsBroker, router: Router, service: str, max_workers: int = 1
         title=f"{service}:{router.kind}",
         description=f"{router.context} {'commands' if router.kind == 'cmd' else 'queries'}",
     )
-    async def answer(body: bytes, msg: NatsMessage) -> dict:
-        return await router.dispatch(msg.raw_message.subject, body, msg.headers)
+    async def answer(msg: NatsMessage) -> dict:
+        # The raw message only: a typed body would let FastStream decode JSON first and drop
+        # the reply when that fails, leaving the caller to time out.
+        return await router.dispatch(msg.raw_message.subject, msg.raw_message.data, msg.headers)
 
 
 def on_events(
@@ -77,9 +88,9 @@ def on_events(
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=f"{durable}",
     )
-    async def react(body: bytes, msg: NatsMessage) -> None:
+    async def react(msg: NatsMessage) -> None:
         try:
-            envelope = Envelope.model_validate_json(body)
+            envelope = Envelope.model_validate_json(msg.raw_message.data)
         except ValidationError:
             log.error("unreadable_event_skipped", subject=msg.raw_message.subject)
             return

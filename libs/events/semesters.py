@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import total_ordering
 from datetime import date
 from enum import StrEnum
 
@@ -17,10 +18,19 @@ class Term(StrEnum):
     SPRING = "spring"
 
 
-@dataclass(frozen=True, order=True)
+@total_ordering
+@dataclass(frozen=True)
 class Semester:
     year: int
     term: Term
+
+    @property
+    def ordinal(self) -> int:
+        """Chronological position: spring comes before autumn within a year."""
+        return self.year * 2 + (1 if self.term is Term.AUTUMN else 0)
+
+    def __lt__(self, other: "Semester") -> bool:
+        return self.ordinal < other.ordinal
 
     @property
     def id(self) -> str:

@@ -56,12 +56,16 @@ class History:
     def envelopes(self) -> list[Envelope]:
         return [stored.envelope for stored in self.events]
 
+    def caused_by(self, command_id: str) -> list[StoredEvent]:
+        """Events this command already produced: a retried command answers from these."""
+        return [e for e in self.events if e.envelope.causation_id == command_id]
+
     def find(self, event_id: str) -> StoredEvent | None:
         return next((e for e in self.events if e.envelope.event_id == event_id), None)
 
 
 class EventStore:
-    def __init__(self, js: JetStreamContext, stream: str = "JIANFU_EVENTS", timeout: float = 5.0) -> None:
+    def __init__(self, js: JetStreamContext | None, stream: str = "JIANFU_EVENTS", timeout: float = 5.0) -> None:
         self.js = js
         self.stream = stream
         self.timeout = timeout

@@ -1,0 +1,1 @@
+"""approvals: the education bureau's decisions on campus-entry applications and the semester list."""

@@ -1,0 +1,1 @@
+"""requests: intake of what units and schools submit — validated, authorised, recorded."""

@@ -1,0 +1,1 @@
+"""Decisions as pure aggregates: given the events so far and a request, the event to record."""
