@@ -6,7 +6,9 @@ Only ``app.py`` modules (the composition roots) and the CLI import this module.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import structlog
 from faststream import FastStream
@@ -15,7 +17,9 @@ from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, NatsBroker, 
 from pydantic import ValidationError
 
 from jianfu.events.commands import Router
+from jianfu.events.dependencies import Deps
 from jianfu.events.envelope import Envelope
+from jianfu.events.schemas.base import EventData
 from jianfu.events.logging import bind_correlation, unbind_correlation
 from jianfu.events.settings import Settings
 from jianfu.events.store import EventStore
@@ -25,12 +29,48 @@ log = structlog.get_logger("jianfu.runtime")
 EventHandler = Callable[[Envelope, int], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class Subscription:
+    """A durable subscription of a service to events of the log."""
+
+    subject: str
+    durable: str
+    handler: EventHandler
+    event_types: tuple[type[EventData], ...]
+
+
+@dataclass(frozen=True)
+class Interface:
+    """What a service answers, consumes and emits: wired by ``launch``, documented by AsyncAPI."""
+
+    service: str
+    description: str
+    routers: tuple[Router, ...] = ()
+    subscriptions: tuple[Subscription, ...] = ()
+    emits: tuple[type[EventData], ...] = ()
+
+
+def launch(broker: NatsBroker, settings: Settings, interface: Interface) -> None:
+    """Subscribe everything an interface declares, plus the health subject."""
+    for router in interface.routers:
+        serve(broker, router, interface.service)
+    for sub in interface.subscriptions:
+        on_events(broker, settings, sub.subject, sub.durable, sub.handler)
+    health(broker, interface.service)
+
+
 def make_broker(settings: Settings) -> NatsBroker:
     servers = [url.strip() for url in settings.nats_url.split(",") if url.strip()]
     auth = {}
     if settings.nats_user:
         auth = {"user": settings.nats_user, "password": settings.nats_password}
     return NatsBroker(servers, logger=None, max_reconnect_attempts=-1, **auth)
+
+
+def connected_deps(app: FastStream, broker: NatsBroker, settings: Settings) -> Deps:
+    """Handler dependencies from settings, with the store bound to the broker's connection."""
+    return Deps(connected_store(app, broker, settings), settings.directory, settings.policy,
+                settings.make_clock(), settings.append_retries)
 
 
 def connected_store(app: FastStream, broker: NatsBroker, settings: Settings) -> EventStore:
@@ -60,6 +100,15 @@ def serve(broker: NatsBroker, router: Router, service: str, max_workers: int = 1
         # The raw message only: a typed body would let FastStream decode JSON first and drop
         # the reply when that fails, leaving the caller to time out.
         return await router.dispatch(msg.raw_message.subject, msg.raw_message.data, msg.headers)
+
+
+def health(broker: NatsBroker, service: str) -> None:
+    """Answer ``jf.sys.health.<service>`` so operators and the launcher can see a replica is up.
+    Every replica answers (no queue group); a request takes the first reply."""
+
+    @broker.subscriber(f"jf.sys.health.{service}", title=f"{service}:health")
+    async def alive(msg: NatsMessage) -> dict:
+        return {"ok": True, "service": service, "pid": os.getpid()}
 
 
 def on_events(

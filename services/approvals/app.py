@@ -8,27 +8,44 @@ from faststream import FastStream
 
 from jianfu.approvals import handlers
 from jianfu.events.commands import Router
+from jianfu.events.dependencies import Deps
 from jianfu.events.logging import configure_logging
 from jianfu.events.organisations import OrgKind
-from jianfu.events.runtime import connected_store, make_broker, on_events, serve
-from jianfu.events.schemas.campus_entry import CertifyActivity, PublishSemesterList, RejectActivity
+from jianfu.events.runtime import Interface, Subscription, connected_deps, launch, make_broker
+from jianfu.events.schemas.campus_entry import (
+    ActivityCertified,
+    ActivityExemptionRecorded,
+    ActivityRejected,
+    ActivityRequested,
+    CertifyActivity,
+    PublishSemesterList,
+    RejectActivity,
+    SemesterListPublished,
+)
 from jianfu.events.settings import Settings
 
 BUREAU = {OrgKind.EDUCATION_BUREAU}  # S3: only the education bureau certifies and publishes
 
 
-def build(settings: Settings) -> FastStream:
-    broker = make_broker(settings)
-    app = FastStream(broker)
-    deps = handlers.Deps(connected_store(app, broker, settings), settings.directory, settings.policy,
-                         settings.make_clock(), settings.append_retries)
-    router = Router("approvals", settings.directory, max_payload_bytes=settings.max_payload_bytes)
+def interface(deps: Deps, settings: Settings) -> Interface:
+    router = Router("approvals", deps.directory, max_payload_bytes=settings.max_payload_bytes)
     router.add(CertifyActivity, partial(handlers.certify_activity, deps=deps), BUREAU)
     router.add(RejectActivity, partial(handlers.reject_activity, deps=deps), BUREAU)
     router.add(PublishSemesterList, partial(handlers.publish_semester_list, deps=deps), BUREAU)
-    serve(broker, router, "approvals")
-    on_events(broker, settings, "jf.ev.activity.>", "approvals-screening",
-              partial(handlers.screen_request, deps=deps))
+    screening = Subscription("jf.ev.activity.>", "approvals-screening",
+                             partial(handlers.screen_request, deps=deps), (ActivityRequested,))
+    return Interface(
+        "approvals", "The education bureau's decisions and the semester list.", routers=(router,),
+        subscriptions=(screening,),
+        emits=(ActivityCertified, ActivityRejected, ActivityExemptionRecorded, SemesterListPublished),
+    )
+
+
+def build(settings: Settings) -> FastStream:
+    broker = make_broker(settings)
+    app = FastStream(broker)
+    deps = connected_deps(app, broker, settings)
+    launch(broker, settings, interface(deps, settings))
     return app
 
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from uuid import UUID
 
 from jianfu.approvals.domain.campus_entry_semester import CampusEntrySemester
 from jianfu.events import catalogue
 from jianfu.events.commands import Caller, command_context
+from jianfu.events.dependencies import Deps
 from jianfu.events.envelope import Actor, Envelope
 from jianfu.events.errors import ErrorCode, Refused
-from jianfu.events.organisations import SYSTEM_ACTOR_ORG_ID, Directory, OrgKind
-from jianfu.events.policy import Policy
+from jianfu.events.organisations import SYSTEM_ACTOR_ORG_ID, OrgKind
 from jianfu.events.recording import CommandContext
 from jianfu.events.schemas.campus_entry import (
     ActivityRejected,
@@ -20,20 +19,11 @@ from jianfu.events.schemas.campus_entry import (
     PublishSemesterList,
     RejectActivity,
 )
-from jianfu.events.settings import Clock
 from jianfu.events.store import EventStore, History, StoredEvent, execute
 
 SEMESTER = "campus_entry_semester"
 SYSTEM = Actor(org_id=SYSTEM_ACTOR_ORG_ID, org_kind=OrgKind.SYSTEM)
 
-
-@dataclass(frozen=True)
-class Deps:
-    store: EventStore
-    directory: Directory
-    policy: Policy
-    clock: Clock
-    retries: int = 5
 
 
 async def certify_activity(command: CertifyActivity, caller: Caller, deps: Deps) -> dict:

@@ -7,24 +7,34 @@ from functools import partial
 from faststream import FastStream
 
 from jianfu.events.commands import Router
+from jianfu.events.dependencies import Deps
 from jianfu.events.logging import configure_logging
 from jianfu.events.organisations import DECLARING_KINDS, OrgKind
-from jianfu.events.runtime import connected_store, make_broker, serve
-from jianfu.events.schemas.campus_entry import RecordActivityHeld, RequestActivity
+from jianfu.events.runtime import Interface, connected_deps, launch, make_broker
+from jianfu.events.schemas.campus_entry import (
+    ActivityHeldReported,
+    ActivityRequested,
+    RecordActivityHeld,
+    RequestActivity,
+)
 from jianfu.events.settings import Settings
 from jianfu.requests import handlers
+
+
+def interface(deps: Deps, settings: Settings) -> Interface:
+    router = Router("requests", deps.directory, max_payload_bytes=settings.max_payload_bytes)
+    # S3: organs and mass organisations declare; schools report what was held on their campus.
+    router.add(RequestActivity, partial(handlers.request_activity, deps=deps), DECLARING_KINDS)
+    router.add(RecordActivityHeld, partial(handlers.record_activity_held, deps=deps), {OrgKind.SCHOOL})
+    return Interface("requests", "Intake of what units and schools submit.", routers=(router,),
+                     emits=(ActivityRequested, ActivityHeldReported))
 
 
 def build(settings: Settings) -> FastStream:
     broker = make_broker(settings)
     app = FastStream(broker)
-    deps = handlers.Deps(connected_store(app, broker, settings), settings.directory, settings.policy,
-                         settings.make_clock(), settings.append_retries)
-    router = Router("requests", settings.directory, max_payload_bytes=settings.max_payload_bytes)
-    # S3: organs and mass organisations declare; schools report what was held on their campus.
-    router.add(RequestActivity, partial(handlers.request_activity, deps=deps), DECLARING_KINDS)
-    router.add(RecordActivityHeld, partial(handlers.record_activity_held, deps=deps), {OrgKind.SCHOOL})
-    serve(broker, router, "requests")
+    deps = connected_deps(app, broker, settings)
+    launch(broker, settings, interface(deps, settings))
     return app
 
 

@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 from jianfu.events.commands import Caller, command_context
+from jianfu.events.dependencies import Deps
 from jianfu.events.envelope import EVENT_ID_NAMESPACE
-from jianfu.events.organisations import Directory
-from jianfu.events.policy import Policy
 from jianfu.events.schemas.campus_entry import ActivityHeldReported, ActivityRequested, RecordActivityHeld, RequestActivity
-from jianfu.events.settings import Clock
-from jianfu.events.store import EventStore, History, execute
+from jianfu.events.store import History, execute
 from jianfu.requests.domain.campus_entry import declare_activity, report_activity_held
 
-
-@dataclass(frozen=True)
-class Deps:
-    store: EventStore
-    directory: Directory
-    policy: Policy
-    clock: Clock
-    retries: int = 5
 
 
 def id_for(kind: str, command_id: uuid.UUID) -> uuid.UUID:

@@ -6,7 +6,6 @@ import asyncio
 import json
 import time
 import uuid
-from datetime import date
 from pathlib import Path
 
 import pytest

@@ -1,0 +1,169 @@
+"""A demo semester, built from real published campus-entry lists
+(``reference/campus_entry_list_rows.csv``): declarations in July, certification and the list in
+August, activities held in October — some of them never certified — and the reminders that follow.
+
+``walk_semester`` drives a running system only through commands, exactly as an integrating
+system would; the end-to-end test walks the same semester and checks every outcome.
+"""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from jianfu.cli.client import JianfuClient
+from jianfu.events.organisations import Directory
+from jianfu.events.settings import REFERENCE
+
+BUREAU = "edu-bureau"
+SEMESTER = "2026-autumn"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What happens to one row of the list in the demo."""
+
+    row: int
+    scope: str  # all | primary | middle
+    outcome: str  # certify | exempt | a refusal code the bureau gives
+
+
+PLANS = [
+    Plan(0, "all", "certify"),
+    Plan(1, "all", "certify"),
+    Plan(2, "primary", "certify"),
+    Plan(3, "all", "exempt"),
+    Plan(4, "primary", "certify"),  # the cap of 4 is reached at primary schools: refused automatically
+    Plan(5, "middle", "certify"),
+    Plan(6, "middle", "certify"),  # likewise at middle schools
+    Plan(7, "all", "ALREADY_IN_CURRICULUM"),
+    Plan(8, "primary", "DUPLICATES_HIGHER_LEVEL"),
+    Plan(9, "all", "SCOPE_TOO_BROAD"),
+]
+
+
+@dataclass
+class DemoSemester:
+    """Ids of what the demo created, by title, for the test and the printed summary."""
+
+    activities: dict[str, str] = field(default_factory=dict)
+    decisions: dict[str, str] = field(default_factory=dict)
+    reports: list[dict[str, Any]] = field(default_factory=list)
+    published_edition: int = 0
+
+
+def template_rows() -> list[dict[str, str]]:
+    with open(REFERENCE / "campus_entry_list_rows.csv", encoding="utf-8") as handle:
+        return [row for row in csv.DictReader(handle) if row["source"] == "XX区模板"]
+
+
+def organizer_id(organizers: str, directory: Directory) -> str:
+    """The first organizer named in a list row that the district's directory knows."""
+    by_name = {org.name: org.org_id for org in directory.organisations}
+    for name in organizers.replace("，", "、").split("、"):
+        if name.strip() in by_name:
+            return by_name[name.strip()]
+    raise LookupError(f"no organizer of {organizers!r} is in the directory")
+
+
+def schools(scope: str, directory: Directory) -> dict[str, Any]:
+    if scope == "all":
+        return {"all_schools": True}
+    return {"school_ids": [s for s in directory.school_ids if scope in s]}
+
+
+def application(title: str, scope: dict, row: dict[str, str] | None = None, **overrides: Any) -> dict[str, Any]:
+    row = row or {}
+    form = {
+        "command_id": str(uuid.uuid4()),
+        "contact": {"name": "联络员", "phone": "0952-2010000"},
+        "declaration_type": "regular",
+        "target_semester": SEMESTER,
+        "title": title,
+        "policy_basis": row.get("basis") or "区委、区政府年度工作安排",
+        "content": row.get("content") or title,
+        "form": row.get("form") or "讲座",
+        "scope": scope,
+        "start_date": "2026-09-15",
+        "end_date": "2026-12-31",
+        "frequency": row.get("frequency") or "每学期1次",
+        "occurrences": 1,
+        "duration_minutes": 45,
+        "expected_participants": 500,
+        "teachers_needed": 1,
+        "teacher_hours": 1.0,
+        "budget": {"amount_yuan": 0, "free_of_charge": True, "commercial_content": False},
+        "safety_plan": "学校安排场地，主办单位负责现场安全。",
+    }
+    form.update(overrides)
+    return form
+
+
+async def _ok(reply_awaitable) -> dict[str, Any]:
+    reply = await reply_awaitable
+    if not reply.get("ok"):
+        raise RuntimeError(f"demo command refused: {reply}")
+    return reply
+
+
+async def walk_semester(client: JianfuClient, directory: Directory, set_today: Callable[[date], None]) -> DemoSemester:
+    demo = DemoSemester()
+    rows = template_rows()
+
+    set_today(date(2026, 7, 6))  # S3: July is the declaration window for the autumn semester
+    for plan in PLANS:
+        row = rows[plan.row]
+        extra = {}
+        if plan.outcome == "exempt":
+            extra["exemption_claim"] = {"category": "city_creation", "reference": "全国文明城市创建工作方案"}
+        reply = await _ok(client.command(organizer_id(row["organizer"], directory), "requests", "RequestActivity",
+                                         application(row["item_name"], schools(plan.scope, directory), row, **extra)))
+        demo.activities[row["item_name"]] = reply["activity_id"]
+    promo = await _ok(client.command("street-changsheng", "requests", "RequestActivity", application(
+        "保险知识推介讲座", schools("middle", directory),
+        budget={"amount_yuan": 2000, "free_of_charge": True, "commercial_content": True})))
+    demo.activities["保险知识推介讲座"] = promo["activity_id"]
+
+    set_today(date(2026, 8, 12))  # outside the window, not urgent: refused automatically
+    late = await _ok(client.command("dept-culture-tourism", "requests", "RequestActivity",
+                                    application("冰雪运动进校园", schools("primary", directory))))
+    demo.activities["冰雪运动进校园"] = late["activity_id"]
+
+    set_today(date(2026, 8, 20))  # 集中认定
+    for plan in PLANS:
+        title = rows[plan.row]["item_name"]
+        if plan.outcome == "exempt":
+            continue
+        body = {"command_id": str(uuid.uuid4()), "activity_id": demo.activities[title]}
+        if plan.outcome == "certify":
+            reply = await _ok(client.command(BUREAU, "approvals", "CertifyActivity", body))
+        else:
+            reply = await _ok(client.command(BUREAU, "approvals", "RejectActivity",
+                                             {**body, "refusal_code": plan.outcome, "reason": "区教体局集中认定意见"}))
+        demo.decisions[title] = reply.get("refusal_code") or reply["decision"]
+    published = await _ok(client.command(BUREAU, "approvals", "PublishSemesterList",
+                                         {"command_id": str(uuid.uuid4()), "semester": SEMESTER}))
+    demo.published_edition = published["edition"]
+
+    set_today(date(2026, 10, 21))  # schools report what came onto their campus
+    legal, vision, culture = rows[0]["item_name"], rows[4]["item_name"], rows[5]["item_name"]
+    reports = [
+        ("school-dwk-primary-1", "dept-public-security", legal, demo.activities[legal]),
+        ("school-dwk-middle-1", "dept-publicity", culture, demo.activities[culture]),
+        ("school-dwk-primary-2", "dept-health", vision, demo.activities[vision]),
+        ("school-dwk-middle-2", "street-changsheng", "保险知识推介讲座", None),
+        ("school-changsheng-primary", "dept-culture-tourism", "冰雪运动进校园", None),
+        ("school-changsheng-primary", "dept-culture-tourism", "冰雪运动进校园", None),  # reported twice
+    ]
+    for school, organizer, title, activity_id in reports:
+        body = {"command_id": str(uuid.uuid4()), "organizer_org_id": organizer, "title": title,
+                "held_on": "2026-10-20", "participants": 300, "teacher_hours": 1.0}
+        if activity_id:
+            body["activity_id"] = activity_id
+        reply = await _ok(client.command(school, "requests", "RecordActivityHeld", body))
+        demo.reports.append({"school": school, "organizer": organizer, "title": title, **reply})
+    return demo

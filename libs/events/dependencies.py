@@ -1,0 +1,19 @@
+"""What command and event handlers need, passed by name: no handler reaches for a global."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jianfu.events.organisations import Directory
+from jianfu.events.policy import Policy
+from jianfu.events.settings import Clock
+from jianfu.events.store import EventStore
+
+
+@dataclass(frozen=True)
+class Deps:
+    store: EventStore
+    directory: Directory
+    policy: Policy
+    clock: Clock
+    retries: int = 5
