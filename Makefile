@@ -1,0 +1,33 @@
+# The two commands of the README: `make demo` runs the system with demo data, `make test` runs
+# the tests. Both set up the virtual environment first if it is missing or out of date.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test bench docs clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/jianfu run --demo --fresh --data-dir var/demo
+
+test: $(VENV)/.installed
+	scripts/ensure-postgres
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: $(VENV)/.installed
+	scripts/ensure-postgres
+	$(BIN)/python -m bench
+
+docs: $(VENV)/.installed
+	$(BIN)/jianfu asyncapi --out docs/asyncapi
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,157 @@
+"""The ``jianfu`` command.
+
+``jianfu run --demo`` starts everything on one machine with no servers installed: an embedded
+nats-server, the stream, the embedded database and the four services as separate processes,
+then walks a demo semester. The other commands serve operators and auditors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import signal
+from datetime import date
+from pathlib import Path
+
+import nats
+import typer
+
+from jianfu.cli.embedded_nats import EmbeddedNats, free_port
+from jianfu.events.settings import Settings
+
+app = typer.Typer(help="jianfu (减负): enforce the plan for reducing teachers' non-teaching burden.",
+                  no_args_is_help=True, add_completion=False)
+
+
+def _port_or_free(port: int) -> int:
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            return free_port()
+
+
+@app.command()
+def run(
+    demo: bool = typer.Option(False, help="Walk a demo semester once the services are up."),
+    data_dir: Path = typer.Option(Path("var"), help="Where NATS, the database and logs live."),
+    nats_port: int = typer.Option(4222, help="Port of the embedded nats-server (another free one if taken)."),
+    database_url: str = typer.Option("", help="Read-model database; default: SQLite in the data folder."),
+    exit_after_demo: bool = typer.Option(False, help="Stop everything once the demo has run."),
+    fresh: bool = typer.Option(False, help="Delete the data folder first."),
+) -> None:
+    """Run the whole system on this machine."""
+    from jianfu.cli.supervisor import Fleet, service_env
+
+    if fresh and data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir = data_dir.resolve()
+    server = EmbeddedNats(data_dir / "nats", _port_or_free(nats_port)).start()
+    clock_file = data_dir / "today"
+    clock = f"file:{clock_file}" if demo else "system"
+    if demo:
+        clock_file.write_text(date.today().isoformat())
+    database_url = database_url or f"sqlite+aiosqlite:///{data_dir / 'compliance.db'}"
+    fleet = Fleet(service_env(server.url, database_url, clock), data_dir / "logs")
+    try:
+        asyncio.run(_provision(server.url))
+        fleet.start()
+        asyncio.run(fleet.wait_ready())
+        typer.echo(f"jianfu is running: NATS at {server.url}, logs in {data_dir / 'logs'}")
+        if demo:
+            asyncio.run(_demo(server.url, clock_file))
+        if not exit_after_demo:
+            typer.echo("Press Ctrl-C to stop.")
+            signal.sigwait({signal.SIGINT, signal.SIGTERM})
+    finally:
+        fleet.stop()
+        server.stop()
+
+
+async def _provision(url: str) -> list[str]:
+    from jianfu.events.provisioning import provision as provision_streams
+
+    nc = await nats.connect(url)
+    try:
+        return await provision_streams(nc.jetstream())
+    finally:
+        await nc.close()
+
+
+async def _demo(url: str, clock_file: Path) -> None:
+    from jianfu.cli.client import JianfuClient
+    from jianfu.cli.demo import SEMESTER, walk_semester
+
+    nc = await nats.connect(url)
+    try:
+        client = JianfuClient(nc)
+        demo = await walk_semester(client, Settings().directory, lambda day: clock_file.write_text(day.isoformat()))
+        typer.echo(f"demo: {len(demo.activities)} declarations, list edition {demo.published_edition} published, "
+                   f"{len(demo.reports)} reports of activities held")
+        await asyncio.sleep(2)  # let the projector and the notifier catch up before showing the results
+        listed = await client.query("dept-public-security", "compliance", "GetSemesterList", {"semester": SEMESTER})
+        typer.echo(json.dumps(listed, ensure_ascii=False, indent=2))
+        violations = await client.query("edu-bureau", "compliance", "GetViolations", {"semester": SEMESTER})
+        typer.echo(json.dumps(violations, ensure_ascii=False, indent=2))
+    finally:
+        await nc.close()
+
+
+@app.command()
+def provision() -> None:
+    """Create or update the JIANFU_EVENTS and JIANFU_ALERTS streams (JIANFU_NATS_URL)."""
+    for line in asyncio.run(_provision(Settings().nats_url)):
+        typer.echo(line)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the read-model database (JIANFU_DATABASE_URL) to the latest schema."""
+    from jianfu.compliance.migrations import migrate as migrate_compliance
+
+    asyncio.run(migrate_compliance(Settings().database_url))
+    typer.echo("compliance schema at head")
+
+
+@app.command()
+def rebuild() -> None:
+    """Replay the whole log into fresh read-model tables, switch them in, print the digest."""
+    from jianfu.compliance.rebuild import rebuild as rebuild_read_model
+
+    typer.echo(asyncio.run(rebuild_read_model(Settings())))
+
+
+@app.command()
+def verify() -> None:
+    """Auditor's check: replay the log and verify every aggregate's hash chain."""
+    from jianfu.events.audit import verify_log
+    from jianfu.events.store import EventStore
+
+    async def check():
+        settings = Settings()
+        nc = await nats.connect(settings.nats_url)
+        try:
+            return await verify_log(EventStore(nc.jetstream(), settings.stream))
+        finally:
+            await nc.close()
+
+    report = asyncio.run(check())
+    typer.echo(json.dumps({"intact": report.intact, **report.__dict__}, ensure_ascii=False, indent=2))
+    raise typer.Exit(0 if report.intact else 1)
+
+
+@app.command()
+def asyncapi(out: Path = typer.Option(Path("docs/asyncapi"), help="Folder for one document per service.")) -> None:
+    """Write the AsyncAPI document of every service, generated from the code."""
+    from jianfu.cli.asyncapi import write_documents
+
+    for path in write_documents(out):
+        typer.echo(str(path))
+
+
+if __name__ == "__main__":
+    app()

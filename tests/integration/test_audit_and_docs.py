@@ -1,0 +1,44 @@
+"""The auditor's log verification and the generated AsyncAPI documents."""
+
+from __future__ import annotations
+
+import uuid
+
+from jianfu.cli.asyncapi import document, interfaces
+from jianfu.events.audit import verify_log
+from jianfu.events.settings import Settings
+from tests.integration.test_event_store import reminder
+
+
+async def test_verify_log_finds_every_chain_intact_after_normal_appends(store):
+    aggregate_id = uuid.uuid4().hex
+    await store.append(await store.load("escalation", aggregate_id), [reminder(aggregate_id, n) for n in range(3)])
+    report = await verify_log(store)
+    assert report.intact and report.events >= 3 and report.aggregates >= 1
+    assert report.last_sequence == await store.last_sequence()
+
+
+async def test_verify_log_reports_an_event_written_around_the_store(store, js):
+    """G2/auditors: an event published directly, with a made-up prev_hash, breaks its chain."""
+    aggregate_id = uuid.uuid4().hex
+    await store.append(await store.load("escalation", aggregate_id), [reminder(aggregate_id, 1)])
+    forged = reminder(aggregate_id, 2).model_copy(update={"prev_hash": "f" * 64})
+    ack = await js.publish(forged.subject, forged.canonical_json(), headers={"Nats-Msg-Id": forged.event_id})
+
+    report = await verify_log(store)
+    assert not report.intact
+    assert {"sequence": ack.seq, "subject": forged.subject, "event_id": forged.event_id} in report.broken
+
+
+def test_asyncapi_documents_list_every_command_with_its_schema_and_allowed_kinds():
+    docs = {i.service: document(i) for i in interfaces(Settings())}
+    requests = docs["requests"]
+    assert requests["asyncapi"] == "3.0.0"
+    channel = requests["channels"]["cmd_RequestActivity"]
+    assert channel["address"] == "jf.cmd.{org_id}.requests.RequestActivity"
+    payload = requests["components"]["messages"]["RequestActivity"]["payload"]
+    assert {"command_id", "target_semester", "scope", "budget"} <= set(payload["required"])
+    assert "education_bureau" in docs["approvals"]["operations"]["cmd_CertifyActivity"]["description"]
+    assert docs["approvals"]["channels"]["approvals-screening"]["address"] == "jf.ev.activity.>"
+    emitted = docs["approvals"]["channels"]["emit_SemesterListPublished"]["address"]
+    assert emitted == "jf.ev.campus_entry_semester.{aggregate_id}"
