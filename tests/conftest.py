@@ -9,6 +9,8 @@ twice in a row and beside a running demo.
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 import shutil
 import tempfile
 import uuid
@@ -52,15 +54,24 @@ def store(js):
     return EventStore(js)
 
 
-@pytest.fixture(scope="session")
-async def pg_database():
-    """Name and async SQLAlchemy URL of a database created for this session."""
-    name = f"jianfu_test_{uuid.uuid4().hex[:10]}"
+@asynccontextmanager
+async def fresh_database(label: str = "session") -> AsyncIterator[str]:
+    """An async SQLAlchemy URL of a database of its own on the test PostgreSQL, dropped after."""
+    name = f"jianfu_test_{label}_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(PG_ADMIN_DSN)
     await admin.execute(f'CREATE DATABASE "{name}"')
     await admin.close()
     base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
-    yield f"{base}/{name}"
-    admin = await asyncpg.connect(PG_ADMIN_DSN)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+    try:
+        yield f"{base}/{name}"
+    finally:
+        admin = await asyncpg.connect(PG_ADMIN_DSN)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def pg_database():
+    """Async SQLAlchemy URL of a database created for this session."""
+    async with fresh_database() as url:
+        yield url

@@ -8,6 +8,7 @@ system would; the end-to-end test walks the same semester and checks every outco
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import uuid
 from collections.abc import Callable
@@ -110,6 +111,20 @@ async def _ok(reply_awaitable) -> dict[str, Any]:
     return reply
 
 
+async def _until_screened(client: JianfuClient, total: int, pending: int, timeout: float = 30.0) -> None:
+    """Wait until the bureau's application list shows every automatic decision, as a person
+    would look at the list before certifying."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        reply = await client.query(BUREAU, "compliance", "GetApplications", {"semester": SEMESTER})
+        counts = reply.get("counts", {})
+        if counts.get("total") == total and counts.get("by_status", {}).get("requested") == pending:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"applications not screened in {timeout}s: {counts}")
+        await asyncio.sleep(0.2)
+
+
 async def walk_semester(client: JianfuClient, directory: Directory, set_today: Callable[[date], None]) -> DemoSemester:
     demo = DemoSemester()
     rows = template_rows()
@@ -133,7 +148,9 @@ async def walk_semester(client: JianfuClient, directory: Directory, set_today: C
                                     application("冰雪运动进校园", schools("primary", directory))))
     demo.activities["冰雪运动进校园"] = late["activity_id"]
 
-    set_today(date(2026, 8, 20))  # 集中认定
+    set_today(date(2026, 8, 20))  # 集中认定, once screening has refused and recorded what it can
+    pending = sum(1 for plan in PLANS if plan.outcome != "exempt")
+    await _until_screened(client, len(demo.activities), pending)
     for plan in PLANS:
         title = rows[plan.row]["item_name"]
         if plan.outcome == "exempt":
