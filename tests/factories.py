@@ -6,6 +6,7 @@ import uuid
 from datetime import date
 from typing import Any
 
+from jianfu.cli import demo
 from jianfu.events.settings import REFERENCE
 from jianfu.events.organisations import Directory
 from jianfu.events.policy import Policy
@@ -17,27 +18,9 @@ SCHOOLS = DIRECTORY.school_ids
 
 def application(**overrides: Any) -> dict[str, Any]:
     """An Attachment 4 form as an integrator would send it (JSON-ready)."""
-    form = {
-        "command_id": str(uuid.uuid4()),
-        "contact": {"name": "王老师", "phone": "0952-2011234"},
-        "declaration_type": "regular",
-        "target_semester": "2026-autumn",
-        "title": "法治进校园：防电信诈骗宣讲",
-        "policy_basis": "《青少年法治教育大纲》",
-        "content": "以案说法，讲解电信诈骗常见手段与防范。",
-        "form": "讲座",
-        "scope": {"school_ids": SCHOOLS[:2], "grades": ["初一", "初二"]},
-        "start_date": "2026-09-15",
-        "end_date": "2026-12-15",
-        "frequency": "每学期1次",
-        "occurrences": 1,
-        "duration_minutes": 45,
-        "expected_participants": 600,
-        "teachers_needed": 2,
-        "teacher_hours": 1.5,
-        "budget": {"amount_yuan": 0, "free_of_charge": True, "commercial_content": False},
-        "safety_plan": "由学校安排场地，民警全程在场。",
-    }
+    form = demo.application("法治进校园：防电信诈骗宣讲", {"school_ids": SCHOOLS[:2], "grades": ["初一", "初二"]},
+                            policy_basis="《青少年法治教育大纲》", content="以案说法，讲解电信诈骗常见手段与防范。",
+                            end_date="2026-12-15", expected_participants=600, teachers_needed=2, teacher_hours=1.5)
     form.update(overrides)
     return form
 

@@ -16,4 +16,4 @@ class Deps:
     directory: Directory
     policy: Policy
     clock: Clock
-    retries: int = 5
+    retries: int = 10

@@ -50,6 +50,14 @@ class Interface:
     emits: tuple[type[EventData], ...] = ()
 
 
+def service_app(settings: Settings, interface: Callable[[Deps, Settings], Interface]) -> FastStream:
+    """A FastStream app serving ``interface``, built from settings: what most services are."""
+    broker = make_broker(settings)
+    app = FastStream(broker)
+    launch(broker, settings, interface(connected_deps(app, broker, settings), settings))
+    return app
+
+
 def launch(broker: NatsBroker, settings: Settings, interface: Interface) -> None:
     """Subscribe everything an interface declares, plus the health subject."""
     for router in interface.routers:

@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     log_level: str = "INFO"
     max_payload_bytes: int = Field(64 * 1024, description="Larger commands are refused.")
-    append_retries: int = Field(5, description="Reload-and-retry rounds on a concurrent append.")
+    append_retries: int = Field(10, description="Reload-and-retry rounds on a concurrent append.")
     projector_batch: int = Field(256, description="Events per projector transaction.")
 
     @cached_property

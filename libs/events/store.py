@@ -12,6 +12,7 @@ aggregate, replay everything from a sequence.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -175,7 +176,7 @@ async def execute(
     aggregate_type: str,
     aggregate_id: str,
     decide: Callable[[History], Sequence[Envelope]] | Callable[[History], Awaitable[Sequence[Envelope]]],
-    retries: int = 5,
+    retries: int = 10,
 ) -> list[StoredEvent]:
     """Load → decide → append, reloading and deciding again when a concurrent append wins."""
     for attempt in range(retries + 1):
@@ -187,5 +188,6 @@ async def execute(
         except ConcurrencyConflict:
             if attempt == retries:
                 raise
-            await asyncio.sleep(0.005 * (attempt + 1))
+            # Jitter keeps racing writers from colliding again in lockstep.
+            await asyncio.sleep(random.uniform(0, 0.004 * (attempt + 1)))
     raise AssertionError("unreachable")

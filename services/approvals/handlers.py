@@ -25,22 +25,21 @@ SEMESTER = "campus_entry_semester"
 SYSTEM = Actor(org_id=SYSTEM_ACTOR_ORG_ID, org_kind=OrgKind.SYSTEM)
 
 
-
 async def certify_activity(command: CertifyActivity, caller: Caller, deps: Deps) -> dict:
-    request = await load_request(deps.store, command.activity_id)
-    stored = await _decide(
-        deps, request.target_semester, command_context(caller, command.command_id, deps.policy.version, deps.clock.now()),
-        lambda semester: semester.certify(request, deps.directory, command.note), str(request.activity_id),
-    )
-    return _decision_reply(stored)
+    return await _decide_on_request(command.activity_id, command.command_id, caller, deps, lambda semester, request: (
+        semester.certify(request, deps.directory, command.note)))
 
 
 async def reject_activity(command: RejectActivity, caller: Caller, deps: Deps) -> dict:
-    request = await load_request(deps.store, command.activity_id)
-    stored = await _decide(
-        deps, request.target_semester, command_context(caller, command.command_id, deps.policy.version, deps.clock.now()),
-        lambda semester: semester.reject(request, command.refusal_code, command.reason), str(request.activity_id),
-    )
+    return await _decide_on_request(command.activity_id, command.command_id, caller, deps, lambda semester, request: (
+        semester.reject(request, command.refusal_code, command.reason)))
+
+
+async def _decide_on_request(activity_id: UUID, command_id: UUID, caller: Caller, deps: Deps, decide) -> dict:
+    request = await load_request(deps.store, activity_id)
+    context = command_context(caller, command_id, deps.policy.version, deps.clock.now())
+    stored = await _decide(deps, request.target_semester, context, lambda semester: decide(semester, request),
+                           str(request.activity_id))
     return _decision_reply(stored)
 
 

@@ -10,7 +10,7 @@ from jianfu.events.commands import Router
 from jianfu.events.dependencies import Deps
 from jianfu.events.logging import configure_logging
 from jianfu.events.organisations import DECLARING_KINDS, OrgKind
-from jianfu.events.runtime import Interface, connected_deps, launch, make_broker
+from jianfu.events.runtime import Interface, service_app
 from jianfu.events.schemas.campus_entry import (
     ActivityHeldReported,
     ActivityRequested,
@@ -31,11 +31,7 @@ def interface(deps: Deps, settings: Settings) -> Interface:
 
 
 def build(settings: Settings) -> FastStream:
-    broker = make_broker(settings)
-    app = FastStream(broker)
-    deps = connected_deps(app, broker, settings)
-    launch(broker, settings, interface(deps, settings))
-    return app
+    return service_app(settings, interface)
 
 
 settings = Settings()

@@ -8,7 +8,8 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from jianfu.events.schemas.base import EventData
+from jianfu.events.schemas.base import EventData, Query
+from jianfu.events.schemas.campus_entry import ORG_ID, SEMESTER_ID
 
 
 class Rule(StrEnum):
@@ -42,3 +43,15 @@ class ViolationDetected(EventData):
     issue_key: str = Field(description="Groups repeated violations of one issue for escalation (G2).")
     summary: str
     evidence: dict[str, Any] = Field(description="Event ids and facts the finding rests on.")
+
+
+class GetViolations(Query):
+    """The violations register (compliance read model). Overseers see every violation; any other
+    organisation sees those it is responsible for and, for a school, those found at it."""
+
+    context: ClassVar[str] = "compliance"
+
+    semester: str | None = Field(default=None, pattern=SEMESTER_ID, description="e.g. 2026-autumn")
+    responsible_org_id: str | None = Field(default=None, pattern=ORG_ID, description="The unit charged.")
+    rule: Rule | None = Field(default=None, description="e.g. UnauthorizedCampusEntry")
+    limit: int = Field(default=500, ge=1, le=5000, description="At most this many, newest first.")
