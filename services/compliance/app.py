@@ -1,0 +1,80 @@
+"""Composition root of the compliance service: ``faststream run jianfu.compliance.app:app``.
+
+It answers the compliance queries (queue group ``compliance``) and runs the projector as a
+background task once the broker is up: the read models and the S3 detector. Every replica
+answers queries; one projects, the others wait on the lock as hot standby.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from functools import partial
+
+from faststream import FastStream
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from jianfu.compliance import handlers
+from jianfu.compliance.database import make_engine
+from jianfu.compliance.migrations import migrate
+from jianfu.compliance.projection import Detection
+from jianfu.compliance.projector import Projector, ProjectorOptions
+from jianfu.compliance.settings import ComplianceSettings
+from jianfu.events.commands import Router
+from jianfu.events.dependencies import Deps
+from jianfu.events.logging import configure_logging
+from jianfu.events.runtime import Interface, connected_deps, launch, make_broker
+from jianfu.events.schemas.campus_entry import GetApplications, GetCampusEntryCounters, GetSemesterList
+from jianfu.events.schemas.compliance import GetViolations, ViolationDetected
+from jianfu.events.settings import Settings
+
+
+def interface(deps: Deps, settings: Settings, engine: AsyncEngine | None = None) -> Interface:
+    reads = handlers.ReadDeps(engine or make_engine(settings.database_url), deps.directory, deps.policy)
+    router = Router("compliance", deps.directory, kind="q", max_payload_bytes=settings.max_payload_bytes)
+    router.add(GetSemesterList, partial(handlers.get_semester_list, deps=reads))  # S3: public
+    router.add(GetApplications, partial(handlers.get_applications, deps=reads), handlers.APPLICATION_READERS)
+    router.add(GetCampusEntryCounters, partial(handlers.get_campus_entry_counters, deps=reads),
+               handlers.COUNTER_READERS)
+    router.add(GetViolations, partial(handlers.get_violations, deps=reads))
+    return Interface("compliance", "Read models of the log (lists, counters, violations) and the S3 detector.",
+                     routers=(router,), emits=(ViolationDetected,))
+
+
+def build(settings: ComplianceSettings) -> FastStream:
+    broker = make_broker(settings)
+    app = FastStream(broker)
+    deps = connected_deps(app, broker, settings)
+    engine = make_engine(settings.database_url)
+    launch(broker, settings, interface(deps, settings, engine))
+    tasks: list[asyncio.Task] = []
+
+    @app.on_startup
+    async def migrate_schema() -> None:
+        if settings.migrate_on_start:
+            await migrate(settings.database_url)
+
+    @app.after_startup
+    async def start_projector() -> None:
+        detection = Detection(deps.store, settings.policy.campus_entry.items_per_school_per_semester,
+                              settings.policy.version, deps.clock,
+                              {org.org_id: org.name for org in settings.directory.organisations})
+        options = ProjectorOptions(durable=settings.projector_durable, stream=settings.stream,
+                                   batch=settings.projector_batch, standby_poll=settings.standby_poll_seconds)
+        projector = Projector(engine, broker.connection.jetstream(), detection, options)
+        tasks.append(asyncio.create_task(projector.run(), name="compliance-projector"))
+
+    @app.on_shutdown
+    async def stop_projector() -> None:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await engine.dispose()
+
+    return app
+
+
+settings = ComplianceSettings()
+configure_logging(settings.log_format, settings.log_level, "compliance")
+app = build(settings)

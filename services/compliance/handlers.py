@@ -1,0 +1,79 @@
+"""Query handlers: who may read what, then one read of the read model.
+
+The org comes from the subject (``jf.q.<org_id>.compliance.<Query>``), which the broker ties to
+the caller. The published list is public; the overseers (education bureau, supervision office,
+leading group office) see everything; an applicant sees its own applications; a school sees its
+own counters; any unit sees the violations charged to it or found at it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from jianfu.compliance import queries
+from jianfu.compliance.read_model import LIVE, ReadModel
+from jianfu.events.commands import Caller
+from jianfu.events.errors import ErrorCode, Refused
+from jianfu.events.organisations import DECLARING_KINDS, Directory, OrgKind
+from jianfu.events.policy import Policy
+from jianfu.events.schemas.campus_entry import GetApplications, GetCampusEntryCounters, GetSemesterList
+from jianfu.events.schemas.compliance import GetViolations
+
+OVERSEERS = frozenset({OrgKind.EDUCATION_BUREAU, OrgKind.SUPERVISION_OFFICE, OrgKind.LEADING_GROUP_OFFICE})
+APPLICATION_READERS = OVERSEERS | DECLARING_KINDS
+COUNTER_READERS = OVERSEERS | {OrgKind.SCHOOL}
+
+
+@dataclass(frozen=True)
+class ReadDeps:
+    engine: AsyncEngine
+    directory: Directory
+    policy: Policy
+    model: ReadModel = LIVE
+
+
+async def get_semester_list(query: GetSemesterList, caller: Caller, deps: ReadDeps) -> dict:
+    """S3 Attachment 3: readable by every organisation."""
+    async with deps.engine.connect() as conn:
+        as_of = await queries.as_of(conn, deps.model)
+        return {**await queries.semester_list(conn, deps.model, query.semester), "as_of_sequence": as_of}
+
+
+async def get_applications(query: GetApplications, caller: Caller, deps: ReadDeps) -> dict:
+    applicant = None if caller.org.kind in OVERSEERS else caller.org.org_id
+    async with deps.engine.connect() as conn:
+        as_of = await queries.as_of(conn, deps.model)
+        found = await queries.applications(conn, deps.model, query.semester, applicant, query.status)
+    return {**found, "applicant_org_id": applicant, "as_of_sequence": as_of}
+
+
+async def get_campus_entry_counters(query: GetCampusEntryCounters, caller: Caller, deps: ReadDeps) -> dict:
+    if caller.org.kind is OrgKind.SCHOOL:
+        if query.school_id not in (None, caller.org.org_id):
+            raise Refused(ErrorCode.FORBIDDEN, "a school may read only its own counters", "school_id")
+        schools = [caller.org.org_id]
+    elif query.school_id is not None:
+        org = deps.directory.get(query.school_id)
+        if org is None or org.kind is not OrgKind.SCHOOL:
+            raise Refused(ErrorCode.NOT_FOUND, f"{query.school_id!r} is not a school in the directory", "school_id")
+        schools = [query.school_id]
+    else:
+        schools = deps.directory.school_ids
+    names = {org.org_id: org.name for org in deps.directory.of_kind(OrgKind.SCHOOL)}
+    async with deps.engine.connect() as conn:
+        as_of = await queries.as_of(conn, deps.model)
+        cap = deps.policy.campus_entry.items_per_school_per_semester  # S3: items per school per semester
+        found = await queries.campus_entry_counters(conn, deps.model, query.semester, schools, cap, names)
+    return {**found, "as_of_sequence": as_of}
+
+
+async def get_violations(query: GetViolations, caller: Caller, deps: ReadDeps) -> dict:
+    visible_to = None if caller.org.kind in OVERSEERS else caller.org.org_id
+    async with deps.engine.connect() as conn:
+        as_of = await queries.as_of(conn, deps.model)
+        found = await queries.violations(
+            conn, deps.model, semester=query.semester, responsible_org_id=query.responsible_org_id,
+            rule=query.rule.value if query.rule else None, visible_to=visible_to, limit=query.limit)
+    return {**found, "as_of_sequence": as_of}

@@ -1,0 +1,147 @@
+"""The compliance projector: ``jf.ev.>`` in stream order into the read model.
+
+A durable pull consumer made with nats-py (FastStream would process a pull batch concurrently
+and could not be told where to start). On taking the lead it deletes and re-creates the durable
+consumer at checkpoint + 1, because settings given in code never change an existing durable
+consumer. Each fetched batch is applied in one transaction with the checkpoint (see
+``checkpoint.py``), committed, then acked with one ack (``AckPolicy.ALL``). Any failure rolls
+the transaction back and starts over from the committed checkpoint, so nothing is lost, nothing
+is applied twice and nothing is applied out of order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+import structlog
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.client import JetStreamContext
+from nats.js.errors import NotFoundError
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from jianfu.compliance.checkpoint import Delivered, apply_batch, ensure_checkpoint, read_checkpoint
+from jianfu.compliance.projection import Detection
+from jianfu.compliance.read_model import LIVE, ReadModel
+from jianfu.compliance.standby import StillHeld, leadership
+from jianfu.events.envelope import Envelope
+from jianfu.events.store import ALL_EVENTS
+
+log = structlog.get_logger("jianfu.compliance.projector")
+
+
+@dataclass(frozen=True)
+class ProjectorOptions:
+    durable: str = "compliance-projector"
+    stream: str = "JIANFU_EVENTS"
+    batch: int = 256
+    fetch_timeout: float = 1.0
+    standby_poll: float = 1.0
+    ack_wait: float = 60.0
+    retry_initial: float = 0.5
+    retry_max: float = 30.0
+
+
+class Projector:
+    """Run with ``await projector.run()`` (forever, until cancelled); one per process."""
+
+    def __init__(self, engine: AsyncEngine, js: JetStreamContext, detection: Detection,
+                 options: ProjectorOptions = ProjectorOptions(), model: ReadModel = LIVE) -> None:
+        self.engine = engine
+        self.js = js
+        self.detection = detection
+        self.options = options
+        self.model = model
+        self.checkpoint = 0
+        self.active = False
+
+    async def run(self) -> None:
+        delay = self.options.retry_initial
+        while True:
+            began = time.monotonic()
+            try:
+                async with leadership(self.engine, f"projector:{self.model.prefix}", self.options.standby_poll) as held:
+                    self.active = True
+                    await self._follow(held)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - start over from the committed checkpoint
+                log.exception("projector_restarting", error=repr(error), retry_in=delay, checkpoint=self.checkpoint)
+            finally:
+                self.active = False
+            if time.monotonic() - began > self.options.retry_max:
+                delay = self.options.retry_initial  # it ran well for a while: a fresh failure
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.options.retry_max)
+
+    async def wait_for(self, sequence: int, timeout: float = 10.0) -> None:
+        """Return once the committed checkpoint reached ``sequence`` (for tests and tools)."""
+        deadline = time.monotonic() + timeout
+        while self.checkpoint < sequence:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"checkpoint {self.checkpoint} did not reach {sequence} in {timeout}s")
+            await asyncio.sleep(0.02)
+
+    async def _follow(self, still_held: StillHeld) -> None:
+        async with self.engine.begin() as conn:
+            await ensure_checkpoint(conn, self.model)
+            self.checkpoint = await read_checkpoint(conn, self.model)
+        await self._warn_if_ahead_of_the_log()
+        sub = await self._consumer(self.checkpoint + 1)
+        log.info("projector_following", start_sequence=self.checkpoint + 1, durable=self.options.durable)
+        try:
+            while True:
+                try:
+                    messages = await sub.fetch(self.options.batch, timeout=self.options.fetch_timeout)
+                except NatsTimeoutError:
+                    await still_held()
+                    continue
+                await still_held()
+                started = time.perf_counter()
+                self.checkpoint = await apply_batch(
+                    self.engine, self.model, [_delivered(m) for m in messages], self.detection)
+                await messages[-1].ack()  # AckPolicy.ALL: acks the whole batch
+                log.info("batch_projected", events=len(messages), checkpoint=self.checkpoint,
+                         elapsed_ms=round((time.perf_counter() - started) * 1000, 1))
+        finally:
+            try:
+                await asyncio.shield(sub.unsubscribe())
+            except Exception as error:  # noqa: BLE001 - the connection may already be gone
+                log.warning("unsubscribe_failed", error=repr(error))
+
+    async def _consumer(self, start: int) -> JetStreamContext.PullSubscription:
+        """Delete and re-create the durable consumer so it starts exactly at ``start``."""
+        name, stream = self.options.durable, self.options.stream
+        try:
+            await self.js.delete_consumer(stream, name)
+        except NotFoundError:
+            pass
+        await self.js.add_consumer(stream, ConsumerConfig(
+            durable_name=name,
+            description="compliance projector; re-created at checkpoint + 1 whenever a projector takes the lead",
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=start,
+            ack_policy=AckPolicy.ALL,
+            ack_wait=self.options.ack_wait,
+            max_deliver=-1,
+            max_ack_pending=self.options.batch * 4,
+            filter_subject=ALL_EVENTS,
+        ))
+        return await self.js.pull_subscribe_bind(durable=name, stream=stream)
+
+    async def _warn_if_ahead_of_the_log(self) -> None:
+        last = (await self.js.stream_info(self.options.stream)).state.last_seq
+        if self.checkpoint > last:
+            log.warning("read_model_ahead_of_log", checkpoint=self.checkpoint, stream_last_sequence=last,
+                        hint="wrong database or stream? rebuild the read model")
+
+
+def _delivered(message) -> Delivered:
+    sequence = message.metadata.sequence.stream
+    try:
+        return sequence, Envelope.model_validate_json(message.data)
+    except ValidationError:
+        return sequence, None

@@ -1,0 +1,97 @@
+"""Reads of the compliance read model, as JSON-ready dicts. Who may see what is decided by the
+query handlers (``handlers.py``); these functions take the scope they are given."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from jianfu.compliance.checkpoint import read_checkpoint
+from jianfu.compliance.database import plain
+from jianfu.compliance.read_model import ReadModel
+from jianfu.compliance.statements import COUNTERS
+
+
+def _row(row: sa.Row) -> dict:
+    return {key: plain(value) for key, value in row._mapping.items()}
+
+
+async def as_of(conn: AsyncConnection, model: ReadModel) -> int:
+    """The stream sequence the read model reflects: answers are as fresh as this."""
+    return await read_checkpoint(conn, model)
+
+
+async def semester_list(conn: AsyncConnection, model: ReadModel, semester: str) -> dict:
+    """Attachment 3 as last published: the latest edition's items."""
+    t = model.semester_lists
+    row = (await conn.execute(sa.select(t).where(t.c.semester == semester))).first()
+    if row is None:
+        return {"semester": semester, "published": False, "edition": None, "published_at": None,
+                "item_count": 0, "items": []}
+    found = _row(row)
+    return {"semester": semester, "published": True, "edition": found["edition"],
+            "published_at": found["published_at"], "item_count": found["item_count"], "items": found["items"]}
+
+
+async def applications(conn: AsyncConnection, model: ReadModel, semester: str, applicant: str | None,
+                       status: str | None) -> dict:
+    """Applications of a semester (of one applicant, or all), with counts by status and refusal
+    code over everything the caller may see in that semester."""
+    a, s = model.applications, model.application_schools
+    where = [a.c.semester == semester] + ([a.c.applicant_org_id == applicant] if applicant else [])
+    rows = [_row(r) for r in await conn.execute(
+        sa.select(a).where(*where).order_by(a.c.requested_sequence, a.c.decided_sequence, a.c.activity_id))]
+    schools: dict[str, list[str]] = {}
+    for activity_id, school_id in await conn.execute(
+            sa.select(s.c.activity_id, s.c.school_id).where(s.c.semester == semester).order_by(s.c.school_id)):
+        schools.setdefault(activity_id, []).append(school_id)
+    listed = [{**r, "school_ids": schools.get(r["activity_id"], [])} for r in rows
+              if status is None or r["status"] == status]
+    return {
+        "semester": semester,
+        "applications": listed,
+        "counts": {
+            "total": len(rows),
+            "by_status": dict(sorted(Counter(r["status"] for r in rows).items())),
+            "by_refusal_code": dict(sorted(Counter(r["refusal_code"] for r in rows if r["refusal_code"]).items())),
+        },
+    }
+
+
+async def campus_entry_counters(conn: AsyncConnection, model: ReadModel, semester: str, school_ids: Iterable[str],
+                                cap: int, names: dict[str, str]) -> dict:
+    """Per school: authorised items by route, reports held, distinct items, unauthorised
+    entries and items over the S3 cap. Schools with nothing yet show zeros."""
+    t = model.campus_entries
+    wanted = list(school_ids)
+    found = {r.school_id: _row(r) for r in await conn.execute(
+        sa.select(t).where(t.c.semester == semester, t.c.school_id.in_(wanted)))}
+    schools = []
+    for school_id in wanted:
+        counts = {name: found.get(school_id, {}).get(name, 0) for name in COUNTERS}
+        authorised = counts["certified_items"] + counts["urgent_items"] + counts["exempt_items"]
+        schools.append({"school_id": school_id, "name": names.get(school_id, school_id), **counts,
+                        "authorised_items": authorised, "remaining_items": max(cap - authorised, 0)})
+    return {"semester": semester, "cap": cap, "schools": schools}
+
+
+async def violations(conn: AsyncConnection, model: ReadModel, *, semester: str | None, responsible_org_id: str | None,
+                     rule: str | None, visible_to: str | None, limit: int) -> dict:
+    """The violations register, newest first; ``visible_to`` keeps those charged to, or found
+    at, that organisation."""
+    t = model.violations
+    where = []
+    if semester:
+        where.append(t.c.semester == semester)
+    if responsible_org_id:
+        where.append(t.c.responsible_org_id == responsible_org_id)
+    if rule:
+        where.append(t.c.rule == rule)
+    if visible_to:
+        where.append(sa.or_(t.c.responsible_org_id == visible_to, t.c.school_id == visible_to))
+    rows = [_row(r) for r in await conn.execute(
+        sa.select(t).where(*where).order_by(t.c.sequence.desc()).limit(limit))]
+    return {"violations": rows, "count": len(rows)}

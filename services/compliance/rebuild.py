@@ -1,0 +1,207 @@
+"""Rebuild: replay the log from sequence 1 into fresh tables, then switch them in.
+
+Auditors compare digests: ``read_model_digest`` is a SHA-256 over an ordered dump of every
+read-model table except the checkpoint, independent of the dialect and of the table prefix.
+
+A rebuild
+1. creates fresh ``compliance_rebuild_*`` tables and replays 1..N into them, where N is the
+   live checkpoint (or the end of the log if nothing was projected yet), without any lock;
+2. claims the live checkpoint (on PostgreSQL with an exclusive lock on the live tables), so a
+   running projector waits; replays what the projector applied meanwhile, so both copies stand
+   at the same sequence; digests both;
+3. drops the live tables and renames the fresh ones in, in that same transaction (or, with
+   ``switch=False``, drops the fresh ones: an audit that changes nothing).
+
+A running projector simply continues after the switch: the checkpoint it finds is the one it
+left. The detector runs during a rebuild too; its violations have deterministic ids, so
+``append_once`` appends nothing that is already in the log (a dry audit appends nothing at all).
+
+From a shell: ``jianfu rebuild`` or ``python -m jianfu.compliance.rebuild [--verify]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import sys
+from contextlib import aclosing
+from dataclasses import asdict, dataclass
+
+import nats
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from jianfu.compliance.checkpoint import (
+    Delivered,
+    apply_batch,
+    apply_events,
+    claim_checkpoint,
+    ensure_checkpoint,
+    read_checkpoint,
+)
+from jianfu.compliance.database import is_postgres, make_engine, plain
+from jianfu.compliance.migrations import migrate
+from jianfu.compliance.projection import Detection
+from jianfu.compliance.read_model import LIVE_PREFIX, REBUILD_PREFIX, ReadModel, build_tables
+from jianfu.compliance.standby import leadership
+from jianfu.events.settings import Settings
+from jianfu.events.store import EventStore
+
+log = structlog.get_logger("jianfu.compliance.rebuild")
+
+
+@dataclass(frozen=True)
+class RebuildResult:
+    digest: str
+    live_digest: str | None  # the live model's at the same sequence, before the switch
+    last_sequence: int
+    switched: bool
+
+    @property
+    def matched(self) -> bool | None:
+        """Whether the live model equalled the log's replay (None: not at the same sequence)."""
+        return None if self.live_digest is None else self.live_digest == self.digest
+
+
+async def read_model_digest(engine: AsyncEngine, prefix: str = LIVE_PREFIX) -> str:
+    """SHA-256 over every read-model table of ``prefix`` except the checkpoint."""
+    async with engine.connect() as conn:
+        return await digest_of(conn, build_tables(prefix))
+
+
+async def digest_of(conn: AsyncConnection, model: ReadModel) -> str:
+    digest = hashlib.sha256()
+    for table in sorted(model.tables, key=model.unprefixed):
+        if table is model.checkpoint:
+            continue
+        digest.update(f"# {model.unprefixed(table)} {','.join(c.name for c in table.columns)}\n".encode())
+        rows = (await conn.execute(sa.select(table))).all()
+        # Sorted here, not in SQL: collations differ between PostgreSQL and SQLite.
+        for line in sorted(json.dumps([plain(v) for v in row], sort_keys=True, ensure_ascii=False) for row in rows):
+            digest.update(line.encode() + b"\n")
+    return digest.hexdigest()
+
+
+async def rebuild_read_model(engine: AsyncEngine, store: EventStore, detection: Detection, switch: bool = True,
+                             batch: int = 500) -> RebuildResult:
+    """Rebuild the live read model from the log (the live schema must exist: ``migrate``).
+    Rebuilds share the ``compliance_rebuild_*`` tables, so a second one waits for the first."""
+    async with leadership(engine, f"rebuild:{REBUILD_PREFIX}"):
+        return await _rebuild(engine, store, detection, switch, batch)
+
+
+async def _rebuild(engine: AsyncEngine, store: EventStore, detection: Detection, switch: bool,
+                   batch: int) -> RebuildResult:
+    live, fresh = build_tables(LIVE_PREFIX), build_tables(REBUILD_PREFIX)
+    async with engine.begin() as conn:
+        await conn.run_sync(fresh.metadata.drop_all)  # what an interrupted rebuild left behind
+        await conn.run_sync(fresh.metadata.create_all)
+        await ensure_checkpoint(conn, fresh)
+        await ensure_checkpoint(conn, live)
+        target = await read_checkpoint(conn, live) or await store.last_sequence()
+    rebuilt = await _replay_batches(engine, store, fresh, detection, target, batch)
+    log.info("rebuild_replayed", last_sequence=rebuilt)
+
+    async with engine.begin() as conn:
+        if is_postgres(conn):
+            # Checkpoint first: projectors (and queries) take it first too, so nobody deadlocks.
+            # A switch keeps everyone out; an audit only holds writers back.
+            names = ", ".join(_quoted(conn, t.name) for t in live.tables)
+            await conn.execute(sa.text(f"LOCK TABLE {names} IN {'ACCESS EXCLUSIVE' if switch else 'SHARE'} MODE"))
+        live_sequence = await claim_checkpoint(conn, live)
+        if rebuilt < live_sequence:
+            rebuilt = await apply_events(conn, fresh, await _events(store, rebuilt + 1, live_sequence), detection)
+        live_digest = await digest_of(conn, live) if rebuilt == live_sequence else None
+        digest = await digest_of(conn, fresh)
+        if switch:
+            await _switch(conn, fresh, live)
+        else:
+            await conn.run_sync(fresh.metadata.drop_all)
+    result = RebuildResult(digest, live_digest, rebuilt, switch)
+    log.info("rebuild_finished", **asdict(result), matched=result.matched)
+    if result.matched is False:
+        log.warning("live_read_model_differed_from_the_log", live_digest=live_digest, digest=digest)
+    return result
+
+
+async def rebuild(settings: Settings, switch: bool = True) -> str:
+    """Rebuild the read model at ``settings.database_url`` from the log; return its digest."""
+    return (await rebuild_with(settings, switch)).digest
+
+
+async def rebuild_with(settings: Settings, switch: bool = True) -> RebuildResult:
+    """As ``rebuild``, with the full result (the live digest it was compared with)."""
+    await migrate(settings.database_url)
+    auth = {"user": settings.nats_user, "password": settings.nats_password} if settings.nats_user else {}
+    nc = await nats.connect([u.strip() for u in settings.nats_url.split(",") if u.strip()], **auth)
+    engine = make_engine(settings.database_url)
+    try:
+        store = EventStore(nc.jetstream(), settings.stream)
+        detection = Detection(store if switch else None, settings.policy.campus_entry.items_per_school_per_semester,
+                              settings.policy.version, settings.make_clock(),
+                              {org.org_id: org.name for org in settings.directory.organisations})
+        return await rebuild_read_model(engine, store, detection, switch, settings.projector_batch)
+    finally:
+        await engine.dispose()
+        await nc.close()
+
+
+async def _replay_batches(engine, store: EventStore, model: ReadModel, detection: Detection, last: int,
+                          batch: int) -> int:
+    checkpoint, pending = 0, []
+    if last < 1:
+        return 0
+    async with aclosing(store.replay(1)) as events:
+        async for stored in events:
+            if stored.sequence > last:
+                break
+            pending.append((stored.sequence, stored.envelope))
+            if len(pending) >= batch or stored.sequence == last:
+                checkpoint = await apply_batch(engine, model, pending, detection)
+                pending = []
+    if pending:
+        checkpoint = await apply_batch(engine, model, pending, detection)
+    return checkpoint
+
+
+async def _events(store: EventStore, first: int, last: int) -> list[Delivered]:
+    found: list[Delivered] = []
+    async with aclosing(store.replay(first)) as events:
+        async for stored in events:
+            if stored.sequence > last:
+                break
+            found.append((stored.sequence, stored.envelope))
+    return found
+
+
+async def _switch(conn: AsyncConnection, fresh: ReadModel, live: ReadModel) -> None:
+    """Drop the live tables and rename the fresh ones (and their key constraints) in."""
+    for table in live.tables:
+        await conn.execute(sa.text(f"DROP TABLE {_quoted(conn, table.name)}"))
+    for new, old in zip(fresh.tables, live.tables):
+        await conn.execute(sa.text(f"ALTER TABLE {_quoted(conn, new.name)} RENAME TO {_quoted(conn, old.name)}"))
+        if is_postgres(conn):  # PostgreSQL names key indexes schema-wide; SQLite keeps them per table
+            await conn.execute(sa.text(
+                f"ALTER TABLE {_quoted(conn, old.name)} RENAME CONSTRAINT "
+                f"{_quoted(conn, new.primary_key.name)} TO {_quoted(conn, old.primary_key.name)}"))
+
+
+def _quoted(conn: AsyncConnection, name: str) -> str:
+    return conn.dialect.identifier_preparer.quote(name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m jianfu.compliance.rebuild", description=__doc__.splitlines()[0])
+    parser.add_argument("--verify", action="store_true",
+                        help="compare with the live model without switching or appending; exit 1 if they differ")
+    args = parser.parse_args(argv)
+    result = asyncio.run(rebuild_with(Settings(), switch=not args.verify))
+    print(json.dumps({**asdict(result), "matched": result.matched}, indent=2))
+    return 1 if args.verify and result.matched is False else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,16 @@
+"""The compliance service's own settings, on top of the shared ``JIANFU_`` ones."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from jianfu.events.settings import Settings
+
+
+class ComplianceSettings(Settings):
+    migrate_on_start: bool = Field(True, description="JIANFU_MIGRATE_ON_START: upgrade the schema when starting.")
+    projector_durable: str = Field(
+        "compliance-projector", pattern=r"^[A-Za-z0-9_-]+$",
+        description="JIANFU_PROJECTOR_DURABLE: the projector's durable consumer (one per read-model database).")
+    standby_poll_seconds: float = Field(
+        1.0, gt=0, description="JIANFU_STANDBY_POLL_SECONDS: how often a hot standby tries the projector lock.")

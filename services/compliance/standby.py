@@ -1,0 +1,64 @@
+"""One active projector per projection; other replicas wait as hot standby (DESIGN.md).
+
+The active one holds a PostgreSQL session advisory lock on a dedicated connection for as long
+as it projects. The lock dies with the connection, so a replica killed with ``kill -9`` frees
+it as soon as the server notices the closed socket, and a waiting replica takes over. On SQLite
+(one machine, one process) there is nobody to wait for and the lock is a no-op.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from jianfu.compliance.database import lock_key
+
+log = structlog.get_logger("jianfu.compliance.standby")
+
+StillHeld = Callable[[], Awaitable[None]]
+
+
+async def _nothing() -> None:
+    return None
+
+
+@asynccontextmanager
+async def leadership(engine: AsyncEngine, name: str, poll_seconds: float = 1.0) -> AsyncIterator[StillHeld]:
+    """Wait until this process holds the lock ``name``, then yield a check that raises if the
+    lock's connection has died (the lock with it); release on exit."""
+    if engine.dialect.name != "postgresql":
+        yield _nothing
+        return
+    key = lock_key(name)
+    # Its own engine without a pool: closing the connection really ends the session and the lock.
+    lock_engine = create_async_engine(engine.url, poolclass=NullPool)
+    try:
+        async with lock_engine.connect() as conn:
+            # Autocommit: a connection idle in a transaction for days would hold back VACUUM.
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            waiting = False
+            while not await conn.scalar(sa.select(sa.func.pg_try_advisory_lock(key))):
+                if not waiting:
+                    log.info("standby_waiting_for_lock", lock=name)
+                    waiting = True
+                await asyncio.sleep(poll_seconds)
+            log.info("lock_acquired", lock=name)
+
+            async def still_held() -> None:
+                await conn.execute(sa.select(1))
+
+            try:
+                yield still_held
+            finally:
+                try:
+                    await asyncio.shield(conn.execute(sa.select(sa.func.pg_advisory_unlock(key))))
+                except Exception as error:  # noqa: BLE001 - closing the connection releases it anyway
+                    log.warning("lock_release_failed", lock=name, error=repr(error))
+    finally:
+        await asyncio.shield(lock_engine.dispose())
