@@ -33,7 +33,7 @@ from jianfu.events.schemas.campus_entry import (
 from jianfu.events.store import EventStore
 from tests.factories import DIRECTORY, SCHOOLS
 from tests.conftest import fresh_database
-from tests.integration.test_compliance_scenario import S3Semester, detection, listing
+from tests.s3_semester import S3Semester, detection, listing
 
 pytestmark = pytest.mark.faults
 

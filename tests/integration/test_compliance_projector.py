@@ -20,7 +20,7 @@ from jianfu.events.schemas.campus_entry import Route
 from jianfu.events.schemas.compliance import Rule
 from jianfu.events.settings import Settings
 from tests.conftest import fresh_database
-from tests.integration.test_compliance_scenario import S3Semester, detection, running, settle
+from tests.s3_semester import S3Semester, detection, running, settle
 from tests.integration.test_event_store import reminder
 
 PRIMARY_1, PRIMARY_2, MIDDLE_1 = "school-dwk-primary-1", "school-dwk-primary-2", "school-dwk-middle-1"

@@ -20,7 +20,7 @@ from jianfu.events.errors import RefusalCode
 from jianfu.events.settings import Settings, SystemClock
 from tests.factories import DIRECTORY, POLICY, SCHOOLS
 from tests.conftest import fresh_database
-from tests.integration.test_compliance_scenario import S3Semester, running, settle
+from tests.s3_semester import S3Semester, running, settle
 
 SCHOOL, OTHER_SCHOOL = "school-dwk-primary-3", "school-dwk-primary-4"
 POLICE, FIRE, JUSTICE = "dept-public-security", "dept-fire", "dept-justice"

@@ -13,7 +13,7 @@ from jianfu.compliance.read_model import LIVE
 from jianfu.compliance.rebuild import read_model_digest, rebuild_read_model
 from jianfu.events.schemas.campus_entry import Route
 from tests.conftest import fresh_database
-from tests.integration.test_compliance_scenario import S3Semester, detection, running, settle
+from tests.s3_semester import S3Semester, detection, running, settle
 
 
 def _differences(connection) -> list:

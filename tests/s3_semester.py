@@ -1,8 +1,5 @@
 """Builders shared by the compliance tests: S3 semesters appended to the real log as the services
-would append them, and projectors running in-process.
-
-(A module of the compliance tests' own; the tests at the bottom check the builders.)
-"""
+would append them, and projectors running in-process."""
 
 from __future__ import annotations
 
@@ -18,8 +15,7 @@ from datetime import date, datetime, timezone
 
 from jianfu.compliance.projection import Detection
 from jianfu.compliance.projector import Projector, ProjectorOptions
-from jianfu.events import catalogue
-from jianfu.events.envelope import Actor, verify_chain
+from jianfu.events.envelope import Actor
 from jianfu.events.errors import RefusalCode
 from jianfu.events.recording import CommandContext
 from jianfu.events.schemas.base import EventData
@@ -147,15 +143,3 @@ def listing(request: ActivityRequested) -> ListedActivity:
         organizer_name=NAMES[request.applicant_org_id], route=request.route, form=request.form,
         frequency=request.frequency, start_date=request.start_date, end_date=request.end_date,
         school_ids=request.school_ids, policy_basis=request.policy_basis)
-
-
-async def test_the_builders_append_events_the_catalogue_reads_with_intact_chains(store):
-    semester = S3Semester(store)
-    first = await semester.request("dept-fire", ["school-dwk-primary-1"])
-    await semester.certify(first)
-    await semester.publish(first)
-    history = await store.load("campus_entry_semester", semester.semester)
-    assert verify_chain(history.envelopes) is None
-    assert [type(catalogue.parse(e)).__name__ for e in history.envelopes] == [
-        "ActivityCertified", "SemesterListPublished"]
-
