@@ -7,10 +7,10 @@ import platform
 
 import structlog
 
-from bench import bench_commands, bench_store
+from bench import bench_commands, bench_projector, bench_store
 from bench.harness import HEADER
 
-MODULES = [bench_store, bench_commands]
+MODULES = [bench_store, bench_commands, bench_projector]
 
 
 async def main() -> None:

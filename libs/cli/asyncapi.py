@@ -55,6 +55,11 @@ def document(interface: Interface) -> dict[str, Any]:
         operations[f"consume_{key}"] = {"action": "receive", "channel": {"$ref": f"#/channels/{key}"}}
         for event_type in sub.event_types:
             messages[event_type.__name__] = _event_message(event_type)
+    for n, subject in enumerate(interface.projected):
+        key = f"projection_{n}"
+        channels[key] = {"address": subject, "description": "read in stream order by the projector: a durable "
+                         "pull consumer whose checkpoint is kept in the read-model database"}
+        operations[key] = {"action": "receive", "channel": {"$ref": f"#/channels/{key}"}}
     for event_type in interface.emits:
         key = f"emit_{event_type.__name__}"
         channels[key] = {"address": f"jf.ev.{event_type.aggregate_type}.{{aggregate_id}}",

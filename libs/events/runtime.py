@@ -48,6 +48,7 @@ class Interface:
     routers: tuple[Router, ...] = ()
     subscriptions: tuple[Subscription, ...] = ()
     emits: tuple[type[EventData], ...] = ()
+    projected: tuple[str, ...] = ()  # subjects a projector reads itself, outside FastStream; docs only
 
 
 def service_app(settings: Settings, interface: Callable[[Deps, Settings], Interface]) -> FastStream:

@@ -38,7 +38,7 @@ def interface(deps: Deps, settings: Settings, engine: AsyncEngine | None = None)
                handlers.COUNTER_READERS)
     router.add(GetViolations, partial(handlers.get_violations, deps=reads))
     return Interface("compliance", "Read models of the log (lists, counters, violations) and the S3 detector.",
-                     routers=(router,), emits=(ViolationDetected,))
+                     routers=(router,), emits=(ViolationDetected,), projected=("jf.ev.>",))
 
 
 def build(settings: ComplianceSettings) -> FastStream:
