@@ -1,0 +1,1 @@
+"""The notifier's rules: the G2 escalation ladder, pure Python with no I/O."""

@@ -1,0 +1,102 @@
+"""Alert delivery on JetStream, where the alert's own subject is the delivery ledger.
+
+Each alert goes to ``jf.alert.<responsible_org_id>.<stage_name>.<violation_id>`` (stream
+``JIANFU_ALERTS``) with ``Nats-Msg-Id`` = the escalation event's id and
+``Nats-Expected-Last-Subject-Sequence: 0``. The server stores it only while the subject holds no
+message, so the stream keeps exactly one alert per subject: a second attempt fails with 10071 (or
+is acked as a duplicate inside the dedupe window), and both mean "already alerted".
+
+The stream's refusal does not stop the message itself: a JetStream publish is a core publish, so
+live subscribers of ``jf.alert.<org>.>`` would see every attempt. Hence the ledger is read first
+and a redelivery or a replay publishes nothing. Only two first attempts racing each other (the
+same violation handled by two consumers at the same moment) can both reach live subscribers;
+the stream still stores one, and the ``Nats-Msg-Id`` header lets a receiver drop the copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from nats.js.client import JetStreamContext
+from nats.js.errors import APIError, NotFoundError
+
+from jianfu.events.envelope import Envelope
+from jianfu.events.provisioning import ALERT_STREAM
+from jianfu.events.schemas.compliance import ViolationDetected
+from jianfu.events.schemas.escalation import EscalationAlert, ReminderIssued
+from jianfu.events.store import WRONG_LAST_SEQUENCE
+
+ALERT_PREFIX = "jf.alert"
+STAGE_NAMES = {1: "reminder", 2: "warning", 3: "internal_circulation", 4: "public_circulation"}
+_SAFE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+
+def subject_token(value: str) -> str:
+    """The value itself when it is a valid subject token, else a stable hash of it."""
+    if _SAFE_TOKEN.match(value):
+        return value
+    return "h-" + hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def reminder_alert(violation: ViolationDetected, reminder: Envelope) -> EscalationAlert:
+    """The alert for a stored ``ReminderIssued``: the same event always gives the same alert."""
+    issued = ReminderIssued.model_validate(reminder.data)
+    return EscalationAlert(
+        alert_id=reminder.event_id,
+        escalation_id=reminder.aggregate_id,
+        stage=issued.stage,
+        stage_name=STAGE_NAMES[issued.stage],
+        violation_id=violation.violation_id,
+        rule=violation.rule.value,
+        clause=violation.clause,
+        issued_by=issued.issued_by_org_id,
+        recipient=issued.recipient,
+        responsible_org_id=issued.responsible_org_id,
+        school_id=violation.school_id,
+        semester=violation.semester,
+        summary=issued.summary,
+        issued_at=reminder.occurred_at,
+        correlation_id=reminder.correlation_id,
+    )
+
+
+def alert_subject(alert: EscalationAlert) -> str:
+    return ".".join((ALERT_PREFIX, subject_token(alert.responsible_org_id), alert.stage_name,
+                     subject_token(alert.violation_id)))
+
+
+class AlertChannel:
+    """Publishes alerts at most once per subject. ``js`` is bound when the app has connected."""
+
+    def __init__(self, js: JetStreamContext | None = None, stream: str = ALERT_STREAM, timeout: float = 5.0) -> None:
+        self.js = js
+        self.stream = stream
+        self.timeout = timeout
+
+    async def deliver(self, alert: EscalationAlert) -> bool:
+        """Publish the alert; False when its subject already holds it (sent before)."""
+        subject = alert_subject(alert)
+        if await self.sent(subject):
+            return False
+        headers = {
+            "Nats-Msg-Id": alert.alert_id,
+            "Nats-Expected-Last-Subject-Sequence": "0",
+            "Jf-Correlation-Id": alert.correlation_id,
+        }
+        try:
+            ack = await self.js.publish(subject, alert.model_dump_json().encode(), stream=self.stream,
+                                        timeout=self.timeout, headers=headers)
+        except APIError as error:
+            if error.err_code == WRONG_LAST_SEQUENCE:
+                return False
+            raise  # e.g. 10164, another publish to this subject in flight: redelivery retries
+        return not ack.duplicate
+
+    async def sent(self, subject: str) -> bool:
+        """The ledger: an alert subject holds a message once its alert went out."""
+        try:
+            await self.js.get_last_msg(self.stream, subject)
+        except NotFoundError:
+            return False
+        return True

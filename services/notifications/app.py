@@ -1,0 +1,58 @@
+"""Composition root of the notifications service: ``faststream run jianfu.notifications.app:app``.
+
+A durable pull consumer (``notifications-ladder``) feeds every ``ViolationDetected`` to the G2
+ladder; alerts go out on ``jf.alert.<org_id>.>`` through the broker's own connection.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from faststream import FastStream
+
+from jianfu.events.dependencies import Deps
+from jianfu.events.logging import configure_logging
+from jianfu.events.runtime import Interface, Subscription, connected_deps, launch, make_broker
+from jianfu.events.schemas.compliance import ViolationDetected
+from jianfu.events.schemas.escalation import ReminderIssued
+from jianfu.events.settings import Settings
+from jianfu.notifications import handlers
+from jianfu.notifications.alerts import AlertChannel
+
+VIOLATIONS = "jf.ev.violation.>"
+LADDER_DURABLE = "notifications-ladder"
+
+
+def interface(
+    deps: Deps,
+    settings: Settings,
+    alerts: AlertChannel | None = None,
+    subject: str = VIOLATIONS,
+    durable: str = LADDER_DURABLE,
+) -> Interface:
+    ladder = Subscription(subject, durable, partial(handlers.on_violation, deps=deps, alerts=alerts or AlertChannel()),
+                          (ViolationDetected,))
+    return Interface("notifications", "The G2 escalation ladder: a reminder and an alert for every violation.",
+                     subscriptions=(ladder,), emits=(ReminderIssued,))
+
+
+def build(settings: Settings, subject: str = VIOLATIONS, durable: str = LADDER_DURABLE) -> FastStream:
+    """The app; ``subject`` and ``durable`` differ only in tests and rebuilds (a new durable
+    replays the violations from sequence 1, which alerts nobody twice)."""
+    broker = make_broker(settings)
+    app = FastStream(broker)
+    deps = connected_deps(app, broker, settings)
+    alerts = AlertChannel()
+    launch(broker, settings, interface(deps, settings, alerts, subject, durable))
+
+    @app.on_startup
+    async def bind_alerts() -> None:
+        await broker.connect()
+        alerts.js = broker.connection.jetstream()
+
+    return app
+
+
+settings = Settings()
+configure_logging(settings.log_format, settings.log_level, "notifications")
+app = build(settings)

@@ -1,0 +1,49 @@
+"""`jianfu run --demo` — what `make demo` runs — on the embedded defaults: its own nats-server
+and SQLite, no servers installed, the four services as processes, and a clean stop."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from jianfu.cli.embedded_nats import free_port
+
+pytestmark = pytest.mark.e2e
+
+
+def test_jianfu_run_demo_walks_a_semester_on_sqlite_and_stops_cleanly(tmp_path: Path):
+    jianfu = Path(sys.executable).parent / "jianfu"
+    result = subprocess.run(
+        [str(jianfu), "run", "--demo", "--exit-after-demo", "--fresh",
+         "--data-dir", str(tmp_path / "demo"), "--nats-port", str(free_port())],
+        capture_output=True, text=True, timeout=240,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    out = result.stdout
+    assert "list edition 1 published" in out
+    documents = [json.loads(chunk) for chunk in _json_blocks(out)]
+    listed = next(d for d in documents if "items" in d)
+    found = next(d for d in documents if "violations" in d)
+    assert listed["ok"] and len(listed["items"]) == 5
+    assert found["ok"] and found["count"] == 3
+    assert (tmp_path / "demo" / "compliance.db").exists()
+    logs = tmp_path / "demo" / "logs"
+    assert {p.name for p in logs.iterdir()} >= {"requests.log", "approvals.log", "compliance.log", "notifications.log"}
+
+
+def _json_blocks(text: str) -> list[str]:
+    """Top-level JSON objects printed with indent=2: from a line '{' to the next line '}'."""
+    blocks, current = [], None
+    for line in text.splitlines():
+        if line == "{":
+            current = [line]
+        elif current is not None:
+            current.append(line)
+            if line == "}":
+                blocks.append("\n".join(current))
+                current = None
+    return blocks

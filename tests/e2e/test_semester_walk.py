@@ -1,0 +1,145 @@
+"""End to end: the four services as separate processes walk a whole semester (S3, G2).
+
+Declarations in July (and one too late in August), the bureau's certification and refusals,
+the published list, activities held in October — some never certified — the violations the
+detector finds and the reminders that follow, each exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter
+
+import nats
+import pytest
+
+from jianfu.cli.client import JianfuClient
+from jianfu.cli.demo import SEMESTER, walk_semester
+from jianfu.cli.embedded_nats import EmbeddedNats
+from jianfu.cli.supervisor import Fleet, service_env
+from jianfu.events.audit import verify_log
+from jianfu.events.provisioning import provision
+from jianfu.events.store import EventStore
+from tests.conftest import fresh_database
+from tests.factories import DIRECTORY
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+async def system(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("e2e")
+    clock = folder / "today"
+    clock.write_text("2026-07-01")
+    alerts: list = []
+
+    async def collect(msg) -> None:
+        alerts.append((msg.subject, json.loads(msg.data)))
+
+    with EmbeddedNats(folder / "nats") as server:
+        nc = await nats.connect(server.url)
+        await provision(nc.jetstream())
+        await nc.subscribe("jf.alert.>", cb=collect)
+        async with fresh_database("e2e") as database_url:
+            fleet = Fleet(service_env(server.url, database_url, f"file:{clock}"), folder / "logs").start()
+            try:
+                await fleet.wait_ready()
+                demo = await walk_semester(JianfuClient(nc), DIRECTORY, lambda day: clock.write_text(day.isoformat()))
+                yield {"client": JianfuClient(nc), "demo": demo, "alerts": alerts, "logs": folder / "logs",
+                       "store": EventStore(nc.jetstream())}
+            finally:
+                fleet.stop()
+                await nc.close()
+
+
+async def eventually(probe, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await probe()
+        if result is not None:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not reached")
+        await asyncio.sleep(0.2)
+
+
+async def violations(client) -> dict:
+    async def three():
+        reply = await client.query("edu-bureau", "compliance", "GetViolations", {"semester": SEMESTER})
+        return reply if reply["ok"] and reply["count"] >= 3 else None
+    return await eventually(three)
+
+
+async def test_s3_the_published_list_holds_what_was_certified_or_exempt(system):
+    reply = await system["client"].query("school-dwk-middle-1", "compliance", "GetSemesterList", {"semester": SEMESTER})
+    titles = [item["title"] for item in reply["items"]]
+    demo = system["demo"]
+    admitted = {t for t, d in demo.decisions.items() if d == "certified"}
+    exempt = {t for t in demo.activities if t not in demo.decisions and t not in ("保险知识推介讲座", "冰雪运动进校园")}
+    assert reply["ok"] and reply["edition"] == demo.published_edition == 1
+    assert set(titles) == admitted | exempt and len(titles) == 5
+
+
+async def test_s3_refusals_by_reason_cover_automatic_and_bureau_decisions(system):
+    reply = await system["client"].query("edu-bureau", "compliance", "GetApplications", {"semester": SEMESTER})
+    assert reply["counts"]["by_refusal_code"] == {
+        "ALREADY_IN_CURRICULUM": 1, "COMMERCIAL_OR_FEE": 1, "DUPLICATES_HIGHER_LEVEL": 1,
+        "OUTSIDE_WINDOW_NO_URGENCY": 1, "QUOTA_EXCEEDED": 2, "SCOPE_TOO_BROAD": 1,
+    }
+    assert reply["counts"]["by_status"] == {"certified": 4, "exempt": 1, "rejected": 7}
+
+
+async def test_s3_no_school_holds_more_authorised_items_than_the_cap(system):
+    reply = await system["client"].query("edu-bureau", "compliance", "GetCampusEntryCounters", {"semester": SEMESTER})
+    assert all(school["authorised_items"] <= reply["cap"] for school in reply["schools"])
+    primary_1 = next(s for s in reply["schools"] if s["school_id"] == "school-dwk-primary-1")
+    assert primary_1["authorised_items"] == reply["cap"] == 4
+
+
+async def test_s3_uncertified_entries_are_violations_found_once_each(system):
+    reply = await violations(system["client"])
+    found = Counter((v["rule"], v["responsible_org_id"]) for v in reply["violations"])
+    assert found == {
+        ("UnauthorizedCampusEntry", "dept-health"): 1,  # certification refused over the cap
+        ("UnauthorizedCampusEntry", "street-changsheng"): 1,  # commercial, refused
+        ("UnauthorizedCampusEntry", "dept-culture-tourism"): 1,  # out of window, reported twice
+    }
+
+
+async def test_violation_carries_the_correlation_id_of_the_schools_report(system):
+    await violations(system["client"])
+    report = next(r for r in system["demo"].reports if r["organizer"] == "dept-health")
+    events = [e async for e in system["store"].replay(1)]
+    violation = next(e.envelope for e in events if e.envelope.event_type == "ViolationDetected"
+                     and e.envelope.data["responsible_org_id"] == "dept-health")
+    assert violation.correlation_id == report["correlation_id"]
+
+
+async def test_g2_each_violation_gets_one_reminder_alert_to_the_responsible_unit(system):
+    await violations(system["client"])
+    alerts = system["alerts"]
+
+    async def three():
+        return alerts if len(alerts) >= 3 else None
+
+    await eventually(three)
+    await asyncio.sleep(1.0)  # a duplicate would arrive in this time
+    recipients = Counter(subject.split(".")[2] for subject, _ in alerts)
+    assert recipients == {"dept-health": 1, "street-changsheng": 1, "dept-culture-tourism": 1}
+    assert all(subject.split(".")[3] == "reminder" for subject, _ in alerts)
+
+
+async def test_services_log_json_lines_with_correlation_ids(system):
+    lines = [json.loads(line) for line in (system["logs"] / "requests.log").read_text().splitlines()
+             if line.startswith("{")]
+    handled = [line for line in lines if line.get("event") == "command_handled"]
+    assert handled and all(line["correlation_id"] and line["service"] == "requests" for line in handled)
+    report = system["demo"].reports[0]
+    assert any(line["correlation_id"] == report["correlation_id"] for line in handled)
+
+
+async def test_auditor_finds_every_hash_chain_of_the_semester_intact(system):
+    report = await verify_log(system["store"])
+    assert report.intact and report.events > 30
