@@ -13,7 +13,15 @@ from dataclasses import dataclass
 import structlog
 from faststream import FastStream
 from faststream.middlewares import AckPolicy
-from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, NatsBroker, NatsMessage, PullSub
+from faststream.nats import (
+    ConsumerConfig,
+    DeliverPolicy,
+    JStream,
+    NatsBroker,
+    NatsMessage,
+    NatsUserPassword,
+    PullSub,
+)
 from pydantic import ValidationError
 
 from jianfu.events.commands import Router
@@ -70,10 +78,11 @@ def launch(broker: NatsBroker, settings: Settings, interface: Interface) -> None
 
 def make_broker(settings: Settings) -> NatsBroker:
     servers = [url.strip() for url in settings.nats_url.split(",") if url.strip()]
-    auth = {}
+    security = None
     if settings.nats_user:
-        auth = {"user": settings.nats_user, "password": settings.nats_password}
-    return NatsBroker(servers, logger=None, max_reconnect_attempts=-1, **auth)
+        security = NatsUserPassword(settings.nats_user, settings.nats_password or "")
+    # FastStream's own logger is off: our adapters log every outcome as structured JSON.
+    return NatsBroker(servers, logger=None, max_reconnect_attempts=-1, security=security)
 
 
 def connected_deps(app: FastStream, broker: NatsBroker, settings: Settings) -> Deps:
@@ -155,5 +164,8 @@ def on_events(
         bind_correlation(envelope.correlation_id, event_type=envelope.event_type)
         try:
             await handler(envelope, msg.raw_message.metadata.sequence.stream)
+        except Exception:
+            log.exception("event_handler_failed_will_redeliver", durable=durable, event_id=envelope.event_id)
+            raise
         finally:
             unbind_correlation("event_type")
