@@ -60,6 +60,11 @@ def document(interface: Interface) -> dict[str, Any]:
         channels[key] = {"address": subject, "description": "read in stream order by the projector: a durable "
                          "pull consumer whose checkpoint is kept in the read-model database"}
         operations[key] = {"action": "receive", "channel": {"$ref": f"#/channels/{key}"}}
+    for address, model in interface.sends:
+        key = f"send_{model.__name__}"
+        channels[key] = {"address": address, "messages": {model.__name__: {"$ref": f"#/components/messages/{model.__name__}"}}}
+        operations[key] = {"action": "send", "channel": {"$ref": f"#/channels/{key}"}}
+        messages[model.__name__] = {"name": model.__name__, "payload": _schema(model)}
     for event_type in interface.emits:
         key = f"emit_{event_type.__name__}"
         channels[key] = {"address": f"jf.ev.{event_type.aggregate_type}.{{aggregate_id}}",

@@ -22,7 +22,7 @@ from faststream.nats import (
     NatsUserPassword,
     PullSub,
 )
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from jianfu.events.commands import Router
 from jianfu.events.dependencies import Deps
@@ -57,6 +57,7 @@ class Interface:
     subscriptions: tuple[Subscription, ...] = ()
     emits: tuple[type[EventData], ...] = ()
     projected: tuple[str, ...] = ()  # subjects a projector reads itself, outside FastStream; docs only
+    sends: tuple[tuple[str, type[BaseModel]], ...] = ()  # other messages it publishes (alerts); docs only
 
 
 def service_app(settings: Settings, interface: Callable[[Deps, Settings], Interface]) -> FastStream:

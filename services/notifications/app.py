@@ -14,7 +14,7 @@ from jianfu.events.dependencies import Deps
 from jianfu.events.logging import configure_logging
 from jianfu.events.runtime import Interface, Subscription, connected_deps, launch, make_broker
 from jianfu.events.schemas.compliance import ViolationDetected
-from jianfu.events.schemas.escalation import ReminderIssued
+from jianfu.events.schemas.escalation import EscalationAlert, ReminderIssued
 from jianfu.events.settings import Settings
 from jianfu.notifications import handlers
 from jianfu.notifications.alerts import AlertChannel
@@ -33,7 +33,8 @@ def interface(
     ladder = Subscription(subject, durable, partial(handlers.on_violation, deps=deps, alerts=alerts or AlertChannel()),
                           (ViolationDetected,))
     return Interface("notifications", "The G2 escalation ladder: a reminder and an alert for every violation.",
-                     subscriptions=(ladder,), emits=(ReminderIssued,))
+                     subscriptions=(ladder,), emits=(ReminderIssued,),
+                     sends=(("jf.alert.{org_id}.reminder.{violation_id}", EscalationAlert),))
 
 
 def build(settings: Settings, subject: str = VIOLATIONS, durable: str = LADDER_DURABLE) -> FastStream:

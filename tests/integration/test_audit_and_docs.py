@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from pathlib import Path
 
 from jianfu.cli.asyncapi import document, interfaces
 from jianfu.events.audit import verify_log
@@ -42,3 +44,13 @@ def test_asyncapi_documents_list_every_command_with_its_schema_and_allowed_kinds
     assert docs["approvals"]["channels"]["approvals-screening"]["address"] == "jf.ev.activity.>"
     emitted = docs["approvals"]["channels"]["emit_SemesterListPublished"]["address"]
     assert emitted == "jf.ev.campus_entry_semester.{aggregate_id}"
+    assert docs["compliance"]["channels"]["projection_0"]["address"] == "jf.ev.>"
+    assert docs["notifications"]["channels"]["send_EscalationAlert"]["address"].startswith("jf.alert.{org_id}.")
+
+
+def test_committed_asyncapi_documents_are_what_the_code_generates_now():
+    """docs/asyncapi is regenerated with `make docs`; a stale file fails here."""
+    folder = Path(__file__).parents[2] / "docs" / "asyncapi"
+    for interface in interfaces(Settings()):
+        committed = json.loads((folder / f"{interface.service}.json").read_text())
+        assert committed == json.loads(json.dumps(document(interface), default=str)), interface.service
