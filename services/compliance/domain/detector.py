@@ -94,21 +94,13 @@ def unauthorized_campus_entry(
     """S3: an activity held at a school without certification or exemption."""
     if authorising(report, authorisations) is not None:
         return None
-    rule, organizer, names = Rule.UNAUTHORIZED_CAMPUS_ENTRY, report.organizer_org_id, names or {}
-    return ViolationDetected(
-        violation_id=unauthorized_violation_id(report),
-        rule=rule,
-        clause=RULE_CLAUSE[rule],
-        responsible_org_id=organizer,
-        school_id=report.school_id,
-        semester=report.semester,
-        issue_key=f"{organizer}:{rule.value}",
-        summary=(
-            f"{names.get(organizer, organizer)}于{report.held_on.isoformat()}在"
-            f"{names.get(report.school_id, report.school_id)}开展“{report.title}”，"
-            f"未经区教体局认定或备案（S3 社会事务进校园须申报、认定、公布）。"
-        ),
-        evidence=_evidence(report, report_event_id),
+    organizer, names = report.organizer_org_id, names or {}
+    return _violation(
+        Rule.UNAUTHORIZED_CAMPUS_ENTRY, report, unauthorized_violation_id(report),
+        f"{names.get(organizer, organizer)}于{report.held_on.isoformat()}在"
+        f"{names.get(report.school_id, report.school_id)}开展“{report.title}”，"
+        f"未经区教体局认定或备案（S3 社会事务进校园须申报、认定、公布）。",
+        _evidence(report, report_event_id),
     )
 
 
@@ -128,19 +120,26 @@ def campus_entry_quota_exceeded(
     if key in items_held or len(items_held) < cap:
         return None
     rule, organizer, names = Rule.CAMPUS_ENTRY_QUOTA_EXCEEDED, report.organizer_org_id, names or {}
+    return _violation(
+        rule, report, violation_id(rule, report.school_id, report.semester, key),
+        f"{names.get(report.school_id, report.school_id)}本学期（{report.semester}）已有{len(items_held)}项"
+        f"进校园活动，{names.get(organizer, organizer)}开展的“{report.title}”超出每校每学期{cap}项的上限（S3）。",
+        {**_evidence(report, report_event_id), "item_key": key, "items_before": len(items_held), "cap": cap},
+    )
+
+
+def _violation(rule: Rule, report: ActivityHeldReported, found_id: str, summary: str, evidence: dict) -> ViolationDetected:
+    """A violation charged to the report's organizer, grouped per organizer and rule (G2 issue)."""
     return ViolationDetected(
-        violation_id=violation_id(rule, report.school_id, report.semester, key),
+        violation_id=found_id,
         rule=rule,
         clause=RULE_CLAUSE[rule],
-        responsible_org_id=organizer,
+        responsible_org_id=report.organizer_org_id,
         school_id=report.school_id,
         semester=report.semester,
-        issue_key=f"{organizer}:{rule.value}",
-        summary=(
-            f"{names.get(report.school_id, report.school_id)}本学期（{report.semester}）已有{len(items_held)}项"
-            f"进校园活动，{names.get(organizer, organizer)}开展的“{report.title}”超出每校每学期{cap}项的上限（S3）。"
-        ),
-        evidence={**_evidence(report, report_event_id), "item_key": key, "items_before": len(items_held), "cap": cap},
+        issue_key=f"{report.organizer_org_id}:{rule.value}",
+        summary=summary,
+        evidence=evidence,
     )
 
 
