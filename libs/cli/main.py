@@ -8,6 +8,7 @@ then walks a demo semester. The other commands serve operators and auditors.
 from __future__ import annotations
 
 import asyncio
+import os
 import json
 import shutil
 import signal
@@ -18,10 +19,18 @@ import nats
 import typer
 
 from jianfu.cli.embedded_nats import EmbeddedNats, free_port
+from jianfu.events.logging import configure_logging
 from jianfu.events.settings import Settings
 
 app = typer.Typer(help="jianfu (减负): enforce the plan for reducing teachers' non-teaching burden.",
                   no_args_is_help=True, add_completion=False)
+
+
+@app.callback()
+def _logging() -> None:
+    """Log lines go to stderr (readable, or JSON when JIANFU_LOG_FORMAT=json); stdout carries results."""
+    settings = Settings()
+    configure_logging(settings.log_format if "JIANFU_LOG_FORMAT" in os.environ else "console", settings.log_level)
 
 
 def _port_or_free(port: int) -> int:
@@ -118,11 +127,19 @@ def migrate() -> None:
 
 
 @app.command()
-def rebuild() -> None:
-    """Replay the whole log into fresh read-model tables, switch them in, print the digest."""
-    from jianfu.compliance.rebuild import rebuild as rebuild_read_model
+def rebuild(
+    verify_only: bool = typer.Option(False, "--verify", help="Compare with the live model; switch nothing, "
+                                      "append nothing; exit 1 if they differ."),
+) -> None:
+    """Replay the whole log into fresh read-model tables and switch them in (JIANFU_DATABASE_URL);
+    print the digests of the rebuild and of the live model it replaced."""
+    from dataclasses import asdict
 
-    typer.echo(asyncio.run(rebuild_read_model(Settings())))
+    from jianfu.compliance.rebuild import rebuild_with
+
+    result = asyncio.run(rebuild_with(Settings(), switch=not verify_only))
+    typer.echo(json.dumps({**asdict(result), "matched": result.matched}, indent=2))
+    raise typer.Exit(1 if verify_only and result.matched is False else 0)
 
 
 @app.command()

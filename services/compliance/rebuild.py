@@ -16,16 +16,13 @@ A running projector simply continues after the switch: the checkpoint it finds i
 left. The detector runs during a rebuild too; its violations have deterministic ids, so
 ``append_once`` appends nothing that is already in the log (a dry audit appends nothing at all).
 
-From a shell: ``jianfu rebuild`` or ``python -m jianfu.compliance.rebuild [--verify]``.
+From a shell: ``jianfu rebuild`` or ``jianfu rebuild --verify``.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import hashlib
 import json
-import sys
 from contextlib import aclosing
 from dataclasses import asdict, dataclass
 
@@ -191,17 +188,3 @@ async def _switch(conn: AsyncConnection, fresh: ReadModel, live: ReadModel) -> N
 
 def _quoted(conn: AsyncConnection, name: str) -> str:
     return conn.dialect.identifier_preparer.quote(name)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m jianfu.compliance.rebuild", description=__doc__.splitlines()[0])
-    parser.add_argument("--verify", action="store_true",
-                        help="compare with the live model without switching or appending; exit 1 if they differ")
-    args = parser.parse_args(argv)
-    result = asyncio.run(rebuild_with(Settings(), switch=not args.verify))
-    print(json.dumps({**asdict(result), "matched": result.matched}, indent=2))
-    return 1 if args.verify and result.matched is False else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
