@@ -47,11 +47,20 @@ async def system(tmp_path_factory):
             try:
                 await fleet.wait_ready()
                 demo = await walk_semester(JianfuClient(nc), DIRECTORY, lambda day: clock.write_text(day.isoformat()))
+                await caught_up(JianfuClient(nc), await EventStore(nc.jetstream()).last_sequence())
                 yield {"client": JianfuClient(nc), "demo": demo, "alerts": alerts, "logs": folder / "logs",
                        "store": EventStore(nc.jetstream())}
             finally:
                 fleet.stop()
                 await nc.close()
+
+
+async def caught_up(client: JianfuClient, sequence: int) -> None:
+    """Wait until the read model reflects the log up to ``sequence`` (queries say how fresh they are)."""
+    async def fresh():
+        reply = await client.query("edu-bureau", "compliance", "GetSemesterList", {"semester": SEMESTER})
+        return reply if reply.get("as_of_sequence", 0) >= sequence else None
+    await eventually(fresh)
 
 
 async def eventually(probe, timeout: float = 30.0):
