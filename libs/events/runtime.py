@@ -141,7 +141,8 @@ def on_events(
     """Feed each event on ``subject`` to ``handler`` once it is stored, in stream order.
 
     A durable pull consumer with explicit acks: the message is acked after the handler
-    returns and redelivered if it raises, so a crash never loses an event. Handlers must be
+    returns; if it raises, it is redelivered after a growing delay (0.5 s doubling up to 30 s),
+    so a crash never loses an event and a failing dependency is not hammered. Handlers must be
     idempotent (ours append decisions with deterministic ids).
     """
 
@@ -153,7 +154,7 @@ def on_events(
         config=ConsumerConfig(
             deliver_policy=DeliverPolicy.ALL, ack_wait=30, max_ack_pending=batch_size
         ),
-        ack_policy=AckPolicy.NACK_ON_ERROR,
+        ack_policy=AckPolicy.MANUAL,
         title=f"{durable}",
     )
     async def react(msg: NatsMessage) -> None:
@@ -161,12 +162,20 @@ def on_events(
             envelope = Envelope.model_validate_json(msg.raw_message.data)
         except ValidationError:
             log.error("unreadable_event_skipped", subject=msg.raw_message.subject)
+            await msg.ack()
             return
         bind_correlation(envelope.correlation_id, event_type=envelope.event_type)
         try:
             await handler(envelope, msg.raw_message.metadata.sequence.stream)
         except Exception:
-            log.exception("event_handler_failed_will_redeliver", durable=durable, event_id=envelope.event_id)
-            raise
+            delay = redelivery_delay(msg.raw_message.metadata.num_delivered)
+            log.exception("event_handler_failed", durable=durable, event_id=envelope.event_id, redeliver_in=delay)
+            await msg.nack(delay=delay)
+            return
         finally:
             unbind_correlation("event_type")
+        await msg.ack()
+
+
+def redelivery_delay(deliveries: int | None) -> float:
+    return min(0.5 * 2 ** max((deliveries or 1) - 1, 0), 30.0)
