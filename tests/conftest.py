@@ -9,17 +9,16 @@ twice in a row and beside a running demo.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 import shutil
 import tempfile
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
 import nats
 import pytest
-
 from jianfu.cli.embedded_nats import EmbeddedNats
 from jianfu.events.provisioning import provision
 from jianfu.events.store import EventStore

@@ -7,9 +7,9 @@ from datetime import date
 from typing import Any
 
 from jianfu.cli import demo
-from jianfu.events.settings import REFERENCE
 from jianfu.events.organisations import Directory
 from jianfu.events.policy import Policy
+from jianfu.events.settings import REFERENCE
 
 DIRECTORY = Directory.load(REFERENCE / "organisations.json")
 POLICY = Policy.load(REFERENCE / "policy.toml")

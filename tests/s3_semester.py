@@ -32,6 +32,7 @@ from jianfu.events.schemas.campus_entry import (
 )
 from jianfu.events.settings import SystemClock
 from jianfu.events.store import EventStore, StoredEvent, execute
+
 from tests.factories import DIRECTORY, POLICY, application
 
 NAMES = {org.org_id: org.name for org in DIRECTORY.organisations}

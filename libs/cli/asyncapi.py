@@ -8,14 +8,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from jianfu.events.commands import Router
 from jianfu.events.dependencies import Deps
 from jianfu.events.envelope import Envelope
 from jianfu.events.runtime import Interface
 from jianfu.events.settings import Settings, SystemClock
 from jianfu.events.store import EventStore
+from pydantic import BaseModel
 
 SERVICES = ("requests", "approvals", "compliance", "notifications")
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from nats.aio.client import Client
-
 from jianfu.events.commands import CORRELATION_HEADER
+from nats.aio.client import Client
 
 
 class JianfuClient:

@@ -8,8 +8,8 @@ then walks a demo semester. The other commands serve operators and auditors.
 from __future__ import annotations
 
 import asyncio
-import os
 import json
+import os
 import shutil
 import signal
 from datetime import date
@@ -17,7 +17,6 @@ from pathlib import Path
 
 import nats
 import typer
-
 from jianfu.cli.embedded_nats import EmbeddedNats, free_port
 from jianfu.events.logging import configure_logging
 from jianfu.events.settings import Settings

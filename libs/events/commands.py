@@ -18,14 +18,13 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from pydantic import BaseModel, ValidationError
-
 from jianfu.events.envelope import Actor
 from jianfu.events.errors import ErrorCode, Refused
 from jianfu.events.logging import bind_correlation, unbind_correlation
 from jianfu.events.organisations import Directory, Organisation, OrgKind
 from jianfu.events.recording import CommandContext
 from jianfu.events.store import ConcurrencyConflict
+from pydantic import BaseModel, ValidationError
 
 CORRELATION_HEADER = "Jf-Correlation-Id"
 PERSON_HEADER = "Jf-Person"

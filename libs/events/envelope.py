@@ -13,9 +13,8 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
+from jianfu.events.organisations import SYSTEM_ACTOR_ORG_ID, OrgKind
 from pydantic import BaseModel, ConfigDict, Field
-
-from jianfu.events.organisations import OrgKind
 
 GENESIS_HASH = "0" * 64
 EVENT_ID_NAMESPACE = uuid.UUID("6f1c8f2e-52a4-4c1e-9f0e-6a3b8d2f0a11")
@@ -30,6 +29,10 @@ class Actor(BaseModel):
     org_id: str = Field(description="Organisation id from the directory, e.g. `edu-bureau`.")
     org_kind: OrgKind = Field(description="The organisation's kind (see DOMAIN.md).")
     person: str | None = Field(default=None, description="Optional name or staff id of the person.")
+
+
+SYSTEM_ACTOR = Actor(org_id=SYSTEM_ACTOR_ORG_ID, org_kind=OrgKind.SYSTEM)
+"""jianfu itself: the actor of decisions no person made (screening, violations, reminders)."""
 
 
 class Envelope(BaseModel):

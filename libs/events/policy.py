@@ -9,9 +9,8 @@ import tomllib
 from datetime import date
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from jianfu.events.semesters import Semester, Term
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class CampusEntryPolicy(BaseModel):

@@ -22,15 +22,14 @@ from faststream.nats import (
     NatsUserPassword,
     PullSub,
 )
-from pydantic import BaseModel, ValidationError
-
 from jianfu.events.commands import Router
 from jianfu.events.dependencies import Deps
 from jianfu.events.envelope import Envelope
-from jianfu.events.schemas.base import EventData
 from jianfu.events.logging import bind_correlation, unbind_correlation
+from jianfu.events.schemas.base import EventData
 from jianfu.events.settings import Settings
 from jianfu.events.store import EventStore
+from pydantic import BaseModel, ValidationError
 
 log = structlog.get_logger("jianfu.runtime")
 

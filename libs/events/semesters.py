@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import total_ordering
 from datetime import date
 from enum import StrEnum
+from functools import total_ordering
 
 SEMESTER_PATTERN = re.compile(r"^(\d{4})-(autumn|spring)$")
 

@@ -11,11 +11,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal, Protocol
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
 from jianfu.events.organisations import Directory
 from jianfu.events.policy import Policy
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REFERENCE = Path(__file__).parent / "reference"
 

@@ -16,12 +16,11 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+from jianfu.events.envelope import GENESIS_HASH, Envelope, subject_for
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.client import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
-
-from jianfu.events.envelope import GENESIS_HASH, Envelope, subject_for
 
 WRONG_LAST_SEQUENCE = 10071
 ALL_EVENTS = "jf.ev.>"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import partial
 
 from faststream import FastStream
-
 from jianfu.approvals import handlers
 from jianfu.events.commands import Router
 from jianfu.events.dependencies import Deps

@@ -8,9 +8,8 @@ from jianfu.approvals.domain.campus_entry_semester import CampusEntrySemester
 from jianfu.events import catalogue
 from jianfu.events.commands import Caller, command_context
 from jianfu.events.dependencies import Deps
-from jianfu.events.envelope import Actor, Envelope
+from jianfu.events.envelope import SYSTEM_ACTOR, Envelope
 from jianfu.events.errors import ErrorCode, Refused
-from jianfu.events.organisations import SYSTEM_ACTOR_ORG_ID, OrgKind
 from jianfu.events.recording import CommandContext
 from jianfu.events.schemas.campus_entry import (
     ActivityRejected,
@@ -22,7 +21,6 @@ from jianfu.events.schemas.campus_entry import (
 from jianfu.events.store import EventStore, History, StoredEvent, execute
 
 SEMESTER = "campus_entry_semester"
-SYSTEM = Actor(org_id=SYSTEM_ACTOR_ORG_ID, org_kind=OrgKind.SYSTEM)
 
 
 async def certify_activity(command: CertifyActivity, caller: Caller, deps: Deps) -> dict:
@@ -56,7 +54,7 @@ async def screen_request(envelope: Envelope, sequence: int, deps: Deps) -> None:
     if envelope.event_type != "ActivityRequested":
         return
     request = catalogue.parse(envelope)
-    context = CommandContext(SYSTEM, envelope.event_id, envelope.correlation_id, deps.policy.version, deps.clock.now())
+    context = CommandContext(SYSTEM_ACTOR, envelope.event_id, envelope.correlation_id, deps.policy.version, deps.clock.now())
     await _decide(deps, request.target_semester, context,
                   lambda semester: semester.screen(request, deps.directory), str(request.activity_id))
 

@@ -12,8 +12,6 @@ import contextlib
 from functools import partial
 
 from faststream import FastStream
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from jianfu.compliance import handlers
 from jianfu.compliance.database import make_engine
 from jianfu.compliance.migrations import migrate
@@ -24,9 +22,14 @@ from jianfu.events.commands import Router
 from jianfu.events.dependencies import Deps
 from jianfu.events.logging import configure_logging
 from jianfu.events.runtime import Interface, connected_deps, launch, make_broker
-from jianfu.events.schemas.campus_entry import GetApplications, GetCampusEntryCounters, GetSemesterList
+from jianfu.events.schemas.campus_entry import (
+    GetApplications,
+    GetCampusEntryCounters,
+    GetSemesterList,
+)
 from jianfu.events.schemas.compliance import GetViolations, ViolationDetected
 from jianfu.events.settings import Settings
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 def interface(deps: Deps, settings: Settings, engine: AsyncEngine | None = None) -> Interface:

@@ -12,14 +12,13 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import structlog
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
 from jianfu.compliance.database import upsert
 from jianfu.compliance.projection import Detection, apply
 from jianfu.compliance.read_model import PROJECTION, ReadModel
 from jianfu.events.envelope import Envelope
 from jianfu.events.logging import bind_correlation, unbind_correlation
 from jianfu.events.store import StoredEvent
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 log = structlog.get_logger("jianfu.compliance.checkpoint")
 

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from jianfu.compliance import queries
 from jianfu.compliance.read_model import LIVE, ReadModel
 from jianfu.events.commands import Caller
 from jianfu.events.errors import ErrorCode, Refused
 from jianfu.events.organisations import DECLARING_KINDS, Directory, OrgKind
 from jianfu.events.policy import Policy
-from jianfu.events.schemas.campus_entry import GetApplications, GetCampusEntryCounters, GetSemesterList
+from jianfu.events.schemas.campus_entry import (
+    GetApplications,
+    GetCampusEntryCounters,
+    GetSemesterList,
+)
 from jianfu.events.schemas.compliance import GetViolations
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 OVERSEERS = frozenset({OrgKind.EDUCATION_BUREAU, OrgKind.SUPERVISION_OFFICE, OrgKind.LEADING_GROUP_OFFICE})
 APPLICATION_READERS = OVERSEERS | DECLARING_KINDS

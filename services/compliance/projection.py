@@ -14,16 +14,18 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 import structlog
-from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from jianfu.compliance.database import utc
-from jianfu.compliance.domain.detector import Authorisation, authorising, detect, item_key, unauthorized_violation_id
+from jianfu.compliance.domain.detector import (
+    Authorisation,
+    authorising,
+    detect,
+    item_key,
+    unauthorized_violation_id,
+)
 from jianfu.compliance.read_model import ReadModel
 from jianfu.compliance.statements import AUTHORISED, Statements, counters, statements
 from jianfu.events import catalogue
-from jianfu.events.envelope import Actor, Envelope
-from jianfu.events.organisations import SYSTEM_ACTOR_ORG_ID, OrgKind
+from jianfu.events.envelope import SYSTEM_ACTOR, Envelope
 from jianfu.events.recording import CommandContext
 from jianfu.events.schemas.campus_entry import (
     ActivityCertified,
@@ -37,10 +39,11 @@ from jianfu.events.schemas.campus_entry import (
 from jianfu.events.schemas.compliance import Rule, ViolationDetected
 from jianfu.events.settings import Clock
 from jianfu.events.store import EventStore, StoredEvent
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 log = structlog.get_logger("jianfu.compliance.projection")
 
-SYSTEM = Actor(org_id=SYSTEM_ACTOR_ORG_ID, org_kind=OrgKind.SYSTEM)
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,7 @@ async def _record(violation: ViolationDetected, report: Envelope, d: Detection) 
     """Append the violation once: its id decides the event id, whoever detects it and when."""
     if d.store is None:
         return
-    context = CommandContext(SYSTEM, violation.violation_id, report.correlation_id, d.policy_version, d.clock.now())
+    context = CommandContext(SYSTEM_ACTOR, violation.violation_id, report.correlation_id, d.policy_version, d.clock.now())
     event = context.event(violation, violation.violation_id, occurred_at=report.occurred_at)
     appended = await d.store.append_once(event.model_copy(update={"causation_id": report.event_id}))
     log.info("violation_detected" if appended else "violation_already_recorded", violation_id=violation.violation_id,

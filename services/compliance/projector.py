@@ -16,19 +16,23 @@ import time
 from dataclasses import dataclass
 
 import structlog
+from jianfu.compliance.checkpoint import (
+    Delivered,
+    apply_batch,
+    ensure_checkpoint,
+    read_checkpoint,
+)
+from jianfu.compliance.projection import Detection
+from jianfu.compliance.read_model import LIVE, ReadModel
+from jianfu.compliance.standby import StillHeld, leadership
+from jianfu.events.envelope import Envelope
+from jianfu.events.store import ALL_EVENTS
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
-
-from jianfu.compliance.checkpoint import Delivered, apply_batch, ensure_checkpoint, read_checkpoint
-from jianfu.compliance.projection import Detection
-from jianfu.compliance.read_model import LIVE, ReadModel
-from jianfu.compliance.standby import StillHeld, leadership
-from jianfu.events.envelope import Envelope
-from jianfu.events.store import ALL_EVENTS
 
 log = structlog.get_logger("jianfu.compliance.projector")
 

@@ -7,12 +7,11 @@ from collections import Counter
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from jianfu.compliance.checkpoint import read_checkpoint
 from jianfu.compliance.database import plain
 from jianfu.compliance.read_model import ReadModel
 from jianfu.compliance.statements import COUNTERS
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 def _row(row: sa.Row) -> dict:

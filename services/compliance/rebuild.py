@@ -29,8 +29,6 @@ from dataclasses import asdict, dataclass
 import nats
 import sqlalchemy as sa
 import structlog
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-
 from jianfu.compliance.checkpoint import (
     Delivered,
     apply_batch,
@@ -42,10 +40,16 @@ from jianfu.compliance.checkpoint import (
 from jianfu.compliance.database import is_postgres, make_engine, plain
 from jianfu.compliance.migrations import migrate
 from jianfu.compliance.projection import Detection
-from jianfu.compliance.read_model import LIVE_PREFIX, REBUILD_PREFIX, ReadModel, build_tables
+from jianfu.compliance.read_model import (
+    LIVE_PREFIX,
+    REBUILD_PREFIX,
+    ReadModel,
+    build_tables,
+)
 from jianfu.compliance.standby import leadership
 from jianfu.events.settings import Settings
 from jianfu.events.store import EventStore
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 log = structlog.get_logger("jianfu.compliance.rebuild")
 

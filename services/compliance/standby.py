@@ -14,10 +14,9 @@ from contextlib import asynccontextmanager
 
 import sqlalchemy as sa
 import structlog
+from jianfu.compliance.database import lock_key
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
-
-from jianfu.compliance.database import lock_key
 
 log = structlog.get_logger("jianfu.compliance.standby")
 

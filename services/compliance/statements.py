@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-
 from jianfu.compliance.read_model import ReadModel
+from sqlalchemy.dialects import postgresql, sqlite
 
 REQUEST_FIELDS = ("applicant_org_id", "title", "route", "declaration_type", "in_window", "declared_on",
                   "requested_sequence")

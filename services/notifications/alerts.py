@@ -18,14 +18,13 @@ from __future__ import annotations
 import hashlib
 import re
 
-from nats.js.client import JetStreamContext
-from nats.js.errors import APIError, NotFoundError
-
 from jianfu.events.envelope import Envelope
 from jianfu.events.provisioning import ALERT_STREAM
 from jianfu.events.schemas.compliance import ViolationDetected
 from jianfu.events.schemas.escalation import EscalationAlert, ReminderIssued
 from jianfu.events.store import WRONG_LAST_SEQUENCE
+from nats.js.client import JetStreamContext
+from nats.js.errors import APIError, NotFoundError
 
 ALERT_PREFIX = "jf.alert"
 STAGE_NAMES = {1: "reminder", 2: "warning", 3: "internal_circulation", 4: "public_circulation"}

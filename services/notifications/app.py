@@ -9,10 +9,15 @@ from __future__ import annotations
 from functools import partial
 
 from faststream import FastStream
-
 from jianfu.events.dependencies import Deps
 from jianfu.events.logging import configure_logging
-from jianfu.events.runtime import Interface, Subscription, connected_deps, launch, make_broker
+from jianfu.events.runtime import (
+    Interface,
+    Subscription,
+    connected_deps,
+    launch,
+    make_broker,
+)
 from jianfu.events.schemas.compliance import ViolationDetected
 from jianfu.events.schemas.escalation import EscalationAlert, ReminderIssued
 from jianfu.events.settings import Settings

@@ -13,20 +13,21 @@ gives exactly one reminder and exactly one alert per violation:
 from __future__ import annotations
 
 import structlog
-
 from jianfu.events import catalogue
 from jianfu.events.dependencies import Deps
-from jianfu.events.envelope import Actor, Envelope
-from jianfu.events.organisations import SYSTEM_ACTOR_ORG_ID, OrgKind
+from jianfu.events.envelope import SYSTEM_ACTOR, Envelope
 from jianfu.events.recording import CommandContext
 from jianfu.events.schemas.compliance import ViolationDetected
 from jianfu.events.schemas.escalation import ReminderIssued
 from jianfu.events.store import History, StoredEvent, execute
 from jianfu.notifications.alerts import AlertChannel, alert_subject, reminder_alert
-from jianfu.notifications.domain.escalation import Escalation, decide_reminder, escalation_id
+from jianfu.notifications.domain.escalation import (
+    Escalation,
+    decide_reminder,
+    escalation_id,
+)
 
 ESCALATION = "escalation"
-SYSTEM = Actor(org_id=SYSTEM_ACTOR_ORG_ID, org_kind=OrgKind.SYSTEM)
 
 log = structlog.get_logger("jianfu.notifications")
 
@@ -54,7 +55,7 @@ def reminder_command_id(violation_id: str) -> str:
 async def record_reminder(cause: Envelope, violation: ViolationDetected, deps: Deps) -> StoredEvent | None:
     """Append the reminder the escalation decides on, or return the one already stored."""
     aggregate_id = escalation_id(violation.responsible_org_id, violation.issue_key)
-    context = CommandContext(SYSTEM, reminder_command_id(violation.violation_id), cause.correlation_id,
+    context = CommandContext(SYSTEM_ACTOR, reminder_command_id(violation.violation_id), cause.correlation_id,
                              deps.policy.version, deps.clock.now())
 
     def decide(history: History) -> list[Envelope]:

@@ -9,10 +9,14 @@ from jianfu.events.commands import Caller, command_context
 from jianfu.events.dependencies import Deps
 from jianfu.events.envelope import EVENT_ID_NAMESPACE
 from jianfu.events.schemas.base import EventData
-from jianfu.events.schemas.campus_entry import ActivityHeldReported, ActivityRequested, RecordActivityHeld, RequestActivity
+from jianfu.events.schemas.campus_entry import (
+    ActivityHeldReported,
+    ActivityRequested,
+    RecordActivityHeld,
+    RequestActivity,
+)
 from jianfu.events.store import History, StoredEvent, execute
 from jianfu.requests.domain.campus_entry import declare_activity, report_activity_held
-
 
 
 def id_for(kind: str, command_id: uuid.UUID) -> uuid.UUID:

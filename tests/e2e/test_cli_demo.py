@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from jianfu.cli.embedded_nats import free_port
 
 pytestmark = pytest.mark.e2e

@@ -14,7 +14,6 @@ from collections import Counter
 
 import nats
 import pytest
-
 from jianfu.cli.client import JianfuClient
 from jianfu.cli.demo import SEMESTER, walk_semester
 from jianfu.cli.embedded_nats import EmbeddedNats
@@ -22,6 +21,7 @@ from jianfu.cli.supervisor import Fleet, service_env
 from jianfu.events.audit import verify_log
 from jianfu.events.provisioning import provision
 from jianfu.events.store import EventStore
+
 from tests.conftest import fresh_database
 from tests.factories import DIRECTORY
 

@@ -14,7 +14,6 @@ from datetime import date
 import nats
 import pytest
 import sqlalchemy as sa
-
 from jianfu.cli.embedded_nats import EmbeddedNats
 from jianfu.cli.supervisor import ServiceProcess, service_env
 from jianfu.compliance.database import make_engine
@@ -31,8 +30,9 @@ from jianfu.events.schemas.campus_entry import (
     SemesterListPublished,
 )
 from jianfu.events.store import EventStore
-from tests.factories import DIRECTORY, SCHOOLS
+
 from tests.conftest import fresh_database
+from tests.factories import DIRECTORY, SCHOOLS
 from tests.s3_semester import S3Semester, detection, listing
 
 pytestmark = pytest.mark.faults

@@ -9,13 +9,13 @@ import time
 
 import nats
 import pytest
-
 from jianfu.cli.client import JianfuClient
 from jianfu.cli.embedded_nats import EmbeddedNats
 from jianfu.cli.supervisor import Fleet, service_env
 from jianfu.compliance.rebuild import rebuild_with
 from jianfu.events.provisioning import provision
 from jianfu.events.settings import Settings
+
 from tests.conftest import fresh_database
 from tests.factories import application
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from jianfu.cli.asyncapi import document, interfaces
 from jianfu.events.audit import verify_log
 from jianfu.events.settings import Settings
+
 from tests.integration.test_event_store import reminder
 
 

@@ -9,11 +9,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from jianfu.approvals.app import build as build_approvals
 from jianfu.cli.client import JianfuClient
 from jianfu.events.settings import Settings
 from jianfu.requests.app import build as build_requests
+
 from tests.factories import POLICY, SCHOOLS, application, held_report
 
 BUREAU, POLICE, FIRE = "edu-bureau", "dept-public-security", "dept-fire"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from jianfu.events import catalogue
 from jianfu.events.envelope import verify_chain
+
 from tests.s3_semester import S3Semester
 
 

@@ -9,19 +9,24 @@ from contextlib import AsyncExitStack
 
 import pytest
 import sqlalchemy as sa
-
 from jianfu.compliance.checkpoint import apply_batch
 from jianfu.compliance.database import make_engine
 from jianfu.compliance.migrations import migrate
 from jianfu.compliance.read_model import LIVE
-from jianfu.compliance.rebuild import read_model_digest, rebuild, rebuild_read_model, rebuild_with
+from jianfu.compliance.rebuild import (
+    read_model_digest,
+    rebuild,
+    rebuild_read_model,
+    rebuild_with,
+)
 from jianfu.events.errors import RefusalCode
 from jianfu.events.schemas.campus_entry import Route
 from jianfu.events.schemas.compliance import Rule
 from jianfu.events.settings import Settings
+
 from tests.conftest import fresh_database
-from tests.s3_semester import S3Semester, detection, running, settle
 from tests.integration.test_event_store import reminder
+from tests.s3_semester import S3Semester, detection, running, settle
 
 PRIMARY_1, PRIMARY_2, MIDDLE_1 = "school-dwk-primary-1", "school-dwk-primary-2", "school-dwk-middle-1"
 POLICE, FIRE, HEALTH, YOUTH = "dept-public-security", "dept-fire", "dept-health", "youth-league"

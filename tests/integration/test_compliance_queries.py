@@ -9,7 +9,6 @@ import time
 import uuid
 
 import pytest
-
 from jianfu.cli.client import JianfuClient
 from jianfu.compliance.app import build, interface
 from jianfu.compliance.database import make_engine
@@ -18,8 +17,9 @@ from jianfu.compliance.settings import ComplianceSettings
 from jianfu.events.dependencies import Deps
 from jianfu.events.errors import RefusalCode
 from jianfu.events.settings import Settings, SystemClock
-from tests.factories import DIRECTORY, POLICY, SCHOOLS
+
 from tests.conftest import fresh_database
+from tests.factories import DIRECTORY, POLICY, SCHOOLS
 from tests.s3_semester import S3Semester, running, settle
 
 SCHOOL, OTHER_SCHOOL = "school-dwk-primary-3", "school-dwk-primary-4"

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-
 from jianfu.compliance.database import make_engine
 from jianfu.compliance.migrations import VERSION_TABLE, migrate
 from jianfu.compliance.read_model import LIVE
 from jianfu.compliance.rebuild import read_model_digest, rebuild_read_model
 from jianfu.events.schemas.campus_entry import Route
+
 from tests.conftest import fresh_database
 from tests.s3_semester import S3Semester, detection, running, settle
 

@@ -26,20 +26,19 @@ import pytest
 import typer
 import yaml
 from faststream import FastStream
-from nats.errors import NoServersError
-
 from jianfu.cli.client import JianfuClient
 from jianfu.cli.embedded_nats import EmbeddedNats
 from jianfu.cli.main import app as cli
 from jianfu.cli.supervisor import SERVICES
-from jianfu.events.envelope import Actor
-from jianfu.events.organisations import SYSTEM_ACTOR_ORG_ID, OrgKind
+from jianfu.events.envelope import SYSTEM_ACTOR
 from jianfu.events.provisioning import provision
 from jianfu.events.recording import CommandContext
 from jianfu.events.runtime import make_broker
 from jianfu.events.schemas.compliance import Rule, ViolationDetected, violation_id
 from jianfu.events.settings import Settings
 from jianfu.events.store import EventStore
+from nats.errors import NoServersError
+
 from tests.factories import DIRECTORY, POLICY, application
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -299,7 +298,7 @@ async def test_services_work_under_their_own_users(secured):
             school_id="school-dwk-primary-1", semester="2026-autumn", issue_key="dept-fire:UnauthorizedCampusEntry",
             summary="区消防大队未经认定进校园。", evidence={},
         )
-        context = CommandContext(Actor(org_id=SYSTEM_ACTOR_ORG_ID, org_kind=OrgKind.SYSTEM), found.violation_id,
+        context = CommandContext(SYSTEM_ACTOR, found.violation_id,
                                  "corr-compose", POLICY.version, datetime(2026, 10, 21, tzinfo=timezone.utc))
         await EventStore(compliance.nc.jetstream()).append_once(context.event(found, found.violation_id))
         for _ in range(100):

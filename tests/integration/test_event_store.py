@@ -7,14 +7,13 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-from nats.js.errors import APIError
-
 from jianfu.events.envelope import GENESIS_HASH, Actor, verify_chain
 from jianfu.events.organisations import OrgKind
 from jianfu.events.provisioning import event_stream_config
 from jianfu.events.recording import CommandContext
 from jianfu.events.schemas.escalation import ReminderIssued
 from jianfu.events.store import ConcurrencyConflict, execute
+from nats.js.errors import APIError
 
 ACTOR = Actor(org_id="supervision-office", org_kind=OrgKind.SUPERVISION_OFFICE)
 

@@ -7,9 +7,9 @@ import asyncio
 import uuid
 
 from faststream import FastStream
-
 from jianfu.events.runtime import make_broker, on_events, redelivery_delay
 from jianfu.events.settings import Settings
+
 from tests.integration.test_event_store import reminder
 
 

@@ -14,12 +14,14 @@ from datetime import datetime, timezone
 
 import pytest
 import structlog
-from structlog.testing import capture_logs
-
 from jianfu.events import catalogue
 from jianfu.events.dependencies import Deps
-from jianfu.events.envelope import Actor
-from jianfu.events.organisations import SYSTEM_ACTOR_ORG_ID, Directory, Organisation, OrgKind
+from jianfu.events.envelope import SYSTEM_ACTOR
+from jianfu.events.organisations import (
+    Directory,
+    Organisation,
+    OrgKind,
+)
 from jianfu.events.provisioning import ALERT_STREAM
 from jianfu.events.recording import CommandContext
 from jianfu.events.schemas.compliance import Rule, ViolationDetected, violation_id
@@ -28,9 +30,10 @@ from jianfu.notifications.alerts import AlertChannel
 from jianfu.notifications.app import build
 from jianfu.notifications.domain.escalation import escalation_id
 from jianfu.notifications.handlers import on_violation, record_reminder
+from structlog.testing import capture_logs
+
 from tests.factories import DIRECTORY, POLICY
 
-SYSTEM = Actor(org_id=SYSTEM_ACTOR_ORG_ID, org_kind=OrgKind.SYSTEM)
 RULE = Rule.UNAUTHORIZED_CAMPUS_ENTRY
 
 
@@ -66,7 +69,7 @@ async def detected(store, unit: str, school: str | None = None):
         school_id=school, semester="2026-autumn", issue_key=f"{unit}:{RULE.value}",
         summary=f"{unit}未经认定开展进校园活动。", evidence={"report_event_id": evidence},
     )
-    context = CommandContext(SYSTEM, found.violation_id, str(uuid.uuid4()), POLICY.version,
+    context = CommandContext(SYSTEM_ACTOR, found.violation_id, str(uuid.uuid4()), POLICY.version,
                              datetime(2026, 10, 21, tzinfo=timezone.utc))
     event = context.event(found, found.violation_id).model_copy(update={"causation_id": f"report-{evidence}"})
     return await store.append_once(event)
@@ -134,7 +137,7 @@ async def test_g2_a_departments_violation_gets_one_reminder_from_the_supervision
     assert reminder.event_type == "ReminderIssued"
     assert (reminder.data["issued_by_org_id"], reminder.data["recipient"], reminder.data["stage"]) == (
         "supervision-office", "unit_head", 1)
-    assert reminder.actor == SYSTEM
+    assert reminder.actor == SYSTEM_ACTOR
     assert reminder.correlation_id == violation.envelope.correlation_id
     assert reminder.causation_id == violation.envelope.event_id
 

@@ -6,8 +6,10 @@ import uuid
 from datetime import date
 
 import pytest
-
-from jianfu.approvals.domain.campus_entry_semester import CampusEntrySemester, hard_refusal
+from jianfu.approvals.domain.campus_entry_semester import (
+    CampusEntrySemester,
+    hard_refusal,
+)
 from jianfu.events.errors import RefusalCode, Refused
 from jianfu.events.schemas.campus_entry import (
     ActivityCertified,
@@ -16,6 +18,7 @@ from jianfu.events.schemas.campus_entry import (
     ActivityRequested,
     Route,
 )
+
 from tests.factories import DIRECTORY, POLICY, SCHOOLS, application
 
 CAP = POLICY.campus_entry.items_per_school_per_semester

@@ -6,12 +6,23 @@ import uuid
 from datetime import date
 
 import pytest
-
 from jianfu.events.errors import Refused
 from jianfu.events.organisations import OrgKind
-from jianfu.events.schemas.campus_entry import RecordActivityHeld, RequestActivity, Route
+from jianfu.events.schemas.campus_entry import (
+    RecordActivityHeld,
+    RequestActivity,
+    Route,
+)
 from jianfu.requests.domain.campus_entry import declare_activity, report_activity_held
-from tests.factories import DIRECTORY, JULY_DAY, POLICY, SCHOOLS, application, held_report
+
+from tests.factories import (
+    DIRECTORY,
+    JULY_DAY,
+    POLICY,
+    SCHOOLS,
+    application,
+    held_report,
+)
 
 POLICE = DIRECTORY.get("dept-public-security")
 SCHOOL = DIRECTORY.get(SCHOOLS[0])

@@ -9,12 +9,12 @@ from contextlib import redirect_stderr
 
 import pytest
 import structlog
-
 from jianfu.events.commands import CORRELATION_HEADER, Router
 from jianfu.events.errors import Refused
 from jianfu.events.logging import configure_logging
 from jianfu.events.organisations import OrgKind
 from jianfu.events.schemas.campus_entry import PublishSemesterList
+
 from tests.factories import DIRECTORY
 
 SUBJECT = "jf.cmd.edu-bureau.approvals.PublishSemesterList"

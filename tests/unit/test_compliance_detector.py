@@ -15,6 +15,7 @@ from jianfu.compliance.domain.detector import (
 )
 from jianfu.events.schemas.campus_entry import ActivityHeldReported
 from jianfu.events.schemas.compliance import Rule, violation_id
+
 from tests.factories import POLICY, SCHOOLS
 
 CAP = POLICY.campus_entry.items_per_school_per_semester

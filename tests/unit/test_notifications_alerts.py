@@ -5,22 +5,21 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from jianfu.events.envelope import Actor
-from jianfu.events.organisations import SYSTEM_ACTOR_ORG_ID, OrgKind
+from jianfu.events.envelope import SYSTEM_ACTOR
 from jianfu.events.recording import CommandContext
 from jianfu.notifications.alerts import alert_subject, reminder_alert, subject_token
 from jianfu.notifications.domain.escalation import decide_reminder
+
 from tests.factories import DIRECTORY, POLICY
 from tests.unit.test_notifications_ladder import escalation_of, violation
 
 NOW = datetime(2026, 10, 21, 8, 30, tzinfo=timezone.utc)
-SYSTEM = Actor(org_id=SYSTEM_ACTOR_ORG_ID, org_kind=OrgKind.SYSTEM)
 
 
 def stored_reminder(found, correlation_id: str = "corr-1"):
     escalation = escalation_of(found)
     reminder = decide_reminder(escalation, found, DIRECTORY, POLICY.escalation)
-    context = CommandContext(SYSTEM, f"remind:{found.violation_id}", correlation_id, POLICY.version, NOW)
+    context = CommandContext(SYSTEM_ACTOR, f"remind:{found.violation_id}", correlation_id, POLICY.version, NOW)
     return context.event(reminder, escalation.escalation_id)
 
 

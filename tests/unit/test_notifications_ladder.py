@@ -4,7 +4,6 @@ reminder it calls for (or none). No I/O."""
 from __future__ import annotations
 
 import pytest
-
 from jianfu.events.organisations import Directory, Organisation, OrgKind
 from jianfu.events.schemas.compliance import Rule, ViolationDetected, violation_id
 from jianfu.events.schemas.escalation import ReminderIssued
@@ -17,6 +16,7 @@ from jianfu.notifications.domain.escalation import (
     escalation_id,
     reminder_issuer,
 )
+
 from tests.factories import DIRECTORY, POLICY, SCHOOLS
 
 BUREAU, OFFICE = "edu-bureau", "supervision-office"

@@ -8,10 +8,9 @@ from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
 from jianfu.events.errors import RefusalCode
 from jianfu.events.schemas.base import Command, EventData, Query
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SEMESTER_ID = r"^\d{4}-(autumn|spring)$"
 ORG_ID = r"^[a-z0-9][a-z0-9-]{0,62}$"

@@ -6,10 +6,9 @@ import hashlib
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from pydantic import Field
-
 from jianfu.events.schemas.base import EventData, Query
 from jianfu.events.schemas.campus_entry import ORG_ID, SEMESTER_ID
+from pydantic import Field
 
 
 class Rule(StrEnum):

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from jianfu.events.schemas.base import EventData
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ReminderIssued(EventData):

@@ -14,7 +14,12 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from jianfu.events.schemas.campus_entry import ActivityHeldReported
-from jianfu.events.schemas.compliance import RULE_CLAUSE, Rule, ViolationDetected, violation_id
+from jianfu.events.schemas.compliance import (
+    RULE_CLAUSE,
+    Rule,
+    ViolationDetected,
+    violation_id,
+)
 
 _SPACES = re.compile(r"\s+")
 

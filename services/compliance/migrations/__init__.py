@@ -17,7 +17,6 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-
 from jianfu.compliance.database import is_postgres, lock_key, make_engine
 
 VERSION_TABLE = "compliance_alembic_version"

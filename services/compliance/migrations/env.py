@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from alembic import context
-
 from jianfu.compliance.migrations import VERSION_TABLE
 from jianfu.compliance.read_model import LIVE
 
