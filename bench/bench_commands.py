@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 
-from bench.harness import Figure, fresh_nats, timed
 from jianfu.cli.client import JianfuClient
 from jianfu.events.settings import Settings
 from jianfu.requests.app import build
+
+from bench.harness import Figure, fresh_nats, timed
 from tests.factories import application
 
 COMMANDS = 500

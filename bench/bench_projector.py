@@ -8,10 +8,11 @@ import asyncio
 import time
 from datetime import date
 
-from bench.harness import Figure, fresh_nats, timed
 from jianfu.compliance.database import make_engine
 from jianfu.compliance.migrations import migrate
 from jianfu.events.store import EventStore
+
+from bench.harness import Figure, fresh_nats, timed
 from tests.conftest import fresh_database
 from tests.factories import SCHOOLS
 from tests.s3_semester import S3Semester, running, settle

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import uuid
 
-from bench.harness import Figure, fresh_nats, timed
 from jianfu.events.store import EventStore
+
+from bench.harness import Figure, fresh_nats, timed
 from tests.integration.test_event_store import reminder
 
 APPENDS = 1000

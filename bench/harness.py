@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nats
-
 from jianfu.cli.embedded_nats import EmbeddedNats
 from jianfu.events.provisioning import provision
 

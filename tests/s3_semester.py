@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from jianfu.compliance.projection import Detection
 from jianfu.compliance.projector import Projector, ProjectorOptions
@@ -84,7 +84,7 @@ class S3Semester:
 
     def _context(self, org_id: str) -> CommandContext:
         org = DIRECTORY.get(org_id)
-        now = datetime(self.year, 7, 10, 9, tzinfo=timezone.utc)
+        now = datetime(self.year, 7, 10, 9, tzinfo=UTC)
         return CommandContext(Actor(org_id=org_id, org_kind=org.kind), str(uuid.uuid4()), self.correlation_id,
                               POLICY.version, now)
 

@@ -51,7 +51,7 @@ class EmbeddedNats:
             f"jetstream {{\n    store_dir: \"{store}\"{sync}\n}}\n"
         )
 
-    def start(self, timeout: float = 10.0) -> "EmbeddedNats":
+    def start(self, timeout: float = 10.0) -> EmbeddedNats:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self.data_dir / "nats.conf"
         config.write_text(self.config_text())
@@ -81,7 +81,7 @@ class EmbeddedNats:
                 self.process.wait()
         self.process = None
 
-    def __enter__(self) -> "EmbeddedNats":
+    def __enter__(self) -> EmbeddedNats:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -23,7 +23,7 @@ class ServiceProcess:
         self.log_path = log_dir / f"{name}.log"
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "ServiceProcess":
+    def start(self) -> ServiceProcess:
         log = open(self.log_path, "ab")
         command = [sys.executable, "-m", "faststream", "run", f"jianfu.{self.name}.app:app"]
         self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT)
@@ -70,7 +70,7 @@ class Fleet:
         self.nats_url = env["JIANFU_NATS_URL"]
         self.processes = {name: ServiceProcess(name, env, log_dir) for name in services}
 
-    def start(self) -> "Fleet":
+    def start(self) -> Fleet:
         for process in self.processes.values():
             process.start()
         return self

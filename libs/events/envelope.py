@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from jianfu.events.organisations import SYSTEM_ACTOR_ORG_ID, OrgKind
@@ -78,7 +78,7 @@ def deterministic_event_id(*parts: str) -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def verify_chain(events: list[Envelope]) -> int | None:

@@ -85,5 +85,5 @@ class Directory(BaseModel):
         return sorted(org.org_id for org in self.of_kind(OrgKind.SCHOOL))
 
     @classmethod
-    def load(cls, path: Path) -> "Directory":
+    def load(cls, path: Path) -> Directory:
         return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))

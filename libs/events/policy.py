@@ -53,5 +53,5 @@ class Policy(BaseModel):
     escalation: EscalationPolicy = EscalationPolicy()
 
     @classmethod
-    def load(cls, path: Path) -> "Policy":
+    def load(cls, path: Path) -> Policy:
         return cls.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))

@@ -29,7 +29,7 @@ class Semester:
         """Chronological position: spring comes before autumn within a year."""
         return self.year * 2 + (1 if self.term is Term.AUTUMN else 0)
 
-    def __lt__(self, other: "Semester") -> bool:
+    def __lt__(self, other: Semester) -> bool:
         return self.ordinal < other.ordinal
 
     @property
@@ -40,14 +40,14 @@ class Semester:
         return self.id
 
     @classmethod
-    def parse(cls, text: str) -> "Semester":
+    def parse(cls, text: str) -> Semester:
         match = SEMESTER_PATTERN.match(text)
         if not match:
             raise ValueError(f"not a semester id: {text!r} (expected e.g. 2026-autumn)")
         return cls(int(match.group(1)), Term(match.group(2)))
 
     @classmethod
-    def containing(cls, day: date) -> "Semester":
+    def containing(cls, day: date) -> Semester:
         """The semester a school day belongs to; holidays count to the semester just ended."""
         if day.month >= 9:
             return cls(day.year, Term.AUTUMN)
@@ -55,7 +55,7 @@ class Semester:
             return cls(day.year - 1, Term.AUTUMN)
         return cls(day.year, Term.SPRING)
 
-    def following(self) -> "Semester":
+    def following(self) -> Semester:
         if self.term is Term.AUTUMN:
             return Semester(self.year + 1, Term.SPRING)
         return Semester(self.year, Term.AUTUMN)

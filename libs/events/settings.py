@@ -6,7 +6,7 @@ what a service does not use, it ignores.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Literal, Protocol
@@ -30,7 +30,7 @@ class SystemClock:
         return date.today()
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class FixedClock:
@@ -43,8 +43,8 @@ class FixedClock:
         return self.day
 
     def now(self) -> datetime:
-        real = datetime.now(timezone.utc)
-        return datetime.combine(self.day, real.time(), tzinfo=timezone.utc)
+        real = datetime.now(UTC)
+        return datetime.combine(self.day, real.time(), tzinfo=UTC)
 
 
 class FileClock:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -72,8 +72,8 @@ def lock_key(name: str) -> int:
 def utc(moment: datetime) -> datetime:
     """Timestamps are stored in UTC; SQLite hands them back without a zone, PostgreSQL with one."""
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def plain(value: Any) -> Any:

@@ -18,7 +18,7 @@ import re
 import shutil
 import subprocess
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nats
@@ -299,7 +299,7 @@ async def test_services_work_under_their_own_users(secured):
             summary="区消防大队未经认定进校园。", evidence={},
         )
         context = CommandContext(SYSTEM_ACTOR, found.violation_id,
-                                 "corr-compose", POLICY.version, datetime(2026, 10, 21, tzinfo=timezone.utc))
+                                 "corr-compose", POLICY.version, datetime(2026, 10, 21, tzinfo=UTC))
         await EventStore(compliance.nc.jetstream()).append_once(context.event(found, found.violation_id))
         for _ in range(100):
             if alerts:

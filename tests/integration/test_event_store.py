@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from jianfu.events.envelope import GENESIS_HASH, Actor, verify_chain
@@ -24,7 +24,7 @@ def context(command_id: str | None = None) -> CommandContext:
         command_id=command_id or str(uuid.uuid4()),
         correlation_id=str(uuid.uuid4()),
         policy_version="test",
-        now=datetime(2026, 7, 1, tzinfo=timezone.utc),
+        now=datetime(2026, 7, 1, tzinfo=UTC),
     )
 
 

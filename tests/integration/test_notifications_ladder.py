@@ -10,7 +10,7 @@ import logging
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import structlog
@@ -70,7 +70,7 @@ async def detected(store, unit: str, school: str | None = None):
         summary=f"{unit}未经认定开展进校园活动。", evidence={"report_event_id": evidence},
     )
     context = CommandContext(SYSTEM_ACTOR, found.violation_id, str(uuid.uuid4()), POLICY.version,
-                             datetime(2026, 10, 21, tzinfo=timezone.utc))
+                             datetime(2026, 10, 21, tzinfo=UTC))
     event = context.event(found, found.violation_id).model_copy(update={"causation_id": f"report-{evidence}"})
     return await store.append_once(event)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from jianfu.events.envelope import SYSTEM_ACTOR
 from jianfu.events.recording import CommandContext
@@ -13,7 +13,7 @@ from jianfu.notifications.domain.escalation import decide_reminder
 from tests.factories import DIRECTORY, POLICY
 from tests.unit.test_notifications_ladder import escalation_of, violation
 
-NOW = datetime(2026, 10, 21, 8, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 10, 21, 8, 30, tzinfo=UTC)
 
 
 def stored_reminder(found, correlation_id: str = "corr-1"):

@@ -68,7 +68,7 @@ class Scope(BaseModel):
     grades: tuple[str, ...] = Field(default=(), max_length=12, description="e.g. 初一, 四年级")
 
     @model_validator(mode="after")
-    def _some_schools(self) -> "Scope":
+    def _some_schools(self) -> Scope:
         if self.all_schools == bool(self.school_ids):
             raise ValueError("give either all_schools=true or a non-empty school_ids list")
         return self
@@ -101,7 +101,7 @@ class ApplicationForm(BaseModel):
     urgency_reason: str | None = Field(default=None, max_length=1000)
 
     @model_validator(mode="after")
-    def _dates_in_order(self) -> "ApplicationForm":
+    def _dates_in_order(self) -> ApplicationForm:
         if self.end_date < self.start_date:
             raise ValueError("end_date is before start_date")
         return self

@@ -48,7 +48,7 @@ class CampusEntrySemester:
         self.editions: list[SemesterListPublished] = []
 
     @classmethod
-    def from_events(cls, semester: str, policy: CampusEntryPolicy, events: Iterable[EventData]) -> "CampusEntrySemester":
+    def from_events(cls, semester: str, policy: CampusEntryPolicy, events: Iterable[EventData]) -> CampusEntrySemester:
         aggregate = cls(semester, policy)
         for event in events:
             aggregate.apply(event)
