@@ -59,10 +59,15 @@ class Interface:
     sends: tuple[tuple[str, type[BaseModel]], ...] = ()  # other messages it publishes (alerts); docs only
 
 
+def make_app(broker: NatsBroker) -> FastStream:
+    """The app, whose start and stop lines go through structlog like every other line."""
+    return FastStream(broker, logger=structlog.get_logger("faststream"))
+
+
 def service_app(settings: Settings, interface: Callable[[Deps, Settings], Interface]) -> FastStream:
     """A FastStream app serving ``interface``, built from settings: what most services are."""
     broker = make_broker(settings)
-    app = FastStream(broker)
+    app = make_app(broker)
     launch(broker, settings, interface(connected_deps(app, broker, settings), settings))
     return app
 

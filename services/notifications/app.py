@@ -16,6 +16,7 @@ from jianfu.events.runtime import (
     Subscription,
     connected_deps,
     launch,
+    make_app,
     make_broker,
 )
 from jianfu.events.schemas.compliance import ViolationDetected
@@ -46,7 +47,7 @@ def build(settings: Settings, subject: str = VIOLATIONS, durable: str = LADDER_D
     """The app; ``subject`` and ``durable`` differ only in tests and rebuilds (a new durable
     replays the violations from sequence 1, which alerts nobody twice)."""
     broker = make_broker(settings)
-    app = FastStream(broker)
+    app = make_app(broker)
     deps = connected_deps(app, broker, settings)
     alerts = AlertChannel()
     launch(broker, settings, interface(deps, settings, alerts, subject, durable))

@@ -140,11 +140,14 @@ async def test_g2_each_violation_gets_one_reminder_alert_to_the_responsible_unit
     assert all(subject.split(".")[3] == "reminder" for subject, _ in alerts)
 
 
-async def test_services_log_json_lines_with_correlation_ids(system):
-    lines = [json.loads(line) for line in (system["logs"] / "requests.log").read_text().splitlines()
-             if line.startswith("{")]
-    handled = [line for line in lines if line.get("event") == "command_handled"]
-    assert handled and all(line["correlation_id"] and line["service"] == "requests" for line in handled)
+async def test_services_log_only_json_lines_and_commands_carry_their_correlation_ids(system):
+    for service in ("requests", "approvals", "compliance", "notifications"):
+        lines = (system["logs"] / f"{service}.log").read_text().splitlines()
+        parsed = [json.loads(line) for line in lines]  # a line that is not JSON fails here
+        assert parsed and all(line["service"] == service for line in parsed)
+    handled = [line for line in map(json.loads, (system["logs"] / "requests.log").read_text().splitlines())
+               if line.get("event") == "command_handled"]
+    assert handled and all(line["correlation_id"] for line in handled)
     report = system["demo"].reports[0]
     assert any(line["correlation_id"] == report["correlation_id"] for line in handled)
 
