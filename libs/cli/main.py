@@ -15,9 +15,9 @@ import signal
 from datetime import date
 from pathlib import Path
 
-import nats
 import typer
 from jianfu.cli.embedded_nats import EmbeddedNats, free_port
+from jianfu.events.connection import connect
 from jianfu.events.logging import configure_logging
 from jianfu.events.settings import Settings
 
@@ -66,7 +66,7 @@ def run(
     database_url = database_url or f"sqlite+aiosqlite:///{data_dir / 'compliance.db'}"
     fleet = Fleet(service_env(server.url, database_url, clock), data_dir / "logs")
     try:
-        asyncio.run(_provision(server.url))
+        asyncio.run(_provision(Settings(nats_url=server.url)))
         fleet.start()
         asyncio.run(fleet.wait_ready())
         typer.echo(f"jianfu is running: NATS at {server.url}, logs in {data_dir / 'logs'}")
@@ -80,10 +80,10 @@ def run(
         server.stop()
 
 
-async def _provision(url: str) -> list[str]:
+async def _provision(settings: Settings) -> list[str]:
     from jianfu.events.provisioning import provision as provision_streams
 
-    nc = await nats.connect(url)
+    nc = await connect(settings)
     try:
         return await provision_streams(nc.jetstream())
     finally:
@@ -94,7 +94,7 @@ async def _demo(url: str, clock_file: Path) -> None:
     from jianfu.cli.client import JianfuClient
     from jianfu.cli.demo import SEMESTER, walk_semester
 
-    nc = await nats.connect(url)
+    nc = await connect(Settings(nats_url=url))
     try:
         client = JianfuClient(nc)
         demo = await walk_semester(client, Settings().directory, lambda day: clock_file.write_text(day.isoformat()))
@@ -112,7 +112,7 @@ async def _demo(url: str, clock_file: Path) -> None:
 @app.command()
 def provision() -> None:
     """Create or update the JIANFU_EVENTS and JIANFU_ALERTS streams (JIANFU_NATS_URL)."""
-    for line in asyncio.run(_provision(Settings().nats_url)):
+    for line in asyncio.run(_provision(Settings())):
         typer.echo(line)
 
 
@@ -149,7 +149,7 @@ def verify() -> None:
 
     async def check():
         settings = Settings()
-        nc = await nats.connect(settings.nats_url)
+        nc = await connect(settings)
         try:
             return await verify_log(EventStore(nc.jetstream(), settings.stream))
         finally:

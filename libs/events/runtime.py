@@ -82,12 +82,11 @@ def launch(broker: NatsBroker, settings: Settings, interface: Interface) -> None
 
 
 def make_broker(settings: Settings) -> NatsBroker:
-    servers = [url.strip() for url in settings.nats_url.split(",") if url.strip()]
     security = None
     if settings.nats_user:
         security = NatsUserPassword(settings.nats_user, settings.nats_password or "")
     # FastStream's own logger is off: our adapters log every outcome as structured JSON.
-    return NatsBroker(servers, logger=None, max_reconnect_attempts=-1, security=security)
+    return NatsBroker(settings.nats_servers, logger=None, max_reconnect_attempts=-1, security=security)
 
 
 def connected_deps(app: FastStream, broker: NatsBroker, settings: Settings) -> Deps:

@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     append_retries: int = Field(10, description="Reload-and-retry rounds on a concurrent append.")
     projector_batch: int = Field(256, description="Events per projector transaction.")
 
+    @property
+    def nats_servers(self) -> list[str]:
+        return [url.strip() for url in self.nats_url.split(",") if url.strip()]
+
     @cached_property
     def directory(self) -> Directory:
         return Directory.load(self.directory_path)

@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -257,6 +258,16 @@ async def test_a_wrong_password_is_refused(secured):
     with pytest.raises((NoServersError, nats.errors.Error)):
         await nats.connect(secured.url, user="dept-fire", password="guess", allow_reconnect=False,
                            max_reconnect_attempts=0, connect_timeout=2)
+
+
+def test_the_migrate_jobs_provision_logs_in_as_the_provision_user(secured):
+    """docker-compose's migrate job runs `jianfu provision` with JIANFU_NATS_USER=provision."""
+    env = {**os.environ, "JIANFU_NATS_URL": secured.url, "JIANFU_NATS_USER": "provision",
+           "JIANFU_NATS_PASSWORD": "provision-demo"}
+    result = subprocess.run([str(Path(sys.executable).parent / "jianfu"), "provision"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "updated JIANFU_EVENTS" in result.stdout
 
 
 async def test_the_shared_runtime_logs_a_service_in_as_its_user(secured):
