@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from jianfu.events.organisations import SYSTEM_ACTOR_ORG_ID, OrgKind
@@ -75,10 +75,6 @@ def subject_for(aggregate_type: str, aggregate_id: str) -> str:
 def deterministic_event_id(*parts: str) -> str:
     """An event id derived from what caused it, so a retried command appends nothing new."""
     return str(uuid.uuid5(EVENT_ID_NAMESPACE, "|".join(parts)))
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def verify_chain(events: list[Envelope]) -> int | None:

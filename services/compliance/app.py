@@ -59,9 +59,7 @@ def build(settings: ComplianceSettings) -> FastStream:
 
     @app.after_startup
     async def start_projector() -> None:
-        detection = Detection(deps.store, settings.policy.campus_entry.items_per_school_per_semester,
-                              settings.policy.version, deps.clock,
-                              {org.org_id: org.name for org in settings.directory.organisations})
+        detection = Detection.from_settings(settings, deps.store, deps.clock)
         options = ProjectorOptions(durable=settings.projector_durable, stream=settings.stream,
                                    batch=settings.projector_batch, standby_poll=settings.standby_poll_seconds)
         projector = Projector(engine, broker.connection.jetstream(), detection, options)

@@ -37,7 +37,7 @@ from jianfu.events.schemas.campus_entry import (
     SemesterListPublished,
 )
 from jianfu.events.schemas.compliance import Rule, ViolationDetected
-from jianfu.events.settings import Clock
+from jianfu.events.settings import Clock, Settings
 from jianfu.events.store import EventStore, StoredEvent
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -56,6 +56,12 @@ class Detection:
     policy_version: str
     clock: Clock
     names: Mapping[str, str]
+
+    @classmethod
+    def from_settings(cls, settings: Settings, store: EventStore | None, clock: Clock) -> Detection:
+        """The cap, policy version and organisation names of the policy and directory in force."""
+        return cls(store, settings.policy.campus_entry.items_per_school_per_semester, settings.policy.version, clock,
+                   {org.org_id: org.name for org in settings.directory.organisations})
 
 
 async def apply(conn: AsyncConnection, model: ReadModel, stored: StoredEvent, detection: Detection) -> bool:

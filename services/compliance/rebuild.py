@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import asdict, dataclass
 
-import nats
 import sqlalchemy as sa
 import structlog
 from jianfu.compliance.checkpoint import (
@@ -47,6 +47,7 @@ from jianfu.compliance.read_model import (
     build_tables,
 )
 from jianfu.compliance.standby import leadership
+from jianfu.events.connection import connect
 from jianfu.events.settings import Settings
 from jianfu.events.store import EventStore
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -136,14 +137,11 @@ async def rebuild(settings: Settings, switch: bool = True) -> str:
 async def rebuild_with(settings: Settings, switch: bool = True) -> RebuildResult:
     """As ``rebuild``, with the full result (the live digest it was compared with)."""
     await migrate(settings.database_url)
-    auth = {"user": settings.nats_user, "password": settings.nats_password} if settings.nats_user else {}
-    nc = await nats.connect([u.strip() for u in settings.nats_url.split(",") if u.strip()], **auth)
+    nc = await connect(settings)
     engine = make_engine(settings.database_url)
     try:
         store = EventStore(nc.jetstream(), settings.stream)
-        detection = Detection(store if switch else None, settings.policy.campus_entry.items_per_school_per_semester,
-                              settings.policy.version, settings.make_clock(),
-                              {org.org_id: org.name for org in settings.directory.organisations})
+        detection = Detection.from_settings(settings, store if switch else None, settings.make_clock())
         return await rebuild_read_model(engine, store, detection, switch, settings.projector_batch)
     finally:
         await engine.dispose()
@@ -153,29 +151,29 @@ async def rebuild_with(settings: Settings, switch: bool = True) -> RebuildResult
 async def _replay_batches(engine, store: EventStore, model: ReadModel, detection: Detection, last: int,
                           batch: int) -> int:
     checkpoint, pending = 0, []
-    if last < 1:
-        return 0
-    async with aclosing(store.replay(1)) as events:
-        async for stored in events:
-            if stored.sequence > last:
-                break
-            pending.append((stored.sequence, stored.envelope))
-            if len(pending) >= batch or stored.sequence == last:
-                checkpoint = await apply_batch(engine, model, pending, detection)
-                pending = []
+    async for delivered in _range(store, 1, last):
+        pending.append(delivered)
+        if len(pending) >= batch:
+            checkpoint = await apply_batch(engine, model, pending, detection)
+            pending = []
     if pending:
         checkpoint = await apply_batch(engine, model, pending, detection)
     return checkpoint
 
 
 async def _events(store: EventStore, first: int, last: int) -> list[Delivered]:
-    found: list[Delivered] = []
+    return [delivered async for delivered in _range(store, first, last)]
+
+
+async def _range(store: EventStore, first: int, last: int) -> AsyncIterator[Delivered]:
+    """The events from ``first`` to ``last`` inclusive, in stream order."""
+    if last < first:
+        return
     async with aclosing(store.replay(first)) as events:
         async for stored in events:
             if stored.sequence > last:
                 break
-            found.append((stored.sequence, stored.envelope))
-    return found
+            yield stored.sequence, stored.envelope
 
 
 async def _switch(conn: AsyncConnection, fresh: ReadModel, live: ReadModel) -> None:
