@@ -23,11 +23,11 @@ from jianfu.events.provisioning import ALERT_STREAM
 from jianfu.events.schemas.compliance import ViolationDetected
 from jianfu.events.schemas.escalation import EscalationAlert, ReminderIssued
 from jianfu.events.store import WRONG_LAST_SEQUENCE
+from jianfu.notifications.domain.escalation import Stage
 from nats.js.client import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 
 ALERT_PREFIX = "jf.alert"
-STAGE_NAMES = {1: "reminder", 2: "warning", 3: "internal_circulation", 4: "public_circulation"}
 _SAFE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
@@ -45,7 +45,7 @@ def reminder_alert(violation: ViolationDetected, reminder: Envelope) -> Escalati
         alert_id=reminder.event_id,
         escalation_id=reminder.aggregate_id,
         stage=issued.stage,
-        stage_name=STAGE_NAMES[issued.stage],
+        stage_name=Stage(issued.stage).name.lower(),
         violation_id=violation.violation_id,
         rule=violation.rule.value,
         clause=violation.clause,
