@@ -3,33 +3,48 @@
 
 ``Router.dispatch`` turns any message into a reply and never raises: the org comes from the
 subject (the broker's permissions tie it to the caller), the directory gives its kind, the
-payload is checked for size, JSON and schema, and every refusal becomes
-``{"ok": false, "error": {"code", "message", "field"?}}``, logged with the correlation id.
+raw bytes are checked before any parser runs (``edge.py``), the body is validated strictly
+against the route's model, and every refusal becomes
+``{"ok": false, "error": {"code", "message", "field"?, "errors"?}}``, logged with the
+correlation id.
 """
 
 from __future__ import annotations
 
-import json
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import structlog
+from jianfu.events.edge import (
+    CORRELATION_HEADER,
+    PERSON_HEADER,
+    HeaderRefused,
+    Provenance,
+    check_body,
+    check_size,
+    read_headers,
+)
 from jianfu.events.envelope import Actor
 from jianfu.events.errors import ErrorCode, Refused
 from jianfu.events.logging import bind_correlation, unbind_correlation
 from jianfu.events.organisations import Directory, Organisation, OrgKind
 from jianfu.events.recording import CommandContext
-from jianfu.events.store import ConcurrencyConflict
+from jianfu.events.store import ConcurrencyConflict, StoreUnavailable
+from nats.errors import Error as NatsError
 from pydantic import BaseModel, ValidationError
 
-CORRELATION_HEADER = "Jf-Correlation-Id"
-PERSON_HEADER = "Jf-Person"
+__all__ = ["CORRELATION_HEADER", "PERSON_HEADER", "Caller", "Router", "command_context", "validate"]
 
 log = structlog.get_logger("jianfu.commands")
+
+SERVED_CONTEXTS: dict[str, frozenset[str]] = {
+    "cmd": frozenset({"requests", "approvals"}),
+    "q": frozenset({"compliance"}),
+}
+"""The bounded contexts that answer commands and queries; anything else is refused as unknown."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +54,8 @@ class Caller:
     org: Organisation
     correlation_id: str
     person: str | None = None
+    context: str = ""
+    command: str = ""
 
 
 Handler = Callable[[Any, Caller], Awaitable[Mapping[str, Any]]]
@@ -86,46 +103,44 @@ class Router:
         )
 
     async def dispatch(self, subject: str, payload: bytes, headers: Mapping[str, str] | None = None) -> dict:
-        headers = headers or {}
-        correlation_id = headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
-        bind_correlation(correlation_id, subject=subject)
+        """The reply to one request, whatever it holds; never raises."""
         started = time.perf_counter()
         try:
-            reply = await self._dispatch(subject, payload, headers, correlation_id)
-        finally:
-            unbind_correlation("subject")
-        reply["correlation_id"] = correlation_id
-        elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
-        if reply["ok"]:
-            log.info("command_handled", elapsed_ms=elapsed_ms, correlation_id=correlation_id, subject=subject)
+            provenance = read_headers(headers)
+        except HeaderRefused as refusal:
+            provenance, reply = Provenance(refusal.fresh_correlation_id, None), refusal.as_reply()
         else:
-            log.warning("command_refused", elapsed_ms=elapsed_ms, correlation_id=correlation_id,
-                        subject=subject, **{f"error_{k}": v for k, v in reply["error"].items() if k != "details"})
+            bind_correlation(provenance.correlation_id, subject=subject)
+            try:
+                reply = await self._dispatch(subject, payload, provenance)
+            finally:
+                unbind_correlation("subject")
+        reply["correlation_id"] = provenance.correlation_id
+        _log_outcome(reply, subject, round((time.perf_counter() - started) * 1000, 2))
         return reply
 
-    async def _dispatch(self, subject: str, payload: bytes, headers: Mapping[str, str], correlation_id: str) -> dict:
+    async def _dispatch(self, subject: str, payload: bytes, provenance: Provenance) -> dict:
         try:
-            route, caller, command = self._parse(subject, payload, headers, correlation_id)
+            route, caller, command = self._parse(subject, payload, provenance)
             result = await route.handler(command, caller)
             return {"ok": True, **result}
         except Refused as refusal:
             return refusal.as_reply()
         except ConcurrencyConflict:
             return Refused(ErrorCode.CONCURRENCY_EXHAUSTED, "too many concurrent changes; retry the command").as_reply()
-        except (TimeoutError, ConnectionError, OSError) as error:
+        except (TimeoutError, ConnectionError, OSError, StoreUnavailable, NatsError) as error:
             log.error("dependency_unavailable", error=repr(error))
             return Refused(ErrorCode.UNAVAILABLE, "a dependency did not answer; retry the command").as_reply()
         except Exception:  # noqa: BLE001 - the adapter must answer; the traceback is logged
             log.exception("command_failed")
             return Refused(ErrorCode.INTERNAL_ERROR, "internal error; it has been logged").as_reply()
 
-    def _parse(self, subject: str, payload: bytes, headers: Mapping[str, str], correlation_id: str):
+    def _parse(self, subject: str, payload: bytes, provenance: Provenance):
         parts = subject.split(".")
         if len(parts) != 5 or parts[1] != self.kind or parts[3] != self.context:
             raise Refused(ErrorCode.UNKNOWN_COMMAND, f"subject must be jf.{self.kind}.<org_id>.{self.context}.<name>")
         org_id, name = parts[2], parts[4]
-        if len(payload) > self.max_payload_bytes:
-            raise Refused(ErrorCode.PAYLOAD_TOO_LARGE, f"payload of {len(payload)} bytes exceeds {self.max_payload_bytes}")
+        check_size(payload, self.max_payload_bytes)
         org = self.directory.get(org_id)
         if org is None:
             raise Refused(ErrorCode.UNKNOWN_ORG, f"organisation {org_id!r} is not in the directory", "org_id")
@@ -136,22 +151,44 @@ class Router:
         if route.allowed_kinds is not None and org.kind not in route.allowed_kinds:
             allowed = ", ".join(sorted(route.allowed_kinds))
             raise Refused(ErrorCode.FORBIDDEN, f"{org.kind} may not {name}; allowed: {allowed}", "org_id")
-        return route, Caller(org, correlation_id, headers.get(PERSON_HEADER)), _validate(route.model, payload)
+        check_body(payload, self.max_payload_bytes)
+        caller = Caller(org, provenance.correlation_id, provenance.person, self.context, name)
+        return route, caller, validate(route.model, payload)
 
 
-def _validate(model: type[BaseModel], payload: bytes) -> BaseModel:
+MAX_ERRORS = 50
+
+
+def validate(model: type[BaseModel], payload: bytes) -> BaseModel:
+    """The command or query in ``payload`` (already past ``check_body``), validated strictly:
+    a string is never taken for a number, a number never for a boolean, no NaN or Infinity.
+    Every error is reported at once, the first one also as ``field``."""
     try:
-        body = json.loads(payload or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise Refused(ErrorCode.MALFORMED_JSON, f"payload is not valid JSON: {error}") from None
-    if not isinstance(body, dict):
-        raise Refused(ErrorCode.MALFORMED_JSON, "payload must be a JSON object")
-    try:
-        return model.model_validate(body)
+        return model.model_validate_json(payload, strict=True)
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        path = ".".join(str(part) for part in first["loc"]) or None
-        raise Refused(ErrorCode.INVALID_FIELD, f"{path or 'payload'}: {first['msg']}", path) from None
+        raise _refusal(error) from None
+
+
+def _refusal(error: ValidationError) -> Refused:
+    found = error.errors(include_url=False, include_input=False, include_context=False)
+    if any(e["type"] == "json_invalid" for e in found):
+        return Refused(ErrorCode.MALFORMED_JSON, f"payload is not valid JSON: {found[0]['msg']}")
+    if found[0]["type"] == "model_type" and not found[0]["loc"]:
+        return Refused(ErrorCode.MALFORMED_JSON, "payload must be a JSON object")
+    errors = [{"field": ".".join(str(part) for part in e["loc"]) or "payload", "message": e["msg"]}
+              for e in found[:MAX_ERRORS]]
+    first = errors[0]
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    return Refused(ErrorCode.INVALID_FIELD, f"{first['field']}: {first['message']}{more}", first["field"], errors)
+
+
+def _log_outcome(reply: dict, subject: str, elapsed_ms: float) -> None:
+    if reply["ok"]:
+        log.info("command_handled", elapsed_ms=elapsed_ms, correlation_id=reply["correlation_id"], subject=subject)
+        return
+    details = {f"error_{k}": v for k, v in reply["error"].items() if k != "errors"}
+    log.warning("command_refused", elapsed_ms=elapsed_ms, correlation_id=reply["correlation_id"], subject=subject,
+                **details)
 
 
 def command_context(caller: Caller, command_id: object, policy_version: str, now: datetime) -> CommandContext:

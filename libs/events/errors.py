@@ -18,6 +18,7 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     INVALID_STATE = "INVALID_STATE"
     COMMAND_ID_REUSED = "COMMAND_ID_REUSED"
+    REPLY_TOO_LARGE = "REPLY_TOO_LARGE"
     CONCURRENCY_EXHAUSTED = "CONCURRENCY_EXHAUSTED"
     UNAVAILABLE = "UNAVAILABLE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
@@ -40,14 +41,17 @@ class RefusalCode(StrEnum):
 class Refused(Exception):
     """A command the rules do not allow. ``code`` is an ErrorCode or a RefusalCode."""
 
-    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+    def __init__(self, code: str, message: str, field: str | None = None, errors: list[dict] | None = None) -> None:
         super().__init__(message)
         self.code = str(code)
         self.message = message
         self.field = field
+        self.errors = errors
 
     def as_reply(self) -> dict:
-        error = {"code": self.code, "message": self.message}
+        error: dict = {"code": self.code, "message": self.message}
         if self.field:
             error["field"] = self.field
+        if self.errors:
+            error["errors"] = self.errors  # every validation error at once, each with field and message
         return {"ok": False, "error": error}

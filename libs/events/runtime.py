@@ -6,9 +6,13 @@ Only ``app.py`` modules (the composition roots) and the CLI import this module.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 import structlog
 from faststream import FastStream
@@ -22,9 +26,10 @@ from faststream.nats import (
     NatsUserPassword,
     PullSub,
 )
-from jianfu.events.commands import Router
+from jianfu.events.commands import SERVED_CONTEXTS, Router
 from jianfu.events.dependencies import Deps
 from jianfu.events.envelope import Envelope
+from jianfu.events.errors import ErrorCode, Refused
 from jianfu.events.logging import bind_correlation, unbind_correlation
 from jianfu.events.schemas.base import EventData
 from jianfu.events.settings import Settings
@@ -34,6 +39,10 @@ from pydantic import BaseModel, ValidationError
 log = structlog.get_logger("jianfu.runtime")
 
 EventHandler = Callable[[Envelope, int], Awaitable[None]]
+
+UNROUTED_QUEUE = "jf-unrouted"
+REPLY_HEADROOM = 4096  # bytes left for the reply's subject and headers
+HEALTH_TIMEOUT = 2.0
 
 
 @dataclass(frozen=True)
@@ -59,15 +68,41 @@ class Interface:
     sends: tuple[tuple[str, type[BaseModel]], ...] = ()  # other messages it publishes (alerts); docs only
 
 
-def make_app(broker: NatsBroker) -> FastStream:
+class Lifeline:
+    """Ends the process when its broker connection is closed for good while it serves.
+
+    nats-py reconnects after a network failure, but closes for good on a protocol error (a
+    message over the server's payload limit, say); a service left running then answers
+    nothing. Exiting non-zero lets the supervisor (compose, ``jianfu run``) start a fresh one.
+    """
+
+    EXIT_CODE = 75  # EX_TEMPFAIL: try again
+
+    def __init__(self) -> None:
+        self.stopping = False
+
+    async def connection_closed(self) -> None:
+        if not self.stopping:
+            log.critical("broker_connection_closed", exit_code=self.EXIT_CODE, hint="the supervisor restarts it")
+            os._exit(self.EXIT_CODE)
+
+    async def shutting_down(self) -> None:
+        self.stopping = True
+
+
+def make_app(broker: NatsBroker, lifeline: Lifeline | None = None) -> FastStream:
     """The app, whose start and stop lines go through structlog like every other line."""
-    return FastStream(broker, logger=structlog.get_logger("faststream"))
+    app = FastStream(broker, logger=structlog.get_logger("faststream"))
+    if lifeline is not None:
+        app.on_shutdown(lifeline.shutting_down)
+    return app
 
 
 def service_app(settings: Settings, interface: Callable[[Deps, Settings], Interface]) -> FastStream:
     """A FastStream app serving ``interface``, built from settings: what most services are."""
-    broker = make_broker(settings)
-    app = make_app(broker)
+    lifeline = Lifeline()
+    broker = make_broker(settings, lifeline)
+    app = make_app(broker, lifeline)
     launch(broker, settings, interface(connected_deps(app, broker, settings), settings))
     return app
 
@@ -78,15 +113,22 @@ def launch(broker: NatsBroker, settings: Settings, interface: Interface) -> None
         serve(broker, router, interface.service)
     for sub in interface.subscriptions:
         on_events(broker, settings, sub.subject, sub.durable, sub.handler)
-    health(broker, interface.service)
+    unrouted(broker)
+    health(broker, interface.service, partial(stream_reachable, broker, settings.stream))
 
 
-def make_broker(settings: Settings) -> NatsBroker:
+async def stream_reachable(broker: NatsBroker, stream: str) -> None:
+    """Ready means the event log answers: every service loads from it or appends to it."""
+    await broker.connection.jetstream().stream_info(stream)
+
+
+def make_broker(settings: Settings, lifeline: Lifeline | None = None) -> NatsBroker:
     security = None
     if settings.nats_user:
         security = NatsUserPassword(settings.nats_user, settings.nats_password or "")
     # FastStream's own logger is off: our adapters log every outcome as structured JSON.
-    return NatsBroker(settings.nats_servers, logger=None, max_reconnect_attempts=-1, security=security)
+    return NatsBroker(settings.nats_servers, logger=None, max_reconnect_attempts=-1, security=security,
+                      closed_cb=lifeline.connection_closed if lifeline else None)
 
 
 def connected_deps(app: FastStream, broker: NatsBroker, settings: Settings) -> Deps:
@@ -115,21 +157,76 @@ def serve(broker: NatsBroker, router: Router, service: str, max_workers: int = 1
         router.subject,
         queue=service,
         max_workers=max_workers,
+        decoder=raw_body,
+        no_reply=True,
         title=f"{service}:{router.kind}",
         description=f"{router.context} {'commands' if router.kind == 'cmd' else 'queries'}",
     )
-    async def answer(msg: NatsMessage) -> dict:
-        # The raw message only: a typed body would let FastStream decode JSON first and drop
-        # the reply when that fails, leaving the caller to time out.
-        return await router.dispatch(msg.raw_message.subject, msg.raw_message.data, msg.headers)
+    async def answer(msg: NatsMessage) -> None:
+        reply = await router.dispatch(msg.raw_message.subject, msg.raw_message.data, msg.headers)
+        await respond(broker, msg, reply)
 
 
-def health(broker: NatsBroker, service: str) -> None:
+async def raw_body(msg: NatsMessage) -> bytes:
+    """FastStream's decoder, replaced: it would parse JSON (or text) by content type before the
+    router sees the bytes, and a failure there leaves the caller without any reply."""
+    return msg.body
+
+
+async def respond(broker: NatsBroker, msg: NatsMessage, reply: dict) -> None:
+    """Send the reply unless the broker could not carry it: then a structured error instead of
+    a message the server would refuse (and close the connection over)."""
+    if not msg.raw_message.reply:
+        return
+    body = json.dumps(reply, ensure_ascii=False, separators=(",", ":")).encode()
+    limit = broker.connection.max_payload - REPLY_HEADROOM
+    if len(body) > limit:
+        log.error("reply_too_large", size=len(body), limit=limit, correlation_id=reply.get("correlation_id"))
+        body = json.dumps(Refused(ErrorCode.REPLY_TOO_LARGE, f"the answer of {len(body)} bytes exceeds the "
+                                  f"broker's limit of {limit}; ask for a smaller page (limit, cursor)").as_reply()
+                          | {"correlation_id": reply.get("correlation_id")}).encode()
+    await msg.raw_message.respond(body)
+
+
+def unrouted(broker: NatsBroker, contexts: Mapping[str, frozenset[str]] = SERVED_CONTEXTS) -> None:
+    """Answer what no router serves (an unknown context, a token too many or too few) with a
+    structured ``UNKNOWN_COMMAND`` instead of leaving the caller with "no responders".
+
+    Every service joins one queue group on ``jf.cmd.>`` and ``jf.q.>``, so each request reaches
+    one of them; it stays silent for subjects a router serves (that router answers)."""
+    for kind, served in contexts.items():
+        broker.subscriber(f"jf.{kind}.>", queue=UNROUTED_QUEUE, decoder=raw_body, no_reply=True,
+                          title=f"unrouted:{kind}")(_refuser(broker, kind, served))
+
+
+def _refuser(broker: NatsBroker, kind: str, served: frozenset[str]):
+    known = ", ".join(f"jf.{kind}.<org_id>.{context}.<name>" for context in sorted(served))
+
+    async def refuse(msg: NatsMessage) -> None:
+        parts = msg.raw_message.subject.split(".")
+        if len(parts) == 5 and parts[3] in served:
+            return  # a router of that context answers
+        refusal = Refused(ErrorCode.UNKNOWN_COMMAND, f"no such subject {msg.raw_message.subject!r}; known: {known}")
+        await respond(broker, msg, {**refusal.as_reply(), "correlation_id": str(uuid.uuid4())})
+
+    return refuse
+
+
+def health(broker: NatsBroker, service: str, ready: Callable[[], Awaitable[None]] | None = None) -> None:
     """Answer ``jf.sys.health.<service>`` so operators and the launcher can see a replica is up.
-    Every replica answers (no queue group); a request takes the first reply."""
+    Every replica answers (no queue group); a request takes the first reply. ``ready`` raises
+    when the replica cannot serve (its store or database unreachable): it then answers
+    ``ok: false`` with ``UNAVAILABLE``."""
 
-    @broker.subscriber(f"jf.sys.health.{service}", title=f"{service}:health")
+    @broker.subscriber(f"jf.sys.health.{service}", title=f"{service}:health", decoder=raw_body)
     async def alive(msg: NatsMessage) -> dict:
+        try:
+            if ready is not None:
+                await asyncio.wait_for(ready(), HEALTH_TIMEOUT)
+        except Exception as error:  # noqa: BLE001 - any failure means "not ready", and says why
+            log.warning("not_ready", service=service, error=repr(error))
+            return {"ok": False, "service": service, "pid": os.getpid(),
+                    "error": {"code": ErrorCode.UNAVAILABLE.value, "message": repr(error)}}
         return {"ok": True, "service": service, "pid": os.getpid()}
 
 

@@ -169,7 +169,7 @@ BAD_INPUTS = [
     ("jf.cmd.dept-public-security.requests.RequestActivity", b"{not json", "MALFORMED_JSON", None),
     ("jf.cmd.dept-public-security.requests.RequestActivity", b"[1, 2]", "MALFORMED_JSON", None),
     ("jf.cmd.dept-public-security.requests.RequestActivity", b"\xff\xfe", "MALFORMED_JSON", None),
-    ("jf.cmd.dept-public-security.requests.RequestActivity", b"", "INVALID_FIELD", "command_id"),
+    ("jf.cmd.dept-public-security.requests.RequestActivity", b"", "MALFORMED_JSON", None),
     ("jf.cmd.dept-nowhere.requests.RequestActivity", json.dumps(application()).encode(), "UNKNOWN_ORG", "org_id"),
     ("jf.cmd.dept-public-security.requests.DeleteEverything", b"{}", "UNKNOWN_COMMAND", None),
     ("jf.cmd.dept-public-security.requests.RequestActivity",

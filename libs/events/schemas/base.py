@@ -12,7 +12,7 @@ class Command(BaseModel):
     """A request to change something. ``command_id`` makes retries safe: the same id never
     produces a second event."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
     context: ClassVar[str]
     command_id: UUID = Field(
@@ -21,7 +21,7 @@ class Command(BaseModel):
 
 
 class Query(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
     context: ClassVar[str]
 
@@ -29,7 +29,7 @@ class Query(BaseModel):
 class EventData(BaseModel):
     """The ``data`` of an event. Subclasses name the aggregate they belong to."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     aggregate_type: ClassVar[str]
     schema_version: ClassVar[int] = 1

@@ -10,10 +10,11 @@ from uuid import UUID
 
 from jianfu.events.errors import RefusalCode
 from jianfu.events.schemas.base import Command, EventData, Query
+from jianfu.events.schemas.text import ORG_ID_PATTERN, SEMESTER_PATTERN, Line, OrgId, SemesterId, Text
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SEMESTER_ID = r"^\d{4}-(autumn|spring)$"
-ORG_ID = r"^[a-z0-9][a-z0-9-]{0,62}$"
+SEMESTER_ID = SEMESTER_PATTERN
+ORG_ID = ORG_ID_PATTERN
 
 
 class DeclarationType(StrEnum):
@@ -39,14 +40,14 @@ class ExemptCategory(StrEnum):
 class Contact(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=50)
+    name: Line(1, 50)
     phone: str = Field(min_length=5, max_length=30, pattern=r"^[0-9+\- ]+$")
 
 
 class Budget(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
-    amount_yuan: float = Field(0, ge=0, description="Budget of the activity in yuan.")
+    amount_yuan: float = Field(0, ge=0, le=100_000_000, description="Budget of the activity in yuan.")
     free_of_charge: bool = Field(description="True when students and schools pay nothing.")
     commercial_content: bool = Field(description="Advertising, sales or sponsorship content.")
 
@@ -55,7 +56,7 @@ class ExemptionClaim(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     category: ExemptCategory
-    reference: str = Field(min_length=1, max_length=200, description="Document or catalogue entry.")
+    reference: Line(1, 200) = Field(description="Document or catalogue entry.")
 
 
 class Scope(BaseModel):
@@ -64,8 +65,8 @@ class Scope(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     all_schools: bool = False
-    school_ids: tuple[str, ...] = Field(default=(), max_length=500)
-    grades: tuple[str, ...] = Field(default=(), max_length=12, description="e.g. 初一, 四年级")
+    school_ids: tuple[OrgId, ...] = Field(default=(), max_length=500)
+    grades: tuple[Line(1, 20), ...] = Field(default=(), max_length=12, description="e.g. 初一, 四年级")
 
     @model_validator(mode="after")
     def _some_schools(self) -> Scope:
@@ -77,28 +78,28 @@ class Scope(BaseModel):
 class ApplicationForm(BaseModel):
     """Attachment 4: 大武口区进校园活动申报表."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
 
     contact: Contact
     declaration_type: DeclarationType
-    target_semester: str = Field(pattern=SEMESTER_ID, description="e.g. 2026-autumn")
-    title: str = Field(min_length=2, max_length=200)
-    policy_basis: str = Field(min_length=2, max_length=1000, description="Document the activity rests on.")
-    content: str = Field(min_length=2, max_length=4000)
-    form: str = Field(min_length=1, max_length=200, description="讲座、主题班队会 ...")
+    target_semester: SemesterId = Field(description="e.g. 2026-autumn")
+    title: Line(2, 200)
+    policy_basis: Text(2, 1000) = Field(description="Document the activity rests on.")
+    content: Text(2, 4000)
+    form: Line(1, 200) = Field(description="讲座、主题班队会 ...")
     scope: Scope
     start_date: date
     end_date: date
-    frequency: str = Field(min_length=1, max_length=100, description="e.g. 每学期1次")
+    frequency: Line(1, 100) = Field(description="e.g. 每学期1次")
     occurrences: int = Field(ge=1, le=100, description="How many times it enters each school.")
     duration_minutes: int = Field(ge=1, le=24 * 60)
     expected_participants: int = Field(ge=0, le=1_000_000)
     teachers_needed: int = Field(ge=0, le=10_000)
     teacher_hours: float = Field(ge=0, le=100_000)
     budget: Budget
-    safety_plan: str = Field(min_length=2, max_length=4000)
+    safety_plan: Text(2, 4000)
     exemption_claim: ExemptionClaim | None = None
-    urgency_reason: str | None = Field(default=None, max_length=1000)
+    urgency_reason: Text(1, 1000) | None = None
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> ApplicationForm:
@@ -118,9 +119,9 @@ class RecordActivityHeld(Command):
 
     context: ClassVar[str] = "requests"
 
-    organizer_org_id: str = Field(pattern=ORG_ID, description="The unit that came onto campus.")
+    organizer_org_id: OrgId = Field(description="The unit that came onto campus.")
     activity_id: UUID | None = Field(default=None, description="The application, if one was named.")
-    title: str = Field(min_length=2, max_length=200)
+    title: Line(2, 200)
     held_on: date
     participants: int = Field(default=0, ge=0, le=100_000)
     teacher_hours: float = Field(default=0, ge=0, le=10_000)
@@ -132,7 +133,7 @@ class CertifyActivity(Command):
     context: ClassVar[str] = "approvals"
 
     activity_id: UUID
-    note: str = Field(default="", max_length=1000)
+    note: Text(0, 1000) = ""
 
 
 class RejectActivity(Command):
@@ -142,7 +143,7 @@ class RejectActivity(Command):
 
     activity_id: UUID
     refusal_code: RefusalCode
-    reason: str = Field(min_length=2, max_length=2000)
+    reason: Text(2, 2000)
 
 
 class PublishSemesterList(Command):
@@ -150,24 +151,24 @@ class PublishSemesterList(Command):
 
     context: ClassVar[str] = "approvals"
 
-    semester: str = Field(pattern=SEMESTER_ID)
+    semester: SemesterId
 
 
 class GetSemesterList(Query):
     context: ClassVar[str] = "compliance"
-    semester: str = Field(pattern=SEMESTER_ID)
+    semester: SemesterId
 
 
 class GetApplications(Query):
     context: ClassVar[str] = "compliance"
-    semester: str = Field(pattern=SEMESTER_ID)
+    semester: SemesterId
     status: str | None = Field(default=None, pattern=r"^(requested|certified|rejected|exempt)$")
 
 
 class GetCampusEntryCounters(Query):
     context: ClassVar[str] = "compliance"
-    semester: str = Field(pattern=SEMESTER_ID)
-    school_id: str | None = Field(default=None, pattern=ORG_ID)
+    semester: SemesterId
+    school_id: OrgId | None = None
 
 
 class ActivityRequested(ApplicationForm, EventData):

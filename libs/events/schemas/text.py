@@ -1,0 +1,51 @@
+"""Text types for every string a client may send: bounded, trimmed, free of control characters.
+
+A NUL stored in an event cannot be written to PostgreSQL, and other control characters break
+logs and documents downstream; a stored event can never be removed, so they are refused at the
+edge. ``Line`` is one line (titles, names); ``Text`` may hold line breaks and tabs (contents,
+plans). The pattern is published in the JSON schema so integrators see the rule too.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+ORG_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+SEMESTER_PATTERN = r"^\d{4}-(autumn|spring)$"
+
+
+def _refuse(forbidden: str):
+    pattern = re.compile(forbidden)
+
+    def check(value: str) -> str:
+        found = pattern.search(value)
+        if found:
+            raise ValueError(f"must not contain the control character U+{ord(found.group()):04X}")
+        return value
+
+    return check
+
+
+_no_controls_in_line = _refuse(r"[\x00-\x1f\x7f-\x9f]")
+_no_controls_in_text = _refuse(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def Line(min_length: int = 1, max_length: int = 200):  # noqa: N802 - used like a type
+    """One line of text: trimmed, ``min_length``..``max_length`` characters, no control characters."""
+    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+                     AfterValidator(_no_controls_in_line), Field(json_schema_extra={"pattern": LINE_PATTERN})]
+
+
+def Text(min_length: int = 1, max_length: int = 4000):  # noqa: N802 - used like a type
+    """Text that may span lines (tab, CR and LF allowed), otherwise as ``Line``."""
+    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+                     AfterValidator(_no_controls_in_text), Field(json_schema_extra={"pattern": TEXT_PATTERN})]
+
+
+OrgId = Annotated[str, StringConstraints(pattern=ORG_ID_PATTERN)]
+SemesterId = Annotated[str, StringConstraints(pattern=SEMESTER_PATTERN)]

@@ -1,0 +1,148 @@
+"""Hostile input over real request-reply: every request gets a structured reply at once, and
+nothing the log could not hold for ever is accepted (issue 5, findings 1-5)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from jianfu.approvals.app import build as build_approvals
+from jianfu.events.commands import CORRELATION_HEADER, PERSON_HEADER
+from jianfu.events.settings import Settings
+from jianfu.requests.app import build as build_requests
+
+from tests.factories import application
+
+POLICE = "jf.cmd.dept-public-security.requests.RequestActivity"
+REPLY_WITHIN = 1.0
+
+
+@pytest.fixture(scope="module")
+async def services(nats_server, nc, tmp_path_factory):
+    clock: Path = tmp_path_factory.mktemp("clock") / "today"
+    clock.write_text("2026-07-10")
+    settings = Settings(nats_url=nats_server.url, clock=f"file:{clock}", log_level="WARNING")
+    apps = [build_requests(settings), build_approvals(settings)]
+    for app in apps:
+        await app.start()
+    yield
+    for app in apps:
+        await app.stop()
+
+
+async def ask(nc, subject: str, body: bytes, headers: dict | None = None) -> dict:
+    started = time.monotonic()
+    reply = json.loads((await nc.request(subject, body, timeout=REPLY_WITHIN, headers=headers)).data)
+    assert time.monotonic() - started < REPLY_WITHIN
+    return reply
+
+
+def form(**overrides) -> bytes:
+    return json.dumps(application(**overrides), ensure_ascii=False).encode()
+
+
+def error(reply: dict) -> dict:
+    assert reply["ok"] is False, reply
+    return reply["error"]
+
+
+async def still_serving(nc) -> None:
+    assert (await ask(nc, POLICE, form()))["ok"] is True
+
+
+# Finding 1: a NUL (or any control character) in text would stop the projector on PostgreSQL.
+@pytest.mark.parametrize("field,value", [
+    ("title", "法治进校园\u0000"), ("title", "two\nlines"), ("content", "bell\u0007"), ("form", "\u009b讲座"),
+    ("safety_plan", "esc \u001b[31m"),
+])
+async def test_s3_control_characters_in_text_are_refused(services, nc, field, value):
+    found = error(await ask(nc, POLICE, form(**{field: value})))
+    assert found["code"] == "INVALID_FIELD" and found["field"] == field and "control character" in found["message"]
+    await still_serving(nc)
+
+
+async def test_s3_line_breaks_are_allowed_in_multi_line_text(services, nc):
+    assert (await ask(nc, POLICE, form(content="第一段\n第二段\t（附表）")))["ok"] is True
+
+
+# Finding 2: a non-finite number was stored as null and poisoned the aggregate.
+@pytest.mark.parametrize("raw", [b"Infinity", b"-Infinity", b"NaN", b"1e999", b"100000001"])
+async def test_s3_non_finite_or_absurd_amounts_are_refused(services, nc, raw):
+    body = form(budget={"amount_yuan": 0, "free_of_charge": True, "commercial_content": False})
+    body = body.replace(b'"amount_yuan": 0', b'"amount_yuan": ' + raw)
+    found = error(await ask(nc, POLICE, body))
+    assert found["code"] == "INVALID_FIELD" and found["field"] == "budget.amount_yuan"
+
+
+# Finding 3: input that used to get no reply at all.
+@pytest.mark.parametrize("body,headers,code", [
+    (b"[" * 1000 + b"]" * 1000, None, "MALFORMED_JSON"),
+    (b"[" * 30000, None, "MALFORMED_JSON"),
+    (b'{"command_id": ' + b"9" * 5000 + b"}", None, "INVALID_FIELD"),
+    (b"{not json", {"content-type": "application/json"}, "MALFORMED_JSON"),
+    (b"\xff\xfe\xfd", {"content-type": "text/plain"}, "MALFORMED_JSON"),
+    (b"", None, "MALFORMED_JSON"),
+    (b"   ", {"content-type": "application/json"}, "MALFORMED_JSON"),
+])
+async def test_bodies_no_parser_should_see_get_a_structured_refusal(services, nc, body, headers, code):
+    assert error(await ask(nc, POLICE, body, headers))["code"] == code
+    await still_serving(nc)
+
+
+@pytest.mark.parametrize("subject", [
+    "jf.cmd.dept-public-security.nowhere.RequestActivity",
+    "jf.cmd.dept-public-security.requests.RequestActivity.extra",
+    "jf.cmd.dept-public-security.requests",
+    "jf.cmd.dept-public-security",
+    "jf.q.edu-bureau.approvals.GetSemesterList",
+])
+async def test_subjects_no_router_serves_get_unknown_command_not_no_responders(services, nc, subject):
+    assert error(await ask(nc, subject, form()))["code"] == "UNKNOWN_COMMAND"
+
+
+# Finding 4: headers travel into every event, so they are bounded like fields.
+@pytest.mark.parametrize("header,value", [
+    (CORRELATION_HEADER, "x" * 600_000), (CORRELATION_HEADER, "x" * 129), (CORRELATION_HEADER, "a b"),
+    (CORRELATION_HEADER, "id\u0000"), (PERSON_HEADER, "p" * 300_000), (PERSON_HEADER, "王\u0007"),
+])
+async def test_s3_oversized_or_odd_headers_are_refused_and_never_stored(services, nc, store, header, value):
+    found = error(await ask(nc, POLICE, form(), {header: value}))
+    assert found["code"] == "INVALID_FIELD" and found["field"] == f"headers.{header}"
+    await still_serving(nc)
+
+
+async def test_a_valid_correlation_id_and_person_reach_the_event(services, nc, store):
+    reply = await ask(nc, POLICE, form(), {CORRELATION_HEADER: "oa-2026:0715/17", PERSON_HEADER: "王警官"})
+    stored = (await store.load("activity", reply["activity_id"])).events[0].envelope
+    assert stored.correlation_id == "oa-2026:0715/17" and stored.actor.person == "王警官"
+
+
+# Finding 5: types are never coerced, and every error comes back at once.
+@pytest.mark.parametrize("field,value", [
+    ("occurrences", "1"), ("occurrences", True), ("occurrences", 1.5), ("teacher_hours", "1.5"),
+    ("duration_minutes", "45"),
+])
+async def test_s3_coercible_values_of_the_wrong_type_are_refused(services, nc, field, value):
+    found = error(await ask(nc, POLICE, form(**{field: value})))
+    assert found["code"] == "INVALID_FIELD" and found["field"] == field
+
+
+async def test_a_string_is_not_taken_for_a_boolean(services, nc):
+    body = form(budget={"amount_yuan": 0, "free_of_charge": "yes", "commercial_content": False})
+    assert error(await ask(nc, POLICE, body))["field"] == "budget.free_of_charge"
+
+
+async def test_every_validation_error_is_returned_at_once(services, nc):
+    body = {k: v for k, v in application().items() if k not in ("title", "content", "form")}
+    found = error(await ask(nc, POLICE, json.dumps({**body, "occurrences": "x"}).encode()))
+    fields = {e["field"] for e in found["errors"]}
+    assert fields == {"title", "content", "form", "occurrences"} and found["field"] in fields
+
+
+async def test_a_refused_command_records_nothing(services, nc, store):
+    command_id = str(uuid.uuid4())
+    error(await ask(nc, POLICE, form(command_id=command_id, title="x\u0000y")))
+    assert error(await ask(nc, POLICE, form(command_id=command_id, occurrences="1")))["code"] == "INVALID_FIELD"
