@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 from jianfu.events.errors import Refused
-from jianfu.events.organisations import OrgKind
+from jianfu.events.organisations import Directory, Organisation, OrgKind
 from jianfu.events.schemas.campus_entry import (
     RecordActivityHeld,
     RequestActivity,
@@ -75,10 +75,20 @@ def test_s3_urgent_declaration_without_a_reason_is_refused():
     assert (error.code, error.field) == ("INVALID_FIELD", "urgency_reason")
 
 
-def test_s3_exempt_category_is_recorded_on_the_exempt_route():
-    claim = {"category": "city_creation", "reference": "全国文明城市创建工作方案"}
+@pytest.mark.parametrize("category", ["city_creation", "central_government_work", "regional_catalogue"])
+def test_s3_exempt_category_is_recorded_on_the_exempt_route(category):
+    claim = {"category": category, "reference": "全国文明城市创建工作方案"}
     event = declare(date(2026, 10, 9), exemption_claim=claim)
     assert event.route is Route.EXEMPT
+
+
+def test_s3_a_category_the_policy_does_not_exempt_is_refused_naming_the_field():
+    narrower = POLICY.campus_entry.model_copy(update={"exempt_categories": ("regional_catalogue",)})
+    command = RequestActivity.model_validate(
+        application(exemption_claim={"category": "city_creation", "reference": "全国文明城市创建工作方案"}))
+    with pytest.raises(Refused) as caught:
+        declare_activity(command, uuid.uuid4(), POLICE, date(2026, 10, 9), narrower, DIRECTORY)
+    assert (caught.value.code, caught.value.field) == ("INVALID_FIELD", "exemption_claim.category")
 
 
 def test_s3_all_schools_scope_resolves_to_every_school_of_the_district():
@@ -93,12 +103,12 @@ def test_s3_scope_naming_a_non_school_is_refused_at_that_index():
 
 def test_s3_a_semester_that_has_ended_cannot_be_declared_for():
     error = refusal(date(2027, 7, 2), target_semester="2026-autumn")
-    assert error.field == "target_semester"
+    assert (error.code, error.field) == ("INVALID_FIELD", "target_semester")
 
 
 def test_s3_start_date_must_fall_in_the_target_semester():
     error = refusal(start_date="2027-03-01", end_date="2027-04-01")
-    assert error.field == "start_date"
+    assert (error.code, error.field) == ("INVALID_FIELD", "start_date")
 
 
 def test_end_before_start_is_a_schema_error():
@@ -106,9 +116,10 @@ def test_end_before_start_is_a_schema_error():
         RequestActivity.model_validate(application(start_date="2026-10-01", end_date="2026-09-01"))
 
 
-def report(held_on: str = "2026-10-20", organizer: str = "dept-public-security", today=date(2026, 10, 21)):
+def report(held_on: str = "2026-10-20", organizer: str = "dept-public-security", today=date(2026, 10, 21),
+           directory: Directory = DIRECTORY):
     command = RecordActivityHeld.model_validate(held_report(organizer, held_on))
-    return report_activity_held(command, uuid.uuid4(), SCHOOL, today, DIRECTORY)
+    return report_activity_held(command, uuid.uuid4(), SCHOOL, today, directory)
 
 
 def test_s3_school_report_is_assigned_to_the_semester_of_the_day_held():
@@ -116,19 +127,27 @@ def test_s3_school_report_is_assigned_to_the_semester_of_the_day_held():
     assert report("2027-01-10", today=date(2027, 1, 11)).semester == "2026-autumn"
 
 
-def test_s3_report_of_a_future_activity_is_refused():
+def report_refusal(**arguments) -> Refused:
     with pytest.raises(Refused) as caught:
-        report("2026-11-01", today=date(2026, 10, 21))
-    assert caught.value.field == "held_on"
+        report(**arguments)
+    return caught.value
+
+
+def test_s3_report_of_a_future_activity_is_refused():
+    error = report_refusal(held_on="2026-11-01", today=date(2026, 10, 21))
+    assert (error.code, error.field) == ("INVALID_FIELD", "held_on")
 
 
 def test_s3_report_naming_an_unknown_organizer_is_refused():
-    with pytest.raises(Refused) as caught:
-        report(organizer="dept-nowhere")
-    assert (caught.value.code, caught.value.field) == ("UNKNOWN_ORG", "organizer_org_id")
+    error = report_refusal(organizer="dept-nowhere")
+    assert (error.code, error.field) == ("UNKNOWN_ORG", "organizer_org_id")
 
 
-def test_s3_a_school_cannot_be_the_organizer_of_a_campus_entry():
-    with pytest.raises(Refused):
-        report(organizer=SCHOOLS[1])
-    assert DIRECTORY.get(SCHOOLS[1]).kind is OrgKind.SCHOOL
+@pytest.mark.parametrize("kind", [OrgKind.SCHOOL, OrgKind.TEACHER, OrgKind.SYSTEM])
+def test_s3_a_school_teacher_or_system_cannot_be_the_organizer_of_a_campus_entry(kind):
+    # S3 is about units outside the school entering it; the reference directory lists no teacher
+    # or system organisation, so one of each is added here.
+    inside = Organisation(org_id=f"inside-{kind.value}", kind=kind, name="校内")
+    directory = Directory(district=DIRECTORY.district, organisations=[*DIRECTORY.organisations, inside])
+    error = report_refusal(organizer=inside.org_id, directory=directory)
+    assert (error.code, error.field) == ("INVALID_FIELD", "organizer_org_id")
