@@ -2,34 +2,52 @@
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import nats
+import pytest
 from jianfu.cli.asyncapi import document, interfaces, write_documents
+from jianfu.cli.embedded_nats import EmbeddedNats
 from jianfu.events.audit import verify_log
+from jianfu.events.provisioning import provision
 from jianfu.events.settings import Settings
+from jianfu.events.store import EventStore
 
 from tests.integration.test_event_store import reminder
 
 
-async def test_verify_log_finds_every_chain_intact_after_normal_appends(store):
-    aggregate_id = uuid.uuid4().hex
-    await store.append(await store.load("escalation", aggregate_id), [reminder(aggregate_id, n) for n in range(3)])
-    report = await verify_log(store)
-    assert report.intact and report.events >= 3 and report.aggregates >= 1
-    assert report.last_sequence == await store.last_sequence()
+@pytest.fixture
+async def own_log(tmp_path) -> AsyncIterator[EventStore]:
+    """A nats-server and log of this test's own. verify_log reads the whole stream, so on the
+    session's shared log it would see what other tests wrote (a forged or poison event), and a
+    forged event here would break every later check of that log."""
+    with EmbeddedNats(tmp_path / "nats") as server:
+        nc = await nats.connect(server.url)
+        try:
+            await provision(nc.jetstream())
+            yield EventStore(nc.jetstream())
+        finally:
+            await nc.close()
 
 
-async def test_verify_log_reports_an_event_written_around_the_store(store, js):
+async def test_verify_log_finds_every_chain_intact_after_normal_appends(own_log):
+    for aggregate_id in ("esc-a", "esc-b"):
+        history = await own_log.load("escalation", aggregate_id)
+        await own_log.append(history, [reminder(aggregate_id, n) for n in range(3)])
+    report = await verify_log(own_log)
+    assert report.intact and (report.events, report.aggregates, report.last_sequence) == (6, 2, 6)
+
+
+async def test_verify_log_reports_an_event_written_around_the_store(own_log):
     """G2/auditors: an event published directly, with a made-up prev_hash, breaks its chain."""
-    aggregate_id = uuid.uuid4().hex
-    await store.append(await store.load("escalation", aggregate_id), [reminder(aggregate_id, 1)])
-    forged = reminder(aggregate_id, 2).model_copy(update={"prev_hash": "f" * 64})
-    ack = await js.publish(forged.subject, forged.canonical_json(), headers={"Nats-Msg-Id": forged.event_id})
+    await own_log.append(await own_log.load("escalation", "esc-a"), [reminder("esc-a", 1)])
+    forged = reminder("esc-a", 2).model_copy(update={"prev_hash": "f" * 64})
+    ack = await own_log.js.publish(forged.subject, forged.canonical_json(), headers={"Nats-Msg-Id": forged.event_id})
 
-    report = await verify_log(store)
+    report = await verify_log(own_log)
     assert not report.intact
-    assert {"sequence": ack.seq, "subject": forged.subject, "event_id": forged.event_id} in report.broken
+    assert report.broken == [{"sequence": ack.seq, "subject": forged.subject, "event_id": forged.event_id}]
 
 
 def test_asyncapi_documents_list_every_command_with_its_schema_and_allowed_kinds():
