@@ -11,6 +11,8 @@ correlation id.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +34,7 @@ from jianfu.events.errors import ErrorCode, Refused
 from jianfu.events.logging import bind_correlation, unbind_correlation
 from jianfu.events.organisations import Directory, Organisation, OrgKind
 from jianfu.events.recording import CommandContext
+from jianfu.events.schemas.base import Command
 from jianfu.events.store import ConcurrencyConflict, StoreUnavailable
 from nats.errors import Error as NatsError
 from pydantic import BaseModel, ValidationError
@@ -191,7 +194,16 @@ def _log_outcome(reply: dict, subject: str, elapsed_ms: float) -> None:
                 **details)
 
 
-def command_context(caller: Caller, command_id: object, policy_version: str, now: datetime) -> CommandContext:
-    """The context every event of one command shares: actor, ids and policy version."""
+def command_context(caller: Caller, command: Command, policy_version: str, now: datetime) -> CommandContext:
+    """The context every event of one command shares: actor, scoped ids, body digest, policy."""
     actor = Actor(org_id=caller.org.org_id, org_kind=caller.org.kind, person=caller.person)
-    return CommandContext(actor, str(command_id), caller.correlation_id, policy_version, now)
+    scope = f"{caller.org.org_id}/{caller.context}/{caller.command}"
+    return CommandContext(actor, str(command.command_id), caller.correlation_id, policy_version, now,
+                          scope=scope, digest=command_digest(scope, command))
+
+
+def command_digest(scope: str, command: Command) -> str:
+    """Scope and body, canonically: a retry of the same command gives the same digest."""
+    body = command.model_dump(mode="json", exclude={"command_id"})
+    canonical = json.dumps([scope, body], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()

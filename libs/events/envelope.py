@@ -50,6 +50,9 @@ class Envelope(BaseModel):
     actor: Actor
     correlation_id: str
     causation_id: str
+    command_digest: str | None = Field(
+        default=None, description="SHA-256 of the client's command (scope and body) that caused it; none for "
+        "jianfu's own decisions. The same command_id with another body is refused (COMMAND_ID_REUSED).")
     policy_version: str
     prev_hash: str = GENESIS_HASH
     data: dict[str, Any]

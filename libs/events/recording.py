@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from jianfu.events.envelope import Actor, Envelope, deterministic_event_id
+from jianfu.events.errors import ErrorCode, Refused
 from jianfu.events.schemas.base import EventData
 
 
@@ -13,8 +15,13 @@ from jianfu.events.schemas.base import EventData
 class CommandContext:
     """What every event caused by one command shares.
 
-    ``command_id`` is the client's idempotency key; event ids derive from it, so the same
-    command handled twice yields the same event ids and the store appends nothing new.
+    ``command_id`` is the client's idempotency key. For a client's command it is scoped by
+    ``scope`` (org, context, command name): event ids and the ids of what the command creates
+    derive from ``key``, so the same command handled twice yields the same ids and the store
+    appends nothing new, while two organisations that send the same id never meet. ``digest``
+    fingerprints the command's body and travels in every event it causes, so the same key with
+    another body is recognised and refused (``earlier_outcome``). Decisions jianfu takes itself
+    (screening, violations, reminders) have no scope and no digest.
     """
 
     actor: Actor
@@ -22,13 +29,28 @@ class CommandContext:
     correlation_id: str
     policy_version: str
     now: datetime
+    scope: str = ""
+    digest: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.scope}/{self.command_id}" if self.scope else self.command_id
+
+    def earlier_outcome(self, history: Iterable[Envelope]) -> list[Envelope]:
+        """The events this command caused already (a retry answers from them), or
+        ``COMMAND_ID_REUSED`` when its key was used before for another body."""
+        mine = [e for e in history if e.causation_id == self.command_id and e.actor.org_id == self.actor.org_id]
+        if any(e.command_digest != self.digest for e in mine):
+            raise Refused(ErrorCode.COMMAND_ID_REUSED, f"command_id {self.command_id} was used before for another "
+                          "command or body; send a fresh UUID for a new command", "command_id")
+        return mine
 
     def event(
         self, data: EventData, aggregate_id: str, *, occurred_at: datetime | None = None, key: str = ""
     ) -> Envelope:
         event_type = type(data).__name__
         return Envelope(
-            event_id=deterministic_event_id(self.command_id, data.aggregate_type, aggregate_id, event_type, key),
+            event_id=deterministic_event_id(self.key, data.aggregate_type, aggregate_id, event_type, key),
             event_type=event_type,
             schema_version=type(data).schema_version,
             aggregate_type=data.aggregate_type,
@@ -38,6 +60,7 @@ class CommandContext:
             actor=self.actor,
             correlation_id=self.correlation_id,
             causation_id=self.command_id,
+            command_digest=self.digest,
             policy_version=self.policy_version,
             data=data.model_dump(mode="json"),
         )

@@ -11,6 +11,7 @@ from jianfu.events.dependencies import Deps
 from jianfu.events.envelope import SYSTEM_ACTOR, Envelope
 from jianfu.events.errors import ErrorCode, Refused
 from jianfu.events.recording import CommandContext
+from jianfu.events.schemas.base import Command
 from jianfu.events.schemas.campus_entry import (
     ActivityRejected,
     ActivityRequested,
@@ -24,25 +25,25 @@ SEMESTER = "campus_entry_semester"
 
 
 async def certify_activity(command: CertifyActivity, caller: Caller, deps: Deps) -> dict:
-    return await _decide_on_request(command.activity_id, command.command_id, caller, deps, lambda semester, request: (
+    return await _decide_on_request(command.activity_id, command, caller, deps, lambda semester, request: (
         semester.certify(request, deps.directory, command.note)))
 
 
 async def reject_activity(command: RejectActivity, caller: Caller, deps: Deps) -> dict:
-    return await _decide_on_request(command.activity_id, command.command_id, caller, deps, lambda semester, request: (
+    return await _decide_on_request(command.activity_id, command, caller, deps, lambda semester, request: (
         semester.reject(request, command.refusal_code, command.reason)))
 
 
-async def _decide_on_request(activity_id: UUID, command_id: UUID, caller: Caller, deps: Deps, decide) -> dict:
+async def _decide_on_request(activity_id: UUID, command: Command, caller: Caller, deps: Deps, decide) -> dict:
     request = await load_request(deps.store, activity_id)
-    context = command_context(caller, command_id, deps.policy.version, deps.clock.now())
+    context = command_context(caller, command, deps.policy.version, deps.clock.now())
     stored = await _decide(deps, request.target_semester, context, lambda semester: decide(semester, request),
                            str(request.activity_id))
     return _decision_reply(stored)
 
 
 async def publish_semester_list(command: PublishSemesterList, caller: Caller, deps: Deps) -> dict:
-    context = command_context(caller, command.command_id, deps.policy.version, deps.clock.now())
+    context = command_context(caller, command, deps.policy.version, deps.clock.now())
     stored = await _decide(deps, command.semester, context, lambda semester: semester.publish(), "")
     published = stored[0].envelope.data
     return {"semester": command.semester, "edition": published["edition"], "item_count": len(published["items"]),
@@ -68,9 +69,9 @@ async def load_request(store: EventStore, activity_id: UUID) -> ActivityRequeste
 
 async def _decide(deps: Deps, semester_id: str, context: CommandContext, decide, key: str) -> list[StoredEvent]:
     def on(history: History):
-        already = history.caused_by(context.command_id)
+        already = context.earlier_outcome(history.envelopes)
         if already:
-            return [e.envelope for e in already]
+            return already
         semester = CampusEntrySemester.from_events(
             semester_id, deps.policy.campus_entry, (catalogue.parse(e) for e in history.envelopes)
         )

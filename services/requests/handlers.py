@@ -8,6 +8,7 @@ from collections.abc import Callable
 from jianfu.events.commands import Caller, command_context
 from jianfu.events.dependencies import Deps
 from jianfu.events.envelope import EVENT_ID_NAMESPACE
+from jianfu.events.recording import CommandContext
 from jianfu.events.schemas.base import EventData
 from jianfu.events.schemas.campus_entry import (
     ActivityHeldReported,
@@ -19,14 +20,16 @@ from jianfu.events.store import History, StoredEvent, execute
 from jianfu.requests.domain.campus_entry import declare_activity, report_activity_held
 
 
-def id_for(kind: str, command_id: uuid.UUID) -> uuid.UUID:
-    """The id of what a command creates, derived from the command id so retries find it again."""
-    return uuid.uuid5(EVENT_ID_NAMESPACE, f"{kind}:{command_id}")
+def id_for(kind: str, context: CommandContext) -> uuid.UUID:
+    """The id of what a command creates, derived from its scoped key so retries find it again
+    and two organisations sending the same command id create two things."""
+    return uuid.uuid5(EVENT_ID_NAMESPACE, f"{kind}:{context.key}")
 
 
 async def request_activity(command: RequestActivity, caller: Caller, deps: Deps) -> dict:
-    activity_id = id_for("activity", command.command_id)
-    stored = await _record_once(deps, caller, command.command_id, "activity", activity_id, lambda: declare_activity(
+    context = command_context(caller, command, deps.policy.version, deps.clock.now())
+    activity_id = id_for("activity", context)
+    stored = await _record_once(deps, context, "activity", activity_id, lambda: declare_activity(
         command, activity_id, caller.org, deps.clock.today(), deps.policy.campus_entry, deps.directory))
     recorded = ActivityRequested.model_validate(stored.envelope.data)
     return {
@@ -40,19 +43,20 @@ async def request_activity(command: RequestActivity, caller: Caller, deps: Deps)
 
 
 async def record_activity_held(command: RecordActivityHeld, caller: Caller, deps: Deps) -> dict:
-    report_id = id_for("report", command.command_id)
-    stored = await _record_once(deps, caller, command.command_id, "campus_entry_report", report_id, lambda: (
+    context = command_context(caller, command, deps.policy.version, deps.clock.now())
+    report_id = id_for("report", context)
+    stored = await _record_once(deps, context, "campus_entry_report", report_id, lambda: (
         report_activity_held(command, report_id, caller.org, deps.clock.today(), deps.directory)))
     recorded = ActivityHeldReported.model_validate(stored.envelope.data)
     return {"report_id": str(report_id), "semester": recorded.semester, "sequence": stored.sequence}
 
 
-async def _record_once(deps: Deps, caller: Caller, command_id: uuid.UUID, aggregate_type: str,
-                       aggregate_id: uuid.UUID, decide: Callable[[], EventData]) -> StoredEvent:
-    """Start a new aggregate with the event the command decides; a retry gets the stored one."""
-    context = command_context(caller, command_id, deps.policy.version, deps.clock.now())
+async def _record_once(deps: Deps, context: CommandContext, aggregate_type: str, aggregate_id: uuid.UUID,
+                       decide: Callable[[], EventData]) -> StoredEvent:
+    """Start a new aggregate with the event the command decides; a retry gets the stored one,
+    the same command id with another body is refused."""
 
     def on(history: History):
-        return history.envelopes if history.events else [context.event(decide(), str(aggregate_id))]
+        return context.earlier_outcome(history.envelopes) or [context.event(decide(), str(aggregate_id))]
 
     return (await execute(deps.store, aggregate_type, str(aggregate_id), on, deps.retries))[0]
