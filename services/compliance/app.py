@@ -28,6 +28,7 @@ from jianfu.events.schemas.campus_entry import (
     GetSemesterList,
 )
 from jianfu.events.schemas.compliance import GetViolations, ViolationDetected
+from jianfu.events.schemas.directory import ListOrganisations
 from jianfu.events.settings import Settings
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -35,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 def interface(deps: Deps, settings: Settings, engine: AsyncEngine | None = None) -> Interface:
     reads = handlers.ReadDeps(engine or make_engine(settings.database_url), deps.directory, deps.policy)
     router = Router("compliance", deps.directory, kind="q", max_payload_bytes=settings.max_payload_bytes)
+    router.add(ListOrganisations, partial(handlers.list_organisations, deps=reads))  # public
     router.add(GetSemesterList, partial(handlers.get_semester_list, deps=reads))  # S3: public
     router.add(GetApplications, partial(handlers.get_applications, deps=reads), handlers.APPLICATION_READERS)
     router.add(GetCampusEntryCounters, partial(handlers.get_campus_entry_counters, deps=reads),

@@ -1,16 +1,16 @@
 """Query handlers: who may read what, then one read of the read model.
 
 The org comes from the subject (``jf.q.<org_id>.compliance.<Query>``), which the broker ties to
-the caller. The published list is public; the overseers (education bureau, supervision office,
-leading group office) see everything; an applicant sees its own applications; a school sees its
-own counters; any unit sees the violations charged to it or found at it.
+the caller. The directory and the published list are public; the overseers (education bureau,
+supervision office, leading group office) see everything; an applicant sees its own applications;
+a school sees its own counters; any unit sees the violations charged to it or found at it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jianfu.compliance import queries
+from jianfu.compliance import paging, queries
 from jianfu.compliance.read_model import LIVE, ReadModel
 from jianfu.events.commands import Caller
 from jianfu.events.errors import ErrorCode, Refused
@@ -22,6 +22,7 @@ from jianfu.events.schemas.campus_entry import (
     GetSemesterList,
 )
 from jianfu.events.schemas.compliance import GetViolations
+from jianfu.events.schemas.directory import ListOrganisations
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 OVERSEERS = frozenset({OrgKind.EDUCATION_BUREAU, OrgKind.SUPERVISION_OFFICE, OrgKind.LEADING_GROUP_OFFICE})
@@ -37,6 +38,13 @@ class ReadDeps:
     model: ReadModel = LIVE
 
 
+async def list_organisations(query: ListOrganisations, caller: Caller, deps: ReadDeps) -> dict:
+    """Readable by every organisation: ids are needed to address subjects and to name schools."""
+    found = deps.directory.of_kind(query.kind) if query.kind else deps.directory.organisations
+    return {"district": deps.directory.district,
+            "organisations": [{"org_id": org.org_id, "name": org.name, "kind": org.kind.value} for org in found]}
+
+
 async def get_semester_list(query: GetSemesterList, caller: Caller, deps: ReadDeps) -> dict:
     """S3 Attachment 3: readable by every organisation."""
     async with deps.engine.connect() as conn:
@@ -46,9 +54,11 @@ async def get_semester_list(query: GetSemesterList, caller: Caller, deps: ReadDe
 
 async def get_applications(query: GetApplications, caller: Caller, deps: ReadDeps) -> dict:
     applicant = None if caller.org.kind in OVERSEERS else caller.org.org_id
+    after = paging.read_cursor(paging.APPLICATIONS, query.cursor, paging.APPLICATION_KEY)
     async with deps.engine.connect() as conn:
         as_of = await queries.as_of(conn, deps.model)
-        found = await queries.applications(conn, deps.model, query.semester, applicant, query.status)
+        found = await queries.applications(conn, deps.model, query.semester, applicant, query.status,
+                                           after, query.limit)
     return {**found, "applicant_org_id": applicant, "as_of_sequence": as_of}
 
 
@@ -74,9 +84,10 @@ async def get_campus_entry_counters(query: GetCampusEntryCounters, caller: Calle
 
 async def get_violations(query: GetViolations, caller: Caller, deps: ReadDeps) -> dict:
     visible_to = None if caller.org.kind in OVERSEERS else caller.org.org_id
+    after = paging.read_cursor(paging.VIOLATIONS, query.cursor, paging.VIOLATION_KEY)
     async with deps.engine.connect() as conn:
         as_of = await queries.as_of(conn, deps.model)
         found = await queries.violations(
             conn, deps.model, semester=query.semester, responsible_org_id=query.responsible_org_id,
-            rule=query.rule.value if query.rule else None, visible_to=visible_to, limit=query.limit)
+            rule=query.rule.value if query.rule else None, visible_to=visible_to, after=after, limit=query.limit)
     return {**found, "as_of_sequence": as_of}

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from jianfu.compliance import paging
 from jianfu.compliance.checkpoint import read_checkpoint
 from jianfu.compliance.database import plain
 from jianfu.compliance.read_model import ReadModel
@@ -36,28 +37,42 @@ async def semester_list(conn: AsyncConnection, model: ReadModel, semester: str) 
 
 
 async def applications(conn: AsyncConnection, model: ReadModel, semester: str, applicant: str | None,
-                       status: str | None) -> dict:
-    """Applications of a semester (of one applicant, or all), with counts by status and refusal
-    code over everything the caller may see in that semester."""
+                       status: str | None, after: paging.Key | None, limit: int) -> dict:
+    """One page of a semester's applications (of one applicant, or all) in the order they were
+    requested, with counts by status and refusal code over everything the caller may see that
+    semester. An application seen only through its decision (its request not projected) sorts first."""
     a, s = model.applications, model.application_schools
-    where = [a.c.semester == semester] + ([a.c.applicant_org_id == applicant] if applicant else [])
+    scope = [a.c.semester == semester] + ([a.c.applicant_org_id == applicant] if applicant else [])
+    requested = sa.func.coalesce(a.c.requested_sequence, 0)
+    where = [*scope] + ([a.c.status == status] if status else [])
+    if after is not None:
+        where.append(sa.or_(requested > after[0], sa.and_(requested == after[0], a.c.activity_id > after[1])))
     rows = [_row(r) for r in await conn.execute(
-        sa.select(a).where(*where).order_by(a.c.requested_sequence, a.c.decided_sequence, a.c.activity_id))]
+        sa.select(a).where(*where).order_by(requested, a.c.activity_id).limit(limit + 1))]
     schools: dict[str, list[str]] = {}
     for activity_id, school_id in await conn.execute(
-            sa.select(s.c.activity_id, s.c.school_id).where(s.c.semester == semester).order_by(s.c.school_id)):
+            sa.select(s.c.activity_id, s.c.school_id).where(
+                s.c.semester == semester, s.c.activity_id.in_([r["activity_id"] for r in rows])).order_by(s.c.school_id)):
         schools.setdefault(activity_id, []).append(school_id)
-    listed = [{**r, "school_ids": schools.get(r["activity_id"], [])} for r in rows
-              if status is None or r["status"] == status]
-    return {
-        "semester": semester,
-        "applications": listed,
-        "counts": {
-            "total": len(rows),
-            "by_status": dict(sorted(Counter(r["status"] for r in rows).items())),
-            "by_refusal_code": dict(sorted(Counter(r["refusal_code"] for r in rows if r["refusal_code"]).items())),
-        },
-    }
+    listed, next_cursor = paging.page(
+        ({**r, "school_ids": schools.get(r["activity_id"], [])} for r in rows), limit, paging.APPLICATIONS,
+        lambda r: (r["requested_sequence"] or 0, r["activity_id"]))
+    return {"semester": semester, "applications": listed, "next_cursor": next_cursor,
+            "counts": await _application_counts(conn, model, scope)}
+
+
+async def _application_counts(conn: AsyncConnection, model: ReadModel, scope: list) -> dict:
+    a = model.applications
+    by = (await conn.execute(sa.select(a.c.status, a.c.refusal_code, sa.func.count()).where(*scope)
+                             .group_by(a.c.status, a.c.refusal_code))).all()
+    by_status: Counter[str] = Counter()
+    by_refusal_code: Counter[str] = Counter()
+    for status, refusal_code, count in by:
+        by_status[status] += count
+        if refusal_code:
+            by_refusal_code[refusal_code] += count
+    return {"total": sum(by_status.values()), "by_status": dict(sorted(by_status.items())),
+            "by_refusal_code": dict(sorted(by_refusal_code.items()))}
 
 
 async def campus_entry_counters(conn: AsyncConnection, model: ReadModel, semester: str, school_ids: Iterable[str],
@@ -78,9 +93,10 @@ async def campus_entry_counters(conn: AsyncConnection, model: ReadModel, semeste
 
 
 async def violations(conn: AsyncConnection, model: ReadModel, *, semester: str | None, responsible_org_id: str | None,
-                     rule: str | None, visible_to: str | None, limit: int) -> dict:
-    """The violations register, newest first; ``visible_to`` keeps those charged to, or found
-    at, that organisation."""
+                     rule: str | None, visible_to: str | None, after: paging.Key | None, limit: int) -> dict:
+    """One page of the violations register, newest first (keyset on the stream sequence, so a
+    violation found while a client pages through appears on no page it has yet to read);
+    ``visible_to`` keeps those charged to, or found at, that organisation."""
     t = model.violations
     where = []
     if semester:
@@ -91,6 +107,9 @@ async def violations(conn: AsyncConnection, model: ReadModel, *, semester: str |
         where.append(t.c.rule == rule)
     if visible_to:
         where.append(sa.or_(t.c.responsible_org_id == visible_to, t.c.school_id == visible_to))
+    if after is not None:
+        where.append(t.c.sequence < after[0])
     rows = [_row(r) for r in await conn.execute(
-        sa.select(t).where(*where).order_by(t.c.sequence.desc()).limit(limit))]
-    return {"violations": rows, "count": len(rows)}
+        sa.select(t).where(*where).order_by(t.c.sequence.desc()).limit(limit + 1))]
+    listed, next_cursor = paging.page(rows, limit, paging.VIOLATIONS, lambda r: (r["sequence"],))
+    return {"violations": listed, "count": len(listed), "next_cursor": next_cursor}

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from jianfu.events.errors import RefusalCode
 from jianfu.events.schemas.base import Command, EventData, Query
+from jianfu.events.schemas.paging import PagedQuery
 from jianfu.events.schemas.text import ORG_ID_PATTERN, SEMESTER_PATTERN, Line, OrgId, SemesterId, Text
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -159,7 +160,9 @@ class GetSemesterList(Query):
     semester: SemesterId
 
 
-class GetApplications(Query):
+class GetApplications(PagedQuery):
+    """A semester's applications in the order they were requested, page by page."""
+
     context: ClassVar[str] = "compliance"
     semester: SemesterId
     status: str | None = Field(default=None, pattern=r"^(requested|certified|rejected|exempt)$")

@@ -6,8 +6,9 @@ import hashlib
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from jianfu.events.schemas.base import EventData, Query
-from jianfu.events.schemas.campus_entry import ORG_ID, SEMESTER_ID
+from jianfu.events.schemas.base import EventData
+from jianfu.events.schemas.paging import PagedQuery
+from jianfu.events.schemas.text import OrgId, SemesterId
 from pydantic import Field
 
 
@@ -44,13 +45,13 @@ class ViolationDetected(EventData):
     evidence: dict[str, Any] = Field(description="Event ids and facts the finding rests on.")
 
 
-class GetViolations(Query):
-    """The violations register (compliance read model). Overseers see every violation; any other
-    organisation sees those it is responsible for and, for a school, those found at it."""
+class GetViolations(PagedQuery):
+    """The violations register (compliance read model), newest first, page by page. Overseers see
+    every violation; any other organisation sees those it is responsible for and, for a school,
+    those found at it."""
 
     context: ClassVar[str] = "compliance"
 
-    semester: str | None = Field(default=None, pattern=SEMESTER_ID, description="e.g. 2026-autumn")
-    responsible_org_id: str | None = Field(default=None, pattern=ORG_ID, description="The unit charged.")
+    semester: SemesterId | None = Field(default=None, description="e.g. 2026-autumn")
+    responsible_org_id: OrgId | None = Field(default=None, description="The unit charged.")
     rule: Rule | None = Field(default=None, description="e.g. UnauthorizedCampusEntry")
-    limit: int = Field(default=500, ge=1, le=5000, description="At most this many, newest first.")

@@ -1,0 +1,77 @@
+"""Pages of answers that grow with the log (the violations register, a semester's applications).
+
+A NATS reply larger than the broker's ``max_payload`` (1 MB by default) is refused by the server,
+and the caller times out without a word. So a growing answer comes in pages: at most ``limit``
+rows and at most ``PAGE_BYTES`` of JSON, whichever is reached first, with an opaque
+``next_cursor`` that resumes after the last row (null on the last page).
+
+The cursor is a keyset position (stream sequences, never an offset), so rows appended while a
+client pages through never shift a row into a page it has read or out of one it has yet to read.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from jianfu.events.errors import ErrorCode, Refused
+
+# Half of NATS's default max_payload: room for the rest of the reply and any JSON encoding.
+PAGE_BYTES = 512 * 1024
+
+Key = tuple[Any, ...]
+
+# Cursor kinds and their key shapes: a cursor of one query is refused by another.
+VIOLATIONS, VIOLATION_KEY = "GetViolations", (int,)  # stream sequence of the last row
+APPLICATIONS, APPLICATION_KEY = "GetApplications", (int, str)  # requested sequence (0 if none), activity id
+
+
+def row_bytes(row: dict) -> int:
+    """A row's size as ASCII-escaped JSON (``\\uXXXX`` for every non-ASCII character): no JSON
+    encoder makes it larger, so the budget holds however the reply is finally encoded."""
+    return len(json.dumps(row, ensure_ascii=True))
+
+
+def write_cursor(kind: str, key: Key) -> str:
+    """The opaque cursor of a position: base64url (no padding) of ``[kind, *key]``."""
+    raw = json.dumps([kind, *key], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def read_cursor(kind: str, cursor: str | None, shape: Sequence[type]) -> Key | None:
+    """The position a cursor of ``kind`` names, or None for the first page. Anything that is not
+    exactly a cursor this service wrote for this query is refused on the field ``cursor``."""
+    if cursor is None:
+        return None
+    try:
+        body = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError):  # ValueError covers bad UTF-8 and bad JSON
+        body = None
+    if (not isinstance(body, list) or len(body) != len(shape) + 1 or body[0] != kind
+            or not all(type(value) is expected for value, expected in zip(body[1:], shape, strict=True))
+            or any(isinstance(value, int) and value < 0 for value in body[1:])
+            or write_cursor(kind, tuple(body[1:])) != cursor):
+        raise Refused(ErrorCode.INVALID_FIELD, "cursor: not a next_cursor of this query; pass it back unchanged",
+                      "cursor")
+    return tuple(body[1:])
+
+
+def page(rows: Iterable[dict], limit: int, kind: str, key: Callable[[dict], Key],
+         budget: int = PAGE_BYTES) -> tuple[list[dict], str | None]:
+    """The rows of one page and the cursor of the next (None when nothing follows).
+
+    ``rows`` are the candidates in order, fetched with one more than ``limit`` so the last page
+    is known without a second query. A page always holds its first row, so paging always moves on.
+    """
+    taken: list[dict] = []
+    size, more = 0, False
+    for row in rows:
+        size += row_bytes(row)
+        if len(taken) == limit or (taken and size > budget):
+            more = True
+            break
+        taken.append(row)
+    return taken, write_cursor(kind, key(taken[-1])) if more else None
