@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import typer
 from jianfu.cli.embedded_nats import EmbeddedNats, free_port
 from jianfu.events.connection import connect
 from jianfu.events.logging import configure_logging
-from jianfu.events.settings import Settings
+from jianfu.events.settings import FileClock, Settings
 
 app = typer.Typer(help="jianfu (减负): enforce the plan for reducing teachers' non-teaching burden.",
                   no_args_is_help=True, add_completion=False)
@@ -43,6 +44,47 @@ def _port_or_free(port: int) -> int:
             return free_port()
 
 
+class ClockRefused(ValueError):
+    """JIANFU_CLOCK cannot serve this run; nothing has been started."""
+
+
+@dataclass(frozen=True)
+class RunClock:
+    setting: str  # JIANFU_CLOCK as the services get it
+    demo_file: Path | None  # the clock file the demo rewrites to move time, when --demo
+
+
+def run_clock(configured: str | None, demo: bool, data_dir: Path) -> RunClock:
+    """The clock of ``jianfu run``: JIANFU_CLOCK when set, else the system clock (or, for --demo, a
+    file clock in the data folder). The demo moves time by rewriting its clock file, so with --demo
+    JIANFU_CLOCK must be unset or ``file:PATH``; a clock the demo cannot move is refused rather
+    than silently replaced."""
+    if not configured:
+        return RunClock(f"file:{data_dir / 'today'}", data_dir / "today") if demo else RunClock("system", None)
+    kind, _, arg = configured.partition(":")
+    if kind == "file":
+        path = Path(arg).resolve()
+        if not demo:
+            _check_clock_file(path)
+        return RunClock(f"file:{path}", path if demo else None)
+    try:
+        Settings(clock=configured).make_clock()
+    except ValueError as error:
+        raise ClockRefused(f"JIANFU_CLOCK={configured!r} is not a clock: {error}") from error
+    if demo:
+        raise ClockRefused(f"--demo moves time by rewriting a clock file, which JIANFU_CLOCK={configured} is not: "
+                           "unset JIANFU_CLOCK or set it to file:/path/to/today")
+    return RunClock(configured, None)
+
+
+def _check_clock_file(path: Path) -> None:
+    try:
+        FileClock(path).today()
+    except (OSError, ValueError) as error:
+        raise ClockRefused(f"JIANFU_CLOCK=file:{path}: the file must hold one ISO date, e.g. 2026-07-15 "
+                           f"({error})") from error
+
+
 @app.command()
 def run(
     demo: bool = typer.Option(False, help="Walk a demo semester once the services are up."),
@@ -52,26 +94,30 @@ def run(
     exit_after_demo: bool = typer.Option(False, help="Stop everything once the demo has run."),
     fresh: bool = typer.Option(False, help="Delete the data folder first."),
 ) -> None:
-    """Run the whole system on this machine."""
+    """Run the whole system on this machine, on the clock JIANFU_CLOCK names (see run_clock)."""
     from jianfu.cli.supervisor import Fleet, service_env
 
+    try:
+        clock = run_clock(os.environ.get("JIANFU_CLOCK"), demo, data_dir.resolve())
+    except ClockRefused as refused:
+        typer.echo(f"jianfu run: {refused}", err=True)
+        raise typer.Exit(2) from refused
     if fresh and data_dir.exists():
         shutil.rmtree(data_dir)
     data_dir = data_dir.resolve()
     server = EmbeddedNats(data_dir / "nats", _port_or_free(nats_port)).start()
-    clock_file = data_dir / "today"
-    clock = f"file:{clock_file}" if demo else "system"
-    if demo:
-        clock_file.write_text(date.today().isoformat())
+    if clock.demo_file:
+        clock.demo_file.parent.mkdir(parents=True, exist_ok=True)
+        clock.demo_file.write_text(date.today().isoformat())
     database_url = database_url or f"sqlite+aiosqlite:///{data_dir / 'compliance.db'}"
-    fleet = Fleet(service_env(server.url, database_url, clock), data_dir / "logs")
+    fleet = Fleet(service_env(server.url, database_url, clock.setting), data_dir / "logs")
     try:
         asyncio.run(_provision(Settings(nats_url=server.url)))
         fleet.start()
         asyncio.run(fleet.wait_ready())
-        typer.echo(f"jianfu is running: NATS at {server.url}, logs in {data_dir / 'logs'}")
-        if demo:
-            asyncio.run(_demo(server.url, clock_file))
+        typer.echo(f"jianfu is running: NATS at {server.url}, logs in {data_dir / 'logs'}, clock {clock.setting}")
+        if clock.demo_file:
+            asyncio.run(_demo(server.url, clock.demo_file))
         if not exit_after_demo:
             typer.echo("Press Ctrl-C to stop.")
             signal.sigwait({signal.SIGINT, signal.SIGTERM})

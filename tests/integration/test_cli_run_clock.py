@@ -1,0 +1,110 @@
+"""`jianfu run` honours JIANFU_CLOCK: the services get the clock the operator set, and the demo
+moves a clock file it may rewrite or refuses before starting anything.
+
+`jianfu run` runs in-process against its real embedded nats-server; only the fleet of service
+processes and the demo walk are replaced by recorders, since what is checked is the clock they
+are handed (the services' reading of JIANFU_CLOCK is Settings.make_clock's, tested elsewhere).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from jianfu.cli import main, supervisor
+from jianfu.cli.embedded_nats import free_port
+from typer.testing import CliRunner
+
+
+class RecordedFleet:
+    """Stands in for the four service processes and keeps the environment they would get."""
+
+    envs: list[dict[str, str]] = []
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.env = env
+        RecordedFleet.envs.append(env)
+
+    def start(self) -> RecordedFleet:
+        return self
+
+    async def wait_ready(self) -> None:
+        return None
+
+    def stop(self) -> None:
+        return None
+
+
+@pytest.fixture
+def recorded(monkeypatch) -> dict:
+    """What `jianfu run` handed the services (``env``) and the demo (``clock_file`` and its day)."""
+    seen: dict = {}
+    RecordedFleet.envs = []
+
+    async def demo(url: str, clock_file: Path) -> None:
+        seen["clock_file"], seen["day_at_demo_start"] = clock_file, clock_file.read_text()
+
+    monkeypatch.setattr(supervisor, "Fleet", RecordedFleet)
+    monkeypatch.setattr(main, "_demo", demo)
+    return seen
+
+
+def jianfu_run(tmp_path: Path, clock: str | None, *flags: str):
+    args = ["run", "--exit-after-demo", "--data-dir", str(tmp_path / "data"), "--nats-port", str(free_port()), *flags]
+    return CliRunner().invoke(main.app, args, env={"JIANFU_CLOCK": clock})
+
+
+def services_clock() -> str:
+    [env] = RecordedFleet.envs
+    return env["JIANFU_CLOCK"]
+
+
+def test_run_passes_the_fixed_clock_of_jianfu_clock_to_the_services(tmp_path, recorded):
+    result = jianfu_run(tmp_path, "fixed:2026-07-15")
+    assert result.exit_code == 0, result.output
+    assert services_clock() == "fixed:2026-07-15"
+    assert "clock fixed:2026-07-15" in result.output
+
+
+def test_run_demo_moves_the_clock_file_jianfu_clock_names(tmp_path, recorded):
+    clock_file = tmp_path / "clock" / "today"
+    result = jianfu_run(tmp_path, f"file:{clock_file}", "--demo")
+    assert result.exit_code == 0, result.output
+    assert services_clock() == f"file:{clock_file.resolve()}"
+    assert recorded["clock_file"] == clock_file.resolve()
+    assert recorded["day_at_demo_start"] == date.today().isoformat()  # one ISO date, rewritten by the walk
+
+
+def test_run_without_demo_leaves_the_operators_clock_file_as_it_is(tmp_path, recorded):
+    clock_file = tmp_path / "today"
+    clock_file.write_text("2026-12-01\n")
+    result = jianfu_run(tmp_path, f"file:{clock_file}")
+    assert result.exit_code == 0, result.output
+    assert services_clock() == f"file:{clock_file.resolve()}" and clock_file.read_text() == "2026-12-01\n"
+
+
+@pytest.mark.parametrize("clock", ["fixed:2026-07-15", "system"])
+def test_run_demo_refuses_a_clock_it_cannot_move_and_starts_nothing(tmp_path, recorded, clock):
+    result = jianfu_run(tmp_path, clock, "--demo")
+    assert result.exit_code == 2
+    assert f"JIANFU_CLOCK={clock}" in result.output and "file:/path/to/today" in result.output
+    assert RecordedFleet.envs == [] and not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize("clock", ["tomorrow", "fixed:15/07/2026", "file:{missing}"])
+def test_run_refuses_a_jianfu_clock_the_services_could_not_read(tmp_path, recorded, clock):
+    result = jianfu_run(tmp_path, clock.format(missing=tmp_path / "no-such-file"))
+    assert result.exit_code == 2 and "JIANFU_CLOCK" in result.output
+    assert RecordedFleet.envs == [] and not (tmp_path / "data").exists()
+
+
+def test_run_without_jianfu_clock_uses_the_system_clock(tmp_path, recorded):
+    assert jianfu_run(tmp_path, None).exit_code == 0
+    assert services_clock() == "system"
+
+
+def test_run_demo_without_jianfu_clock_moves_a_clock_file_in_the_data_folder(tmp_path, recorded):
+    assert jianfu_run(tmp_path, None, "--demo").exit_code == 0
+    clock_file = (tmp_path / "data" / "today").resolve()
+    assert services_clock() == f"file:{clock_file}" and recorded["clock_file"] == clock_file
