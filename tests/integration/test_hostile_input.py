@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 from jianfu.approvals.app import build as build_approvals
-from jianfu.events.commands import CORRELATION_HEADER, PERSON_HEADER
+from jianfu.events.commands import CORRELATION_HEADER, PERSON_HEADER, Router
+from jianfu.events.runtime import make_app, make_broker, serve
+from jianfu.events.schemas.campus_entry import GetSemesterList
 from jianfu.events.settings import Settings
 from jianfu.requests.app import build as build_requests
 
-from tests.factories import application
+from tests.factories import DIRECTORY, application
 
 POLICE = "jf.cmd.dept-public-security.requests.RequestActivity"
 REPLY_WITHIN = 1.0
@@ -146,3 +148,38 @@ async def test_a_refused_command_records_nothing(services, nc, store):
     command_id = str(uuid.uuid4())
     error(await ask(nc, POLICE, form(command_id=command_id, title="x\u0000y")))
     assert error(await ask(nc, POLICE, form(command_id=command_id, occurrences="1")))["code"] == "INVALID_FIELD"
+
+
+async def test_health_answers_ok_only_when_the_event_log_answers(services, nats_server, nc):
+    reply = json.loads((await nc.request("jf.sys.health.requests", b"", timeout=REPLY_WITHIN)).data)
+    assert reply["ok"] is True and reply["service"] == "requests"
+    elsewhere = build_requests(Settings(nats_url=nats_server.url, stream="NO_SUCH_STREAM", log_level="WARNING"))
+    await elsewhere.start()
+    try:
+        replies = []
+        sub = await nc.subscribe("_probe.health.>")
+        await nc.publish("jf.sys.health.requests", b"", reply="_probe.health.1")
+        while len(replies) < 2:
+            replies.append(json.loads((await sub.next_msg(timeout=REPLY_WITHIN)).data))
+        await sub.unsubscribe()
+    finally:
+        await elsewhere.stop()
+    assert sorted(r["ok"] for r in replies) == [False, True]
+    assert next(r for r in replies if not r["ok"])["error"]["code"] == "UNAVAILABLE"
+
+
+async def test_an_answer_too_large_for_the_broker_becomes_a_structured_error(services, nats_server, nc):
+    async def huge(query, caller):
+        return {"items": ["长" * 1000] * 1000}  # ~3 MB of JSON, over the broker's 1 MB limit
+
+    router = Router("compliance", DIRECTORY, kind="q")
+    router.add(GetSemesterList, huge)
+    broker = make_broker(Settings(nats_url=nats_server.url))
+    app = make_app(broker)
+    serve(broker, router, "oversized-answers")
+    await app.start()
+    try:
+        reply = await ask(nc, "jf.q.edu-bureau.compliance.GetSemesterList", b'{"semester": "2026-autumn"}')
+    finally:
+        await app.stop()
+    assert error(reply)["code"] == "REPLY_TOO_LARGE" and reply["correlation_id"]

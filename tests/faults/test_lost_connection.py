@@ -1,0 +1,32 @@
+"""A service never stays up deaf (issue 5, finding 4): when its broker connection is closed for
+good it exits non-zero, so compose or ``jianfu run`` starts a fresh one; a normal stop exits 0."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from jianfu.events.runtime import Lifeline
+
+pytestmark = pytest.mark.faults
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(nats_url: str, how: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tests.faults.lost_connection", nats_url, how], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_a_service_whose_connection_is_closed_for_good_exits_for_its_supervisor(nats_server):
+    done = run(nats_server.url, "protocol-error")
+    assert done.returncode == Lifeline.EXIT_CODE and "deaf" not in done.stdout
+    logged = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    assert any(line["event"] == "broker_connection_closed" and line["level"] == "critical" for line in logged)
+
+
+def test_a_normal_stop_exits_zero(nats_server):
+    done = run(nats_server.url, "stop")
+    assert done.returncode == 0 and "stopped" in done.stdout
