@@ -13,6 +13,7 @@ from jianfu.events.dependencies import Deps
 from jianfu.events.logging import configure_logging
 from jianfu.events.runtime import (
     Interface,
+    Lifeline,
     Subscription,
     connected_deps,
     launch,
@@ -46,8 +47,9 @@ def interface(
 def build(settings: Settings, subject: str = VIOLATIONS, durable: str = LADDER_DURABLE) -> FastStream:
     """The app; ``subject`` and ``durable`` differ only in tests and rebuilds (a new durable
     replays the violations from sequence 1, which alerts nobody twice)."""
-    broker = make_broker(settings)
-    app = make_app(broker)
+    lifeline = Lifeline()
+    broker = make_broker(settings, lifeline)
+    app = make_app(broker, lifeline)
     deps = connected_deps(app, broker, settings)
     alerts = AlertChannel()
     launch(broker, settings, interface(deps, settings, alerts, subject, durable))
