@@ -1,6 +1,7 @@
 """Provisioning of the ``JIANFU_EVENTS`` stream exactly as DESIGN.md fixes it: no limits of any
 kind, ``discard=new``, delete and purge denied. Services connect with ``declare=False`` and never
-create it themselves; this runs once per deployment (the migrate-and-provision job)."""
+create it themselves; this runs once per deployment (the migrate-and-provision job). Beside it:
+``JIANFU_ALERTS`` (alerts to units and staff) and ``JIANFU_OPS`` (alerts to operators)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from nats.js.errors import NotFoundError
 EVENT_SUBJECTS = ["jf.ev.>"]
 ALERT_STREAM = "JIANFU_ALERTS"
 ALERT_SUBJECTS = ["jf.alert.>"]
+OPS_STREAM = "JIANFU_OPS"
+OPS_SUBJECTS = ["jf.sys.alert.>"]
+OPS_MAX_AGE_SECONDS = 90 * 24 * 3600
 
 
 def event_stream_config(name: str = "JIANFU_EVENTS", replicas: int = 1) -> StreamConfig:
@@ -53,10 +57,27 @@ def alert_stream_config(replicas: int = 1) -> StreamConfig:
     )
 
 
+def ops_stream_config(replicas: int = 1) -> StreamConfig:
+    """Operator alerts (quarantined events): kept 90 days so ``jianfu status`` can list them
+    after the fact; the oldest age out. A quarantine reported twice stores one alert."""
+    return StreamConfig(
+        name=OPS_STREAM,
+        description="jianfu alerts to operators (jf.sys.alert.>), kept 90 days",
+        subjects=OPS_SUBJECTS,
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        max_age=OPS_MAX_AGE_SECONDS,
+        discard=DiscardPolicy.OLD,
+        num_replicas=replicas,
+        duplicate_window=24 * 3600,
+    )
+
+
 async def provision(js: JetStreamContext, stream: str = "JIANFU_EVENTS", replicas: int = 1) -> list[str]:
     """Create the streams, or bring an existing one to the configuration above. Returns what changed."""
     changed = []
-    for config in (event_stream_config(stream, replicas), alert_stream_config(replicas)):
+    for config in (event_stream_config(stream, replicas), alert_stream_config(replicas),
+                   ops_stream_config(replicas)):
         try:
             await js.stream_info(config.name)
         except NotFoundError:

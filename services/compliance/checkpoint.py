@@ -4,25 +4,60 @@ Each batch transaction first *claims* the checkpoint row (an UPDATE that sets it
 PostgreSQL locks the row, SQLite takes its write lock. So even two projectors that both believe
 they are active (a lock connection lost in a partition) apply every event once: the second one
 waits, then sees the advanced checkpoint and skips what is at or below it.
+
+One bad event never stops the projection. The whole batch is applied in one transaction (the
+fast path); if that fails for a reason that is not transient (see ``quarantine.py``), the batch
+is applied again in a new transaction, event by event, each in a SAVEPOINT: an event that fails
+is rolled back alone, recorded in ``compliance_quarantined_events``, and the checkpoint passes
+it, all in that one transaction. A transient failure (a lost connection, a timeout) quarantines
+nothing: the caller starts over from the committed checkpoint.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import sqlalchemy as sa
 import structlog
 from jianfu.compliance.database import upsert
 from jianfu.compliance.projection import Detection, apply
+from jianfu.compliance.quarantine import Quarantined, is_transient, of_event, of_unreadable, record
 from jianfu.compliance.read_model import PROJECTION, ReadModel
 from jianfu.events.envelope import Envelope
 from jianfu.events.logging import bind_correlation, unbind_correlation
+from jianfu.events.quarantine import printable
 from jianfu.events.store import StoredEvent
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 log = structlog.get_logger("jianfu.compliance.checkpoint")
 
-Delivered = tuple[int, Envelope | None]  # stream sequence, and the envelope unless unreadable
+
+class Delivered(NamedTuple):
+    """One event as read from the log: its envelope, or None and the bytes that did not validate.
+    A plain ``(sequence, envelope)`` pair is one too."""
+
+    sequence: int
+    envelope: Envelope | None
+    subject: str = ""
+    data: bytes = b""
+
+
+def read(sequence: int, subject: str, data: bytes) -> Delivered:
+    try:
+        return Delivered(sequence, Envelope.model_validate_json(data), subject)
+    except ValidationError:
+        return Delivered(sequence, None, subject, data)
+
+
+@dataclass(frozen=True)
+class Projected:
+    """Where a batch left the checkpoint, and what it quarantined on the way."""
+
+    checkpoint: int
+    quarantined: tuple[Quarantined, ...] = ()
 
 
 class CheckpointGap(Exception):
@@ -59,31 +94,72 @@ async def advance(conn: AsyncConnection, model: ReadModel, sequence: int) -> Non
 
 
 async def apply_events(conn: AsyncConnection, model: ReadModel, events: Sequence[Delivered],
-                       detection: Detection) -> int:
+                       detection: Detection, one_by_one: bool = False) -> Projected:
     """Apply the events above the claimed checkpoint, in order, and advance it; inside the
-    caller's transaction. Returns the new checkpoint."""
+    caller's transaction. An unreadable envelope is quarantined at once. With ``one_by_one``
+    each event gets a SAVEPOINT and one that fails for a reason of its own is quarantined;
+    without it the first failure propagates and the caller's transaction rolls back."""
     checkpoint = last = await claim_checkpoint(conn, model)
-    for sequence, envelope in events:
+    quarantined: list[Quarantined] = []
+    for sequence, envelope, subject, data in (Delivered(*event) for event in events):
         if sequence <= last:
             continue  # redelivered or replayed: already applied
         if sequence != last + 1:
             raise CheckpointGap(f"sequence {sequence} after checkpoint {last}")
         if envelope is None:
-            log.error("unreadable_envelope_skipped", sequence=sequence)
+            row = of_unreadable(sequence, subject, data)
+        elif one_by_one:
+            row = await _apply_or_quarantine(conn, model, sequence, subject, envelope, detection)
         else:
-            bind_correlation(envelope.correlation_id, event_type=envelope.event_type, sequence=sequence)
-            try:
-                await apply(conn, model, StoredEvent(sequence, envelope), detection)
-            finally:
-                unbind_correlation("event_type", "sequence")
+            row = await _apply(conn, model, sequence, envelope, detection)
+        if row is not None:
+            await record(conn, model, row)
+            quarantined.append(row)
         last = sequence
     if last > checkpoint:
         await advance(conn, model, last)
-    return last
+    return Projected(last, tuple(quarantined))
+
+
+async def _apply(conn: AsyncConnection, model: ReadModel, sequence: int, envelope: Envelope,
+                 detection: Detection) -> None:
+    bind_correlation(envelope.correlation_id, event_type=envelope.event_type, sequence=sequence)
+    try:
+        await apply(conn, model, StoredEvent(sequence, envelope), detection)
+    finally:
+        unbind_correlation("event_type", "sequence")
+
+
+async def _apply_or_quarantine(conn: AsyncConnection, model: ReadModel, sequence: int, subject: str,
+                               envelope: Envelope, detection: Detection) -> Quarantined | None:
+    try:
+        async with conn.begin_nested():
+            await _apply(conn, model, sequence, envelope, detection)
+    except Exception as error:  # noqa: BLE001 - sorted below: the event's own failures are quarantined
+        if is_transient(error):
+            raise
+        return of_event(sequence, subject, envelope, error, model)
+    return None
+
+
+async def project(engine: AsyncEngine, model: ReadModel, events: Sequence[Delivered],
+                  detection: Detection) -> Projected:
+    """One transaction: the batch's effects (and its violations appended to the log), what it
+    quarantined and the checkpoint commit together or not at all."""
+    try:
+        async with engine.begin() as conn:
+            return await apply_events(conn, model, events, detection)
+    except (CheckpointGap, CheckpointMissing):
+        raise
+    except Exception as error:  # noqa: BLE001 - transient ones propagate; the rest retry one by one
+        if is_transient(error):
+            raise
+        log.warning("batch_failed_applying_event_by_event", error=printable(repr(error), 500),
+                    first_sequence=Delivered(*events[0]).sequence, events=len(events))
+    async with engine.begin() as conn:
+        return await apply_events(conn, model, events, detection, one_by_one=True)
 
 
 async def apply_batch(engine: AsyncEngine, model: ReadModel, events: Sequence[Delivered], detection: Detection) -> int:
-    """One transaction: the batch's effects (and its violations appended to the log) and the
-    checkpoint commit together or not at all."""
-    async with engine.begin() as conn:
-        return await apply_events(conn, model, events, detection)
+    """As ``project``; returns the new checkpoint."""
+    return (await project(engine, model, events, detection)).checkpoint

@@ -39,7 +39,6 @@ from jianfu.events.schemas.campus_entry import (
 from jianfu.events.schemas.compliance import Rule, ViolationDetected
 from jianfu.events.settings import Clock, Settings
 from jianfu.events.store import EventStore, StoredEvent
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 log = structlog.get_logger("jianfu.compliance.projection")
@@ -65,16 +64,15 @@ class Detection:
 
 
 async def apply(conn: AsyncConnection, model: ReadModel, stored: StoredEvent, detection: Detection) -> bool:
-    """Apply one event; False when the read model has no use for it (it is skipped)."""
+    """Apply one event; False when the read model has no use for it (it is skipped). An event
+    of a type no catalogue knows, or whose data does not validate, raises (UnknownEventType,
+    ValidationError): the projector quarantines it, and a rebuild quarantines the same one."""
     applier = APPLIERS.get(stored.envelope.event_type)
     if applier is None:
+        if stored.envelope.event_type not in catalogue.EVENT_TYPES:
+            raise catalogue.UnknownEventType(stored.envelope.event_type)
         return False
-    try:
-        data = catalogue.parse(stored.envelope)
-    except ValidationError as error:
-        # Deterministic: a rebuild skips the same event, so live and rebuild still agree.
-        log.error("event_unreadable_skipped", sequence=stored.sequence, error=str(error))
-        return False
+    data = catalogue.parse(stored.envelope)
     await applier(conn, statements(model, conn.dialect.name), stored, data, detection)
     return True
 

@@ -4,9 +4,12 @@ A durable pull consumer made with nats-py (FastStream would process a pull batch
 and could not be told where to start). On taking the lead it deletes and re-creates the durable
 consumer at checkpoint + 1, because settings given in code never change an existing durable
 consumer. Each fetched batch is applied in one transaction with the checkpoint (see
-``checkpoint.py``), committed, then acked with one ack (``AckPolicy.ALL``). Any failure rolls
-the transaction back and starts over from the committed checkpoint, so nothing is lost, nothing
-is applied twice and nothing is applied out of order.
+``checkpoint.py``), committed, then acked with one ack (``AckPolicy.ALL``). A transient failure
+(a lost connection, a timeout) rolls the transaction back and starts over from the committed
+checkpoint, so nothing is lost, nothing is applied twice and nothing is applied out of order.
+An event that cannot be applied is quarantined in that transaction instead (``quarantine.py``);
+once it is committed, each quarantined event is logged and alerted on
+``jf.sys.alert.compliance.quarantine``.
 """
 
 from __future__ import annotations
@@ -17,21 +20,21 @@ from dataclasses import dataclass
 
 import structlog
 from jianfu.compliance.checkpoint import (
-    Delivered,
-    apply_batch,
+    Projected,
     ensure_checkpoint,
+    project,
+    read,
     read_checkpoint,
 )
 from jianfu.compliance.projection import Detection
 from jianfu.compliance.read_model import LIVE, ReadModel
 from jianfu.compliance.standby import StillHeld, leadership
-from jianfu.events.envelope import Envelope
+from jianfu.events import quarantine
 from jianfu.events.store import ALL_EVENTS
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = structlog.get_logger("jianfu.compliance.projector")
@@ -104,17 +107,28 @@ class Projector:
                     await still_held()
                     continue
                 await still_held()
+                if not messages:
+                    continue  # a fetch can end with a status instead of messages
                 started = time.perf_counter()
-                self.checkpoint = await apply_batch(
-                    self.engine, self.model, [_delivered(m) for m in messages], self.detection)
+                projected = await project(self.engine, self.model, [_delivered(m) for m in messages],
+                                          self.detection)
+                self.checkpoint = projected.checkpoint
                 await messages[-1].ack()  # AckPolicy.ALL: acks the whole batch
                 log.info("batch_projected", events=len(messages), checkpoint=self.checkpoint,
+                         quarantined=len(projected.quarantined),
                          elapsed_ms=round((time.perf_counter() - started) * 1000, 1))
+                await self._report(projected)
         finally:
             try:
                 await asyncio.shield(sub.unsubscribe())
             except Exception as error:  # noqa: BLE001 - the connection may already be gone
                 log.warning("unsubscribe_failed", error=repr(error))
+
+    async def _report(self, projected: Projected) -> None:
+        """Log and alert each event the committed batch quarantined (after the commit: the table
+        row is the record; an alert that cannot be stored is logged and the projector goes on)."""
+        for row in projected.quarantined:
+            await quarantine.report(self.js, row.alert(self.options.durable, self.options.stream))
 
     async def _consumer(self, start: int) -> JetStreamContext.PullSubscription:
         """Delete and re-create the durable consumer so it starts exactly at ``start``."""
@@ -143,9 +157,5 @@ class Projector:
                         hint="wrong database or stream? rebuild the read model")
 
 
-def _delivered(message) -> Delivered:
-    sequence = message.metadata.sequence.stream
-    try:
-        return sequence, Envelope.model_validate_json(message.data)
-    except ValidationError:
-        return sequence, None
+def _delivered(message):
+    return read(message.metadata.sequence.stream, message.subject, message.data)

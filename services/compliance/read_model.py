@@ -5,7 +5,8 @@ and then renames them in (see ``rebuild.py``), so both come from this one defini
 have primary keys only, ordered for the queries they serve, and named constraints with the
 prefix so a switch can rename them too. Every column comes from an event (sequences, event
 times): nothing here depends on when or how often the log was projected, which is what lets a
-rebuild equal the live model byte for byte.
+rebuild equal the live model byte for byte. That holds for quarantined events too: whether an
+event can be applied, and why not, depends only on the event, the code and the database.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class ReadModel:
     campus_entry_items: sa.Table
     held_reports: sa.Table
     violations: sa.Table
+    quarantined_events: sa.Table
 
     @property
     def tables(self) -> list[sa.Table]:
@@ -153,6 +155,14 @@ def build_tables(prefix: str = LIVE_PREFIX) -> ReadModel:
                           sa.Column("event_id", _s(36), nullable=False),
                           sa.Column("sequence", seq, nullable=False),
                           key=("violation_id",)),
+        # Events the projector could not apply and passed (see quarantine.py); texts are escaped.
+        quarantined_events=_table(md, prefix, "quarantined_events",
+                                  sa.Column("sequence", seq, nullable=False),
+                                  sa.Column("subject", sa.Text, nullable=False),
+                                  sa.Column("event_id", sa.Text),
+                                  sa.Column("event_type", sa.Text),
+                                  sa.Column("reason", sa.Text, nullable=False),
+                                  key=("sequence",)),
     )
 
 

@@ -15,6 +15,8 @@ A rebuild
 A running projector simply continues after the switch: the checkpoint it finds is the one it
 left. The detector runs during a rebuild too; its violations have deterministic ids, so
 ``append_once`` appends nothing that is already in the log (a dry audit appends nothing at all).
+Events the projector quarantined are quarantined again, into the fresh tables, with the same
+reasons; a rebuild publishes no alerts.
 
 From a shell: ``jianfu rebuild`` or ``jianfu rebuild --verify``.
 """
@@ -24,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import AsyncIterator
-from contextlib import aclosing
 from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
@@ -35,6 +36,7 @@ from jianfu.compliance.checkpoint import (
     apply_events,
     claim_checkpoint,
     ensure_checkpoint,
+    read,
     read_checkpoint,
 )
 from jianfu.compliance.database import is_postgres, make_engine, plain
@@ -49,7 +51,9 @@ from jianfu.compliance.read_model import (
 from jianfu.compliance.standby import leadership
 from jianfu.events.connection import connect
 from jianfu.events.settings import Settings
-from jianfu.events.store import EventStore
+from jianfu.events.store import ALL_EVENTS, EventStore, StoreUnavailable
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import ConsumerConfig, DeliverPolicy
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 log = structlog.get_logger("jianfu.compliance.rebuild")
@@ -115,7 +119,9 @@ async def _rebuild(engine: AsyncEngine, store: EventStore, detection: Detection,
             await conn.execute(sa.text(f"LOCK TABLE {names} IN {'ACCESS EXCLUSIVE' if switch else 'SHARE'} MODE"))
         live_sequence = await claim_checkpoint(conn, live)
         if rebuilt < live_sequence:
-            rebuilt = await apply_events(conn, fresh, await _events(store, rebuilt + 1, live_sequence), detection)
+            caught_up = await apply_events(conn, fresh, await _events(store, rebuilt + 1, live_sequence), detection,
+                                           one_by_one=True)
+            rebuilt = caught_up.checkpoint
         live_digest = await digest_of(conn, live) if rebuilt == live_sequence else None
         digest = await digest_of(conn, fresh)
         if switch:
@@ -166,14 +172,27 @@ async def _events(store: EventStore, first: int, last: int) -> list[Delivered]:
 
 
 async def _range(store: EventStore, first: int, last: int) -> AsyncIterator[Delivered]:
-    """The events from ``first`` to ``last`` inclusive, in stream order."""
+    """The events from ``first`` to ``last`` inclusive, in stream order, as stored: an envelope
+    that does not validate comes as its bytes (to be quarantined), not as an error."""
     if last < first:
         return
-    async with aclosing(store.replay(first)) as events:
-        async for stored in events:
-            if stored.sequence > last:
-                break
-            yield stored.sequence, stored.envelope
+    sub = await store.js.subscribe(ALL_EVENTS, stream=store.stream, ordered_consumer=True,
+                                   deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                                   config=ConsumerConfig(opt_start_seq=first))
+    try:
+        while True:
+            try:
+                msg = await sub.next_msg(timeout=store.timeout)
+            except NatsTimeoutError as error:
+                raise StoreUnavailable(f"no event up to {last}") from error
+            sequence = msg.metadata.sequence.stream
+            if sequence > last:
+                return
+            yield read(sequence, msg.subject, msg.data)
+            if sequence == last:
+                return
+    finally:
+        await sub.unsubscribe()
 
 
 async def _switch(conn: AsyncConnection, fresh: ReadModel, live: ReadModel) -> None:
