@@ -35,7 +35,6 @@ class RefusalCode(StrEnum):
     UNSUITABLE_OR_TOO_LONG = "UNSUITABLE_OR_TOO_LONG"
     SCOPE_TOO_BROAD = "SCOPE_TOO_BROAD"
     QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
-    NOT_ON_LIST = "NOT_ON_LIST"
 
 
 class Refused(Exception):

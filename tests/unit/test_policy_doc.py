@@ -1,0 +1,61 @@
+"""docs/policy.md says only what the code does: its numbers are policy.toml's, the refusal codes
+it lists are exactly the ones the software knows, and the names it calls reserved are. No I/O."""
+
+from __future__ import annotations
+
+import calendar
+import re
+import uuid
+from datetime import date
+from pathlib import Path
+
+import pytest
+from jianfu.approvals.domain.campus_entry_semester import CampusEntrySemester
+from jianfu.events.catalogue import EVENT_TYPES, RESERVED_EVENT_TYPES
+from jianfu.events.errors import RefusalCode
+from jianfu.events.schemas.campus_entry import ActivityRejected, ActivityRequested, Route
+
+from tests.factories import POLICY, SCHOOLS, application
+
+DOC = (Path(__file__).parents[2] / "docs" / "policy.md").read_text(encoding="utf-8")
+S3_TABLE = DOC.split("## S3", 1)[1].split("## G2", 1)[0]
+BUREAU_ROW = next(line for line in S3_TABLE.splitlines() if line.startswith("| The bureau refuses with a code"))
+
+
+def codes(text: str) -> set[str]:
+    return set(re.findall(r"`([A-Z][A-Z_]+)`", text))
+
+
+def test_s3_the_cap_and_the_declaration_months_in_the_doc_are_those_of_policy_toml():
+    policy = POLICY.campus_entry
+    assert f"Per-school cap per semester ({policy.items_per_school_per_semester})" in S3_TABLE
+    autumn, spring = calendar.month_name[policy.autumn_declaration_month], calendar.month_name[policy.spring_declaration_month]
+    assert f"Regular declarations in {autumn} (for autumn) and {spring} (for spring)" in S3_TABLE
+    assert policy.exempt_categories == ("city_creation", "central_government_work", "regional_catalogue")
+    assert "(city creation, central government work, the region's catalogue)" in S3_TABLE
+
+
+def test_s3_the_doc_names_every_refusal_code_the_software_knows_and_no_other():
+    assert codes(S3_TABLE) == {code.value for code in RefusalCode}
+
+
+def requested() -> ActivityRequested:
+    form = application()
+    form.pop("command_id")
+    return ActivityRequested(**form, activity_id=uuid.uuid4(), applicant_org_id="dept-public-security",
+                             route=Route.REGULAR, declared_on=date(2026, 7, 10), in_window=True,
+                             school_ids=tuple(SCHOOLS[:2]))
+
+
+@pytest.mark.parametrize("code", sorted(codes(BUREAU_ROW)))
+def test_s3_the_bureau_refuses_with_each_code_the_doc_lists(code):
+    semester = CampusEntrySemester.from_events("2026-autumn", POLICY.campus_entry, [])
+    rejected = semester.reject(requested(), RefusalCode(code), "不符合进校园要求")
+    assert isinstance(rejected, ActivityRejected)
+    assert (rejected.refusal_code, rejected.automatic) == (code, False)
+
+
+@pytest.mark.parametrize("name", ["InspectionApproved", "TeacherSeconded", "MeetingScheduled"])
+def test_the_event_names_the_doc_calls_reserved_are_reserved_and_unused(name):
+    assert f"`{name}`" in DOC
+    assert name in RESERVED_EVENT_TYPES and name not in EVENT_TYPES
