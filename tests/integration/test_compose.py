@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import urllib.request
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +29,7 @@ import typer
 import yaml
 from faststream import FastStream
 from jianfu.cli.client import JianfuClient
-from jianfu.cli.embedded_nats import EmbeddedNats
+from jianfu.cli.embedded_nats import EmbeddedNats, free_port
 from jianfu.cli.main import app as cli
 from jianfu.cli.supervisor import SERVICES
 from jianfu.events.envelope import SYSTEM_ACTOR
@@ -176,12 +177,17 @@ def test_nats_conf_syncs_every_write_on_the_single_node():
 
 
 class ComposeNats(EmbeddedNats):
-    """nats-server with deploy/nats.conf, moved to a free local port and a data folder of its own."""
+    """nats-server with deploy/nats.conf, moved to free local ports and a data folder of its own;
+    its monitoring port tells which user each connection logged in as."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(data_dir)
+        self.monitor_port = free_port()
 
     def config_text(self) -> str:
         text = NATS_CONF.read_text(encoding="utf-8")
         text = re.sub(r"^listen: .*$", f"listen: 127.0.0.1:{self.port}", text, flags=re.M)
-        text = re.sub(r"^http: .*$", "", text, flags=re.M)
+        text = re.sub(r"^http: .*$", f"http: 127.0.0.1:{self.monitor_port}", text, flags=re.M)
         return re.sub(r'store_dir: ".*"', f'store_dir: "{(self.data_dir / "jetstream").as_posix()}"', text)
 
 
@@ -270,10 +276,21 @@ def test_the_migrate_jobs_provision_logs_in_as_the_provision_user(secured):
     assert "updated JIANFU_EVENTS" in result.stdout
 
 
+def logged_in_as(server: ComposeNats, client_id: int) -> str | None:
+    """The user the server authenticated connection ``client_id`` as (monitoring ``/connz``)."""
+    url = f"http://127.0.0.1:{server.monitor_port}/connz?cid={client_id}&auth=1"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        connections = json.load(response)["connections"]
+    return connections[0].get("authorized_user") if connections else None
+
+
 async def test_the_shared_runtime_logs_a_service_in_as_its_user(secured):
     broker = make_broker(Settings(nats_url=secured.url, nats_user="requests", nats_password="requests-demo"))
     await broker.connect()
-    await broker.stop()
+    try:
+        assert await asyncio.to_thread(logged_in_as, secured, broker.connection.client_id) == "requests"
+    finally:
+        await broker.stop()
 
 
 async def test_services_work_under_their_own_users(secured):
