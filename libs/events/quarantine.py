@@ -27,7 +27,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 log = structlog.get_logger("jianfu.quarantine")
 
@@ -120,6 +120,16 @@ async def stored_alerts(js: JetStreamContext, timeout: float = 2.0) -> list[Quar
     finally:
         await sub.unsubscribe()
     return found
+
+
+def describe(error: BaseException) -> str:
+    """Why an event failed, in words that stay the same from one attempt to the next (no input
+    values, no links that change with the library's version)."""
+    if isinstance(error, ValidationError):
+        problems = "; ".join(f"{'.'.join(str(part) for part in e['loc']) or '(root)'}: {e['msg']}"
+                             for e in error.errors(include_url=False, include_input=False, include_context=False))
+        return f"{error.title}: {problems}"
+    return f"{type(error).__name__}: {error}"
 
 
 def peek(data: bytes) -> tuple[str | None, str | None]:

@@ -26,6 +26,7 @@ from faststream.nats import (
     NatsUserPassword,
     PullSub,
 )
+from jianfu.events import catalogue, quarantine
 from jianfu.events.commands import SERVED_CONTEXTS, Router
 from jianfu.events.dependencies import Deps
 from jianfu.events.envelope import Envelope
@@ -34,7 +35,7 @@ from jianfu.events.logging import bind_correlation, unbind_correlation
 from jianfu.events.schemas.base import EventData
 from jianfu.events.settings import Settings
 from jianfu.events.store import EventStore
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 log = structlog.get_logger("jianfu.runtime")
 
@@ -112,7 +113,7 @@ def launch(broker: NatsBroker, settings: Settings, interface: Interface) -> None
     for router in interface.routers:
         serve(broker, router, interface.service)
     for sub in interface.subscriptions:
-        on_events(broker, settings, sub.subject, sub.durable, sub.handler)
+        on_events(broker, settings, sub.subject, sub.durable, sub.handler, service=interface.service)
     unrouted(broker)
     health(broker, interface.service, partial(stream_reachable, broker, settings.stream))
 
@@ -230,6 +231,9 @@ def health(broker: NatsBroker, service: str, ready: Callable[[], Awaitable[None]
         return {"ok": True, "service": service, "pid": os.getpid()}
 
 
+MAX_DELIVERIES = 5  # a handler failing for no known reason gives up on an event after this many
+
+
 def on_events(
     broker: NatsBroker,
     settings: Settings,
@@ -237,14 +241,31 @@ def on_events(
     durable: str,
     handler: EventHandler,
     batch_size: int = 32,
+    service: str | None = None,
+    max_deliveries: int = MAX_DELIVERIES,
 ) -> None:
-    """Feed each event on ``subject`` to ``handler`` once it is stored, in stream order.
+    """Feed each event on ``subject`` to ``handler`` once it is stored: at least once, in no
+    guaranteed order.
 
-    A durable pull consumer with explicit acks: the message is acked after the handler
-    returns; if it raises, it is redelivered after a growing delay (0.5 s doubling up to 30 s),
-    so a crash never loses an event and a failing dependency is not hammered. Handlers must be
-    idempotent (ours append decisions with deterministic ids).
+    A durable pull consumer with explicit acks. FastStream fetches up to ``batch_size`` events
+    and runs the handler on all of them at once, fetching again when the last has finished, and
+    a failed event comes back after later ones: handlers must be idempotent (ours append
+    decisions with deterministic ids) and must not depend on the order of events. How the
+    handler ends decides what happens to the event:
+
+    - it returns: acked;
+    - a transient failure (timeout, lost connection, nats error, store unavailable, concurrent
+      append): redelivered after a growing delay (0.5 s doubling up to 30 s), as long as it takes,
+      so a crash never loses an event and a failing dependency is not hammered;
+    - the event cannot be read or applied (the envelope or its data does not validate, a type
+      no catalogue knows, ValueError, LookupError): quarantined at once;
+    - anything else: redelivered with the same delays, and quarantined at the
+      ``max_deliveries``-th failure, so no event loops for ever.
+
+    Quarantined: acked (never delivered again), logged as ``event_quarantined`` and alerted on
+    ``jf.sys.alert.<service>.quarantine`` (``quarantine.py``).
     """
+    reporter = _Quarantine(broker, service or durable, durable, settings.stream)
 
     @broker.subscriber(
         subject,
@@ -259,16 +280,20 @@ def on_events(
     )
     async def react(msg: NatsMessage) -> None:
         try:
-            envelope = Envelope.model_validate_json(msg.raw_message.data)
-        except ValidationError:
-            log.error("unreadable_event_skipped", subject=msg.raw_message.subject)
-            await msg.ack()
+            envelope = _readable_event(msg.raw_message.data)
+        except quarantine.POISON as error:
+            await reporter.quarantine(msg, error, None)
             return
         bind_correlation(envelope.correlation_id, event_type=envelope.event_type)
         try:
             await handler(envelope, msg.raw_message.metadata.sequence.stream)
-        except Exception:
-            delay = redelivery_delay(msg.raw_message.metadata.num_delivered)
+        except Exception as error:  # noqa: BLE001 - every failure is sorted: retried or quarantined
+            deliveries = msg.raw_message.metadata.num_delivered or 1
+            if not quarantine.is_transient(error) and (
+                    isinstance(error, quarantine.POISON) or deliveries >= max_deliveries):
+                await reporter.quarantine(msg, error, envelope, deliveries)
+                return
+            delay = redelivery_delay(deliveries)
             log.exception("event_handler_failed", durable=durable, event_id=envelope.event_id, redeliver_in=delay)
             await msg.nack(delay=delay)
             return
@@ -277,5 +302,37 @@ def on_events(
         await msg.ack()
 
 
+def _readable_event(data: bytes) -> Envelope:
+    """The envelope of an event every reader can parse: it validates and its type is known."""
+    envelope = Envelope.model_validate_json(data)
+    if envelope.event_type not in catalogue.EVENT_TYPES:
+        raise catalogue.UnknownEventType(envelope.event_type)
+    return envelope
+
+
+@dataclass(frozen=True)
+class _Quarantine:
+    """Sets an event aside for one durable consumer: alert, log line, ack."""
+
+    broker: NatsBroker
+    service: str
+    durable: str
+    stream: str
+
+    async def quarantine(self, msg: NatsMessage, error: BaseException, envelope: Envelope | None,
+                         deliveries: int = 1) -> None:
+        raw = msg.raw_message
+        event_id, event_type = ((envelope.event_id, envelope.event_type) if envelope is not None
+                                else quarantine.peek(raw.data))
+        reason = quarantine.describe(error)
+        if not isinstance(error, quarantine.POISON):
+            reason = f"gave up after {deliveries} deliveries: {reason}"
+        await quarantine.report(self.broker.connection.jetstream(), quarantine.alert(
+            self.service, self.durable, self.stream, raw.metadata.sequence.stream, raw.subject, reason,
+            event_id, event_type))
+        await msg.ack()
+
+
 def redelivery_delay(deliveries: int | None) -> float:
+    """0.5 s after the first failure, doubling up to 30 s."""
     return min(0.5 * 2 ** max((deliveries or 1) - 1, 0), 30.0)

@@ -70,7 +70,7 @@ def of_unreadable(sequence: int, subject: str, data: bytes) -> Quarantined:
         Envelope.model_validate_json(data)
         why = "unreadable envelope"
     except ValidationError as error:
-        why = _validation(error)
+        why = quarantine.describe(error)
     return Quarantined(sequence, _text(subject, 300), _text(event_id, 100), _text(event_type, 100),
                        _text(f"unreadable envelope: {why}", 1000))
 
@@ -82,20 +82,12 @@ async def record(conn: AsyncConnection, model: ReadModel, row: Quarantined) -> N
 
 def reason(error: BaseException, model: ReadModel) -> str:
     """Why, in words that do not change between attempts, rebuilds or library patch releases."""
-    if isinstance(error, ValidationError):
-        text = _validation(error)
-    elif isinstance(error, sa.exc.DBAPIError):
+    if isinstance(error, sa.exc.DBAPIError):  # its own text holds the statement, with table names
         state = getattr(error.orig, "sqlstate", None)
         text = f"{type(error).__name__}{f' [{state}]' if state else ''}: {error.orig}"
     else:
-        text = f"{type(error).__name__}: {error}"
+        text = quarantine.describe(error)
     return _text(text.replace(model.prefix, LIVE_PREFIX), 1000)
-
-
-def _validation(error: ValidationError) -> str:
-    problems = "; ".join(f"{'.'.join(str(part) for part in e['loc']) or '(root)'}: {e['msg']}"
-                         for e in error.errors(include_url=False, include_input=False, include_context=False))
-    return f"{error.title}: {problems}"
 
 
 def _text(text: str | None, limit: int) -> str | None:
