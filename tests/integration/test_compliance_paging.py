@@ -7,45 +7,26 @@ from __future__ import annotations
 import json
 import uuid
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from jianfu.compliance.app import interface
 from jianfu.compliance.database import make_engine
-from jianfu.compliance.domain.detector import campus_entry_quota_exceeded, item_key
 from jianfu.compliance.migrations import migrate
 from jianfu.compliance.paging import PAGE_BYTES
 from jianfu.compliance.read_model import LIVE
 from jianfu.events.dependencies import Deps
 from jianfu.events.runtime import launch, make_app, make_broker
-from jianfu.events.schemas.campus_entry import ActivityHeldReported
 from jianfu.events.schemas.paging import MAX_PAGE_ROWS
 from jianfu.events.settings import Settings, SystemClock
 
 from tests.conftest import fresh_database
 from tests.factories import DIRECTORY, POLICY
+from tests.large_rows import APPLIED, application_row, violation_row
 
 NATS_MAX_PAYLOAD = 1024 * 1024
 REGISTER = "2026-autumn"  # the bulk of the register
 HUGE = "2027-spring"  # violations whose titles NFKC-expand (22 KB a row)
 FOUND_LIVE = "2028-spring"  # violations found while a client pages through
-APPLIED = "2026-autumn"  # the semester of the applications
-ORGANIZER, SCHOOL = "d" * 63, "s" * 63  # org ids at their longest
-NAMES = {ORGANIZER: "区" * 30, SCHOOL: "校" * 30}  # names at the longest the README assumes
-CAP = POLICY.campus_entry.items_per_school_per_semester
-
-
-def violation_row(sequence: int, semester: str, title: str) -> dict:
-    """A quota violation built by the detector from a report with a max-length title: the
-    largest row of the register (the summary, the evidence and the item key all hold the title)."""
-    report = ActivityHeldReported(report_id=uuid.uuid4(), school_id=SCHOOL, organizer_org_id=ORGANIZER,
-                                  activity_id=None, title=title, held_on=date(2026, 10, 20), semester=semester,
-                                  participants=1, teacher_hours=1.0)
-    found = campus_entry_quota_exceeded(report, str(uuid.uuid4()), item_key(report) + str(sequence),
-                                        [f"item-{n}" for n in range(CAP)], CAP, NAMES)
-    return {**found.model_dump(mode="json", exclude={"violation_id"}), "violation_id": f"v-{sequence:032x}",
-            "occurred_at": datetime(2026, 10, 20, tzinfo=UTC) + timedelta(seconds=sequence),
-            "event_id": str(uuid.uuid4()), "sequence": sequence}
 
 
 async def insert_violations(engine, rows: list[dict]) -> None:
@@ -162,17 +143,6 @@ async def test_a_cursor_this_service_did_not_write_is_an_invalid_field(register,
 async def test_a_limit_that_is_not_a_whole_number_up_to_the_maximum_is_an_invalid_field(register, nc, limit):
     reply, _ = await ask(nc, "edu-bureau", "GetViolations", limit=limit)
     assert (reply["error"]["code"], reply["error"]["field"]) == ("INVALID_FIELD", "limit")
-
-
-def application_row(sequence: int | None, activity_id: str, status: str) -> dict:
-    """An application at the schema's max lengths: a 200-character title and a 2,000-character
-    refusal reason (ActivityRejected carries the bureau's reason)."""
-    return {"semester": APPLIED, "activity_id": activity_id, "applicant_org_id": "dept-public-security",
-            "title": "法治进校园" * 40, "route": "regular", "declaration_type": "regular", "in_window": True,
-            "declared_on": date(2026, 7, 10), "status": status,
-            "refusal_code": "SCOPE_TOO_BROAD" if status == "rejected" else None,
-            "refusal_reason": "范围过大" * 500 if status == "rejected" else None, "automatic": False,
-            "exempt_category": None, "requested_sequence": sequence, "decided_sequence": None}
 
 
 @pytest.fixture(scope="module")

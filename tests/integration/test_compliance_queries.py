@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from jianfu.cli.client import JianfuClient
@@ -25,6 +27,7 @@ from tests.s3_semester import S3Semester, running, settle
 SCHOOL, OTHER_SCHOOL = "school-dwk-primary-3", "school-dwk-primary-4"
 POLICE, FIRE, JUSTICE = "dept-public-security", "dept-fire", "dept-justice"
 CAP = POLICY.campus_entry.items_per_school_per_semester
+README = Path(__file__).parents[2] / "README.md"
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +145,41 @@ async def test_the_service_projects_and_answers_queries_over_real_request_reply(
                 await asyncio.sleep(0.1)
             assert reply["ok"] and reply["as_of_sequence"] >= last
             assert reply["schools"][0]["certified_items"] == 2
+            directory = await client.query(POLICE, "compliance", "ListOrganisations", {"kind": "school"})
+            assert sorted(o["org_id"] for o in directory["organisations"]) == SCHOOLS
             malformed = json.loads((await nc.request(f"jf.q.{SCHOOL}.compliance.GetSemesterList", b"{", timeout=1)).data)
             assert malformed["error"]["code"] == "MALFORMED_JSON"
         finally:
             await app.stop()
+
+
+async def test_every_organisation_finds_the_ids_of_every_organisation_in_the_directory(router):
+    for org in (SCHOOL, POLICE, "edu-bureau"):
+        found = await ask(router, org, "ListOrganisations")
+        assert found["ok"] and found["district"] == "大武口区"
+        assert found["organisations"] == [{"org_id": o.org_id, "name": o.name, "kind": o.kind.value}
+                                          for o in DIRECTORY.organisations]
+    assert {"org_id": "dept-public-security", "name": "区公安分局", "kind": "department"} in found["organisations"]
+
+
+async def test_the_school_ids_that_scope_an_activity_come_from_list_organisations_of_kind_school(router):
+    schools = await ask(router, POLICE, "ListOrganisations", kind="school")
+    assert sorted(o["org_id"] for o in schools["organisations"]) == SCHOOLS and len(SCHOOLS) == 8
+    assert {o["kind"] for o in schools["organisations"]} == {"school"}
+
+
+async def test_an_unknown_kind_or_an_unknown_field_is_an_invalid_field(router):
+    bad = await ask(router, SCHOOL, "ListOrganisations", kind="ministry")
+    assert (bad["error"]["code"], bad["error"]["field"]) == ("INVALID_FIELD", "kind")
+    extra = await ask(router, SCHOOL, "ListOrganisations", district="大武口区")
+    assert (extra["error"]["code"], extra["error"]["field"]) == ("INVALID_FIELD", "district")
+
+
+async def test_the_readme_example_of_list_organisations_is_what_the_query_answers(router):
+    text = README.read_text(encoding="utf-8")
+    example = text[text.index("compliance.ListOrganisations` with"):]
+    example = example[example.index("```json"):example.index("```", example.index("```json") + 3)]
+    shown = [json.loads(row) for row in re.findall(r'\{"org_id".*?\}', example)]
+    found = await ask(router, POLICE, "ListOrganisations", kind="school")
+    assert shown and all(row in found["organisations"] for row in shown)
+    assert f'"district": "{found["district"]}"' in example
