@@ -56,9 +56,13 @@ async def applications(conn: AsyncConnection, model: ReadModel, semester: str, a
         schools.setdefault(activity_id, []).append(school_id)
     listed, next_cursor = paging.page(
         ({**r, "school_ids": schools.get(r["activity_id"], [])} for r in rows), limit, paging.APPLICATIONS,
-        lambda r: (r["requested_sequence"] or 0, r["activity_id"]))
+        _application_position)
     return {"semester": semester, "applications": listed, "next_cursor": next_cursor,
             "counts": await _application_counts(conn, model, scope)}
+
+
+def _application_position(row: dict) -> paging.Key:
+    return (row["requested_sequence"] or 0, row["activity_id"])
 
 
 async def _application_counts(conn: AsyncConnection, model: ReadModel, scope: list) -> dict:
@@ -111,5 +115,9 @@ async def violations(conn: AsyncConnection, model: ReadModel, *, semester: str |
         where.append(t.c.sequence < after[0])
     rows = [_row(r) for r in await conn.execute(
         sa.select(t).where(*where).order_by(t.c.sequence.desc()).limit(limit + 1))]
-    listed, next_cursor = paging.page(rows, limit, paging.VIOLATIONS, lambda r: (r["sequence"],))
+    listed, next_cursor = paging.page(rows, limit, paging.VIOLATIONS, _violation_position)
     return {"violations": listed, "count": len(listed), "next_cursor": next_cursor}
+
+
+def _violation_position(row: dict) -> paging.Key:
+    return (row["sequence"],)
