@@ -157,7 +157,7 @@ async def _demo(url: str, clock_file: Path) -> None:
 
 @app.command()
 def provision() -> None:
-    """Create or update the JIANFU_EVENTS and JIANFU_ALERTS streams (JIANFU_NATS_URL)."""
+    """Create or update the JIANFU_EVENTS, JIANFU_ALERTS and JIANFU_OPS streams (JIANFU_NATS_URL)."""
     for line in asyncio.run(_provision(Settings())):
         typer.echo(line)
 
@@ -185,6 +185,17 @@ def rebuild(
     result = asyncio.run(rebuild_with(Settings(), switch=not verify_only))
     typer.echo(json.dumps({**asdict(result), "matched": result.matched}, indent=2))
     raise typer.Exit(1 if verify_only and result.matched is False else 0)
+
+
+@app.command()
+def status() -> None:
+    """Print as JSON the log's last sequence, each durable consumer's pending and ack-pending
+    counts, and the quarantined events: alerts kept in JIANFU_OPS and, when JIANFU_DATABASE_URL
+    is set and reachable, the compliance projector's quarantine table."""
+    from jianfu.cli.status import status_report
+
+    report = asyncio.run(status_report(Settings(), with_database="JIANFU_DATABASE_URL" in os.environ))
+    typer.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
 
 
 @app.command()
