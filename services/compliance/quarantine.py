@@ -5,7 +5,9 @@ then is quarantined unless the failure is *transient*, that is the database's or
 and not the event's:
 
 - a lost or invalidated connection, a timeout, a nats error, the store unavailable;
-- SQLAlchemy's ``OperationalError`` (SQLite's "database is locked" or "no such table");
+- SQLAlchemy's ``OperationalError`` (SQLite's "database is locked" or "no such table"), a
+  transaction left pending by a lost connection, a driver error with no SQLSTATE other than an
+  integrity, data or programming error (asyncpg's "another operation is in progress");
 - any PostgreSQL error whose SQLSTATE is neither a data exception (class 22) nor an integrity
   violation (23): deadlocks (40), locks (55), shutdowns and statement timeouts (57), and also a
   missing table or column (42), since an event's data only fills parameters and cannot change
@@ -53,8 +55,12 @@ def is_transient(error: BaseException) -> bool:
         if error.connection_invalidated or isinstance(error, sa.exc.OperationalError):
             return True
         state = getattr(error.orig, "sqlstate", None)
-        return bool(state) and state[:2] not in DATA_SQLSTATE_CLASSES
-    return isinstance(error, sa.exc.TimeoutError | sa.exc.DisconnectionError) or quarantine.is_transient(error)
+        if state:
+            return state[:2] not in DATA_SQLSTATE_CLASSES
+        # No SQLSTATE: SQLite, or the driver itself (asyncpg's "another operation is in progress").
+        return not isinstance(error, sa.exc.IntegrityError | sa.exc.DataError | sa.exc.ProgrammingError)
+    return (isinstance(error, sa.exc.TimeoutError | sa.exc.DisconnectionError | sa.exc.PendingRollbackError)
+            or quarantine.is_transient(error))
 
 
 def of_event(sequence: int, subject: str, envelope: Envelope, error: BaseException,
