@@ -1,0 +1,284 @@
+"""Hypothesis strategies for hostile input to the command and query edge (issue 5).
+
+Bodies are built from a valid body of each command and query (``SEEDS``) with hostile values
+mixed in, so that some get through and the properties about what is accepted are exercised,
+not only the refusals. A mutated body remembers why it must be refused, when it must: a value
+of another JSON type than the field's ("1" for 1, true for 1), a key the schema does not have,
+a non-finite or overlong number, a control character or a lone surrogate in a string, JSON
+nested deeper than any command.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import strategies as st
+
+from tests.factories import SCHOOLS, application, held_report
+
+SEMESTER = "2026-autumn"
+COMMAND_ID, ACTIVITY_ID = "6a2f41a0-6e6f-4b6b-8f3c-1f2e3d4c5b6a", "0b6f3c1e-2d4a-4f5b-9c8d-7e6f5a4b3c2d"
+SEEDS: dict[str, dict[str, Any]] = {
+    "RequestActivity": application(command_id=COMMAND_ID),
+    "RecordActivityHeld": held_report("dept-public-security", command_id=COMMAND_ID),
+    "CertifyActivity": {"command_id": COMMAND_ID, "activity_id": ACTIVITY_ID, "note": "材料齐全"},
+    "RejectActivity": {"command_id": COMMAND_ID, "activity_id": ACTIVITY_ID, "refusal_code": "SCOPE_TOO_BROAD",
+                       "reason": "覆盖全区学校，范围过大"},
+    "PublishSemesterList": {"command_id": COMMAND_ID, "semester": SEMESTER},
+    "ListOrganisations": {"kind": "school"},
+    "GetSemesterList": {"semester": SEMESTER},
+    "GetApplications": {"semester": SEMESTER, "status": "certified", "limit": 20},
+    "GetCampusEntryCounters": {"semester": SEMESTER, "school_id": SCHOOLS[0]},
+    "GetViolations": {"semester": SEMESTER, "limit": 10},
+}
+"""A valid body of every command and query; ``command_id`` is drawn afresh for each example."""
+
+CONTROLS = [chr(c) for c in (*range(0x00, 0x20), *range(0x7F, 0xA0))]
+LONE_SURROGATES = ["\ud800", "\udbff", "\udc00", "\udfff"]
+ODD_CHARACTERS = ["\u2028", "\ufeff", "\uffff", "\u00a0", "٢", "字", " ", '"', "\\", "{", "]"]
+# Control characters no field may hold: \t \n \v \f \r and U+0085 are whitespace, trimmed at the ends.
+ALWAYS_REFUSED_CHARACTER = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff]")
+MAX_NUMBER_CHARS = 24
+MISSING = object()
+
+
+class Repeated(str):
+    """A long run of one character, shown as ``'x' * 600000`` in a failing example."""
+
+    def __repr__(self) -> str:
+        return f"{self[:1]!r} * {len(self)}"
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(repr(self))
+
+
+class Abridged(bytes):
+    """A long body, shown by its start and its length in a failing example."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} bytes: {bytes(self[:60])!r}...>"
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(repr(self))
+
+
+def abridged(body: bytes) -> bytes:
+    return Abridged(body) if len(body) > 2000 else body
+
+
+@dataclass(frozen=True)
+class Raw:
+    """JSON text written as it is: literals no encoder writes, and no field may hold."""
+
+    text: str
+
+    def __repr__(self) -> str:
+        shown = self.text if len(self.text) <= 60 else f"{self.text[:20]}... ({len(self.text)} characters)"
+        return f"Raw({shown!r})"
+
+
+RAW_LITERALS = [
+    "NaN", "-NaN", "Infinity", "-Infinity", "1e999", "-1e999", "1E400", "9" * 5000, "1" + "0" * 30,
+    '"\\ud800"', '"x\\udc00"', '"\\u0000"', '"\\x41"', '"\x00"', "01", "+1", ".5", "tru", "'x'", "undefined",
+    "[" * 9 + "]" * 9, "[" * 1000 + "]" * 1000, '{"a":' * 30 + "1" + "}" * 30, "[" * 30000,
+]
+
+characters = st.one_of(st.characters(), st.sampled_from(CONTROLS + LONE_SURROGATES + ODD_CHARACTERS))
+strings = st.one_of(
+    st.text(characters, max_size=30),
+    st.sampled_from(["", " ", "1", "1.5", "-0", "yes", "true", "null", "NaN", "2026-autumn", "٢٠٢٦-autumn"]),
+    st.sampled_from([201, 1001, 4001, 22_000]).map(lambda n: Repeated("字" * n)),
+)
+numbers = st.one_of(
+    st.integers(), st.floats(), st.integers(-(2**70), 2**70),
+    st.sampled_from([0, -1, 1, 100, 101, 1_000_001, 2**53 + 1, -0.0, 1e-300, 1.5, 1e308]),
+)
+scalars = st.one_of(st.none(), st.booleans(), numbers, strings)
+values = st.one_of(
+    scalars,
+    st.sampled_from(RAW_LITERALS).map(Raw),
+    st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(strings, inner, max_size=3),
+                 max_leaves=6),
+)
+
+
+def coercions(seed: Any) -> st.SearchStrategy:
+    """What a lax parser would take for ``seed``: "1" or true for 1, "yes" or 1 for true."""
+    if isinstance(seed, bool):
+        return st.sampled_from([1, 0, "true", "yes", "1", "on"])
+    if isinstance(seed, int | float):
+        return st.sampled_from([str(seed), json.dumps(seed), True, False, [seed], {"value": seed}])
+    if isinstance(seed, str):
+        return st.sampled_from([0, 1, 2026, True, None, [seed], {"value": seed}])
+    return st.nothing()
+
+
+def json_kind(value: Any) -> str | None:
+    if isinstance(value, Raw) or value is None or value is MISSING:
+        return None
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return "string" if isinstance(value, str) else "array" if isinstance(value, list) else "object"
+
+
+def always_refused(value: Any) -> str | None:
+    """Why no field of any command may hold ``value`` (wherever it is put), or None."""
+    if isinstance(value, Raw):
+        return f"the literal {value.text[:20]}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "a non-finite number"
+    if isinstance(value, int) and not isinstance(value, bool) and len(str(value)) > MAX_NUMBER_CHARS:
+        return "a number too long for any field"
+    if isinstance(value, str) and ALWAYS_REFUSED_CHARACTER.search(value):
+        return "a control character or lone surrogate"
+    return None
+
+
+Path = tuple[str | int, ...]
+
+
+def at(document: Any, path: Path) -> Any:
+    """The value at ``path``, or ``MISSING``."""
+    for step in path:
+        if isinstance(document, dict) and step in document:
+            document = document[step]
+        elif isinstance(document, list) and isinstance(step, int) and step < len(document):
+            document = document[step]
+        else:
+            return MISSING
+    return document
+
+
+def paths(document: Any, prefix: Path = ()) -> list[Path]:
+    """Every place in ``document`` a value could be put, depth first."""
+    if isinstance(document, dict):
+        items = document.items()
+    elif isinstance(document, list):
+        items = enumerate(document)
+    else:
+        return []
+    found = []
+    for key, value in items:
+        found += [(*prefix, key), *paths(value, (*prefix, key))]
+    return found
+
+
+def dotted(path: Path) -> str:
+    return ".".join(str(step) for step in path)
+
+
+@dataclass
+class Mutated:
+    """A body derived from a valid one; ``fields`` must each be named in the refusal's errors,
+    ``reasons`` say why it must be refused at all."""
+
+    document: dict
+    fields: dict[Path, str] = field(default_factory=dict)
+    reasons: dict[Path, str] = field(default_factory=dict)
+
+    def inside(self, path: Path) -> Any:
+        found = at(self.document, path)
+        assert found is not MISSING, path
+        return found
+
+    def forget_under(self, path: Path) -> None:
+        for claims in (self.fields, self.reasons):
+            for claimed in [p for p in claims if p[:len(path)] == path]:
+                del claims[claimed]
+
+
+@st.composite
+def mutated(draw, seed: dict) -> Mutated:
+    """``seed`` with up to four changes: a value replaced, a key dropped or a key added."""
+    seed = {**seed, "command_id": str(draw(st.uuids()))} if "command_id" in seed else seed
+    body = Mutated(copy.deepcopy(seed))
+    for _ in range(draw(st.integers(0, 4))):
+        path = draw(st.sampled_from([(), *paths(body.document)]))
+        target = at(body.document, path)
+        if isinstance(target, dict) and draw(st.booleans()):
+            key = "x-" + draw(st.text(characters, max_size=12))  # never the name of a field
+            target[key] = draw(values)
+            if isinstance(at(seed, path), dict):
+                body.fields[(*path, key)] = body.reasons[(*path, key)] = "a key the schema does not have"
+            continue
+        if not path:
+            continue
+        parent, step = body.inside(path[:-1]), path[-1]
+        body.forget_under(path)
+        if isinstance(parent, dict) and draw(st.integers(0, 4)) == 0:
+            del parent[step]
+            continue
+        original = at(seed, path)
+        parent[step] = draw(st.one_of(values, coercions(original)))
+        _claim(body, path, original, parent[step])
+    return body
+
+
+def _claim(body: Mutated, path: Path, original: Any, value: Any) -> None:
+    kinds = json_kind(original), json_kind(value)
+    if None not in kinds and kinds[0] != kinds[1]:
+        body.fields[path] = body.reasons[path] = f"a {kinds[1]} where the field takes a {kinds[0]}"
+    elif why := refused_anywhere(value):
+        body.reasons[path] = why
+
+
+def refused_anywhere(value: Any) -> str | None:
+    """Why ``value``, or anything inside it, can be no field's value; or None."""
+    for inner in [value, *(at(value, p) for p in paths(value))]:
+        if why := always_refused(inner):
+            return why
+    for key in [p[-1] for p in paths(value) if isinstance(p[-1], str)]:
+        if ALWAYS_REFUSED_CHARACTER.search(key):
+            return "a control character in a key"
+    return None
+
+
+def encode(value: Any, ascii_only: bool) -> str:
+    """JSON text of ``value``, with ``Raw`` literals written as they are."""
+    if isinstance(value, Raw):
+        return value.text
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{encode(str(k), ascii_only)}:{encode(v, ascii_only)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(encode(v, ascii_only) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=ascii_only)
+
+
+def as_bytes(document: Any, ascii_only: bool = False) -> bytes:
+    """``document`` as UTF-8 (lone surrogates as CESU bytes, which are not UTF-8) or escaped ASCII."""
+    return abridged(encode(document, ascii_only).encode("utf-8", "surrogatepass"))
+
+
+def body_bytes(document: Any) -> st.SearchStrategy[bytes]:
+    return st.booleans().map(lambda ascii_only: as_bytes(document, ascii_only))
+
+
+def any_body(seed: dict) -> st.SearchStrategy[bytes]:
+    """Whatever a client could send: a mutated seed, another JSON value, or any bytes at all."""
+    return st.one_of(
+        mutated(seed).flatmap(lambda m: body_bytes(m.document)),
+        values.flatmap(body_bytes),
+        st.binary(max_size=200),
+        st.sampled_from([b"", b" ", b"\n\t", b"{}", b"null", b"\xef\xbb\xbf{}", b"{\x00}", b"\xff\xfe\xfd"]),
+        st.sampled_from(RAW_LITERALS).map(str.encode).map(abridged),
+        st.integers(65_000, 70_000).map(lambda n: Abridged(b'{"title":"' + b"x" * n + b'"}')),
+    )
+
+
+correlation_ids = st.one_of(
+    st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:/+=-]{0,127}", fullmatch=True),
+    st.text(characters, max_size=40),
+    st.sampled_from([129, 65_536, 600_000]).map(lambda n: Repeated("x" * n)),
+)
+persons = st.one_of(
+    st.text(characters, max_size=120),
+    st.sampled_from(["王警官", " 王 ", "\u2028", Repeated("p" * 101), Repeated("p" * 300_000)]),
+)
+"""Values of the two headers that travel into every event of a command."""
