@@ -17,6 +17,8 @@ from jianfu.events.errors import ErrorCode, Refused
 
 CORRELATION_HEADER = "Jf-Correlation-Id"
 PERSON_HEADER = "Jf-Person"
+MALFORMED_HEADERS = "Jf-Malformed-Headers"
+"""Set by ``wire.py`` in place of a header block that does not parse."""
 
 MAX_DEPTH = 8
 """Deepest JSON a command may have; the deepest real one (``scope.school_ids``) has 3 levels."""
@@ -24,6 +26,8 @@ MAX_NUMBER_CHARS = 24
 """Longest number literal; every bound of every schema fits in far fewer characters."""
 MAX_CORRELATION_ID = 128
 MAX_PERSON = 100
+MAX_HEADER_BYTES = 4096
+"""All headers of a request together; ours need a few hundred bytes."""
 
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(rb"[\[\]{}]")
@@ -78,6 +82,10 @@ def read_headers(headers: Mapping[str, str] | None) -> Provenance:
     malformed: a header is stored in every event of the command, so it is bounded like a field.
     """
     headers = headers or {}
+    if MALFORMED_HEADERS in headers:
+        raise HeaderRefused("headers", "a NATS header block that parses", field="headers")
+    if sum(len(name) + len(value) + 4 for name, value in headers.items()) > MAX_HEADER_BYTES:
+        raise HeaderRefused("headers", f"at most {MAX_HEADER_BYTES} bytes in all", field="headers")
     correlation_id = headers.get(CORRELATION_HEADER) or None
     person = headers.get(PERSON_HEADER) or None
     if correlation_id is not None and not _valid_correlation_id(correlation_id):
@@ -94,6 +102,6 @@ def _valid_correlation_id(value: str) -> bool:
 class HeaderRefused(Refused):
     """A malformed header; the reply carries a fresh correlation id instead of the bad one."""
 
-    def __init__(self, header: str, expected: str) -> None:
-        super().__init__(ErrorCode.INVALID_FIELD, f"header {header} must be {expected}", f"headers.{header}")
+    def __init__(self, header: str, expected: str, field: str | None = None) -> None:
+        super().__init__(ErrorCode.INVALID_FIELD, f"{header} must be {expected}", field or f"headers.{header}")
         self.fresh_correlation_id = str(uuid.uuid4())

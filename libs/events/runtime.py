@@ -35,6 +35,7 @@ from jianfu.events.logging import bind_correlation, unbind_correlation
 from jianfu.events.schemas.base import EventData
 from jianfu.events.settings import Settings
 from jianfu.events.store import EventStore
+from jianfu.events.wire import tolerate_malformed_messages
 from pydantic import BaseModel
 
 log = structlog.get_logger("jianfu.runtime")
@@ -146,6 +147,7 @@ def connected_store(app: FastStream, broker: NatsBroker, settings: Settings) -> 
     @app.on_startup
     async def connect() -> None:
         await broker.connect()
+        tolerate_malformed_messages(broker.connection)
         store.js = broker.connection.jetstream()
 
     return store
@@ -186,7 +188,9 @@ async def respond(broker: NatsBroker, msg: NatsMessage, reply: dict) -> None:
         body = json.dumps(Refused(ErrorCode.REPLY_TOO_LARGE, f"the answer of {len(body)} bytes exceeds the "
                                   f"broker's limit of {limit}; ask for a smaller page (limit, cursor)").as_reply()
                           | {"correlation_id": reply.get("correlation_id")}).encode()
-    await msg.raw_message.respond(body)
+    # Not ``Msg.respond``: it would copy the request's headers into the reply, so a large header
+    # would make the reply exceed the broker's limit and cost the service its connection.
+    await broker.connection.publish(msg.raw_message.reply, body)
 
 
 def unrouted(broker: NatsBroker, contexts: Mapping[str, frozenset[str]] = SERVED_CONTEXTS) -> None:
@@ -219,16 +223,16 @@ def health(broker: NatsBroker, service: str, ready: Callable[[], Awaitable[None]
     when the replica cannot serve (its store or database unreachable): it then answers
     ``ok: false`` with ``UNAVAILABLE``."""
 
-    @broker.subscriber(f"jf.sys.health.{service}", title=f"{service}:health", decoder=raw_body)
-    async def alive(msg: NatsMessage) -> dict:
+    @broker.subscriber(f"jf.sys.health.{service}", title=f"{service}:health", decoder=raw_body, no_reply=True)
+    async def alive(msg: NatsMessage) -> None:
+        reply = {"ok": True, "service": service, "pid": os.getpid()}
         try:
             if ready is not None:
                 await asyncio.wait_for(ready(), HEALTH_TIMEOUT)
         except Exception as error:  # noqa: BLE001 - any failure means "not ready", and says why
             log.warning("not_ready", service=service, error=repr(error))
-            return {"ok": False, "service": service, "pid": os.getpid(),
-                    "error": {"code": ErrorCode.UNAVAILABLE.value, "message": repr(error)}}
-        return {"ok": True, "service": service, "pid": os.getpid()}
+            reply = {**reply, "ok": False, "error": {"code": ErrorCode.UNAVAILABLE.value, "message": repr(error)}}
+        await respond(broker, msg, reply)
 
 
 MAX_DELIVERIES = 5  # a handler failing for no known reason gives up on an event after this many

@@ -106,13 +106,54 @@ async def test_subjects_no_router_serves_get_unknown_command_not_no_responders(s
 
 
 # Finding 4: headers travel into every event, so they are bounded like fields.
-@pytest.mark.parametrize("header,value", [
-    (CORRELATION_HEADER, "x" * 600_000), (CORRELATION_HEADER, "x" * 129), (CORRELATION_HEADER, "a b"),
-    (CORRELATION_HEADER, "id\u0000"), (PERSON_HEADER, "p" * 300_000), (PERSON_HEADER, "王\u0007"),
+@pytest.mark.parametrize("header,value,field", [
+    (CORRELATION_HEADER, "x" * 600_000, "headers"), (CORRELATION_HEADER, "x" * 129, f"headers.{CORRELATION_HEADER}"),
+    (CORRELATION_HEADER, "a b", f"headers.{CORRELATION_HEADER}"),
+    (CORRELATION_HEADER, "id\u0000", f"headers.{CORRELATION_HEADER}"), (PERSON_HEADER, "p" * 300_000, "headers"),
+    (PERSON_HEADER, "王\u0007", f"headers.{PERSON_HEADER}"), ("X-Big", "a" * 1_000_000, "headers"),
 ])
-async def test_s3_oversized_or_odd_headers_are_refused_and_never_stored(services, nc, store, header, value):
+async def test_s3_oversized_or_odd_headers_are_refused_and_never_stored(services, nc, store, header, value, field):
     found = error(await ask(nc, POLICE, form(), {header: value}))
-    assert found["code"] == "INVALID_FIELD" and found["field"] == f"headers.{header}"
+    assert found["code"] == "INVALID_FIELD" and found["field"] == field
+    await still_serving(nc)
+
+
+async def test_request_headers_are_not_copied_into_the_reply(services, nc):
+    reply = await nc.request(POLICE, form(), timeout=REPLY_WITHIN, headers={"X-Echo": "e" * 3000})
+    assert json.loads(reply.data)["ok"] is True and "X-Echo" not in (reply.headers or {})
+
+
+async def raw_request(nats_server, wire: bytes, inbox: str) -> dict:
+    """A request written on the wire by hand: what nats-py itself refuses to send."""
+    import asyncio
+
+    host, port = nats_server.url.removeprefix("nats://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    await reader.readline()  # INFO
+    writer.write(b'CONNECT {"verbose":false,"headers":true,"protocol":1}\r\nSUB ' + inbox.encode() + b" 1\r\n" + wire)
+    await writer.drain()
+    try:
+        while True:
+            line = await asyncio.wait_for(reader.readline(), REPLY_WITHIN)
+            if line.startswith((b"MSG", b"HMSG")):
+                size = int(line.split()[-1])
+                body = (await reader.readexactly(size + 2))[:-2]
+                return json.loads(body[body.find(b"{"):])
+            if line.startswith(b"PING"):
+                writer.write(b"PONG\r\n")
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("wire", [
+    b"PUB jf.cmd.dept-public-security.requests.\xff _r.1 2\r\n{}\r\n",
+    b"HPUB jf.cmd.dept-public-security.requests.RequestActivity _r.1 8 10\r\nNATS/1.0{}\r\n",
+    b"HPUB jf.cmd.dept-public-security.requests.RequestActivity _r.1 18 20\r\nNATS/1.0 503 \xff\r\n\r\n{}\r\n",
+    b"PUB jf.cmd.dept-public-security.requests.Request\x0bActivity _r.1 2\r\n{}\r\n",
+])
+async def test_messages_nats_py_could_not_parse_get_an_answer_and_cost_nothing_else(services, nats_server, nc, wire):
+    reply = await raw_request(nats_server, wire, "_r.1")
+    assert reply["ok"] is False and reply["error"]["code"] in ("UNKNOWN_COMMAND", "INVALID_FIELD")
     await still_serving(nc)
 
 

@@ -1,0 +1,68 @@
+"""Hardening of the nats-py client against messages any organisation can publish.
+
+nats-py 2.16 decodes every delivered subject as UTF-8 and parses header blocks with the email
+parser; when either raises, its read loop ends while the connection still reports itself
+connected: the service stays up and hears nothing again (no reconnect, no closed callback).
+And its protocol regexes split on every ASCII whitespace byte, so a subject holding a vertical
+tab, which the server accepts, is taken for a protocol error and drops the connection.
+
+``tolerate_malformed_messages`` makes one bad message cost only itself: a subject that is not
+UTF-8 is decoded with replacement characters (the router then refuses it as unknown), a header
+block that cannot be parsed becomes ``{MALFORMED_HEADERS: ...}`` (the router refuses it), and
+anything else that fails while one message is handed over is logged and that message dropped.
+The parser has already moved past the message when it is handed over, so dropping is safe.
+"""
+
+from __future__ import annotations
+
+import re
+
+import structlog
+from jianfu.events.edge import MALFORMED_HEADERS
+from nats.aio.client import Client
+from nats.protocol import parser
+
+log = structlog.get_logger("jianfu.wire")
+
+# The server separates the arguments of MSG and HMSG by spaces and tabs only.
+_TOKEN = rb"[^ \t\r\n]+"
+_MSG_RE = re.compile(rb"\AMSG[ \t]+(%s)[ \t]+(%s)[ \t]+((%s)[ \t]+)?(\d+)\r\n" % (_TOKEN, _TOKEN, _TOKEN))
+_HMSG_RE = re.compile(rb"\AHMSG[ \t]+(%s)[ \t]+(%s)[ \t]+((%s)[ \t]+)?(\d+)[ \t]+(\d+)\r\n" % (_TOKEN, _TOKEN, _TOKEN))
+
+
+def tolerate_malformed_messages(nc: Client) -> Client:
+    """Harden ``nc`` (idempotent); returns it."""
+    if getattr(nc, "_jianfu_tolerant", False):
+        return nc
+    parser.MSG_RE, parser.HMSG_RE = _MSG_RE, _HMSG_RE
+    process_headers, build_message, process_msg = nc._process_headers, nc._build_message, nc._process_msg
+
+    async def headers_or_marker(headers):
+        try:
+            return await process_headers(headers)
+        except Exception as error:  # noqa: BLE001 - any parse failure means "malformed"
+            return {MALFORMED_HEADERS: type(error).__name__}
+
+    def build_with_readable_subjects(sid, subject: bytes, reply: bytes, data, headers):
+        return build_message(sid, _readable(subject), _readable(reply), data, headers)
+
+    async def process_or_drop(sid, subject, reply, data, headers):
+        try:
+            await process_msg(sid, subject, reply, data, headers)
+        except Exception as error:  # noqa: BLE001 - one message must never end the read loop
+            log.error("malformed_message_dropped", subject=bytes(subject[:200]).decode("utf-8", "replace"),
+                      error=repr(error))
+
+    nc._process_headers = headers_or_marker
+    nc._build_message = build_with_readable_subjects
+    nc._process_msg = process_or_drop
+    nc._jianfu_tolerant = True
+    return nc
+
+
+def _readable(subject: bytes) -> bytes:
+    try:
+        subject.decode("utf-8")
+        return subject
+    except UnicodeDecodeError:
+        return subject.decode("utf-8", "replace").encode("utf-8")
