@@ -7,8 +7,9 @@ service and one per organisation of the directory (DESIGN.md, "Commands and iden
 
 Who may do what:
 
-- service users (requests, approvals, compliance, notifications) publish events (``jf.ev.>``),
-  use the JetStream API and answer requests; notifications also publishes alerts (``jf.alert.>``);
+- service users (requests, approvals, compliance, notifications) publish events (``jf.ev.>``)
+  and operator alerts (``jf.sys.alert.>``), use the JetStream API and answer requests;
+  notifications also publishes alerts (``jf.alert.>``);
 - ``provision`` (the one-shot migrate job) only uses the JetStream API;
 - each organisation may publish only ``jf.cmd.<its org_id>.>`` and ``jf.q.<its org_id>.>`` and
   subscribe only to ``_INBOX.>`` (replies) and ``jf.alert.<its org_id>.>``. The org of a command
@@ -35,7 +36,7 @@ OUT = ROOT / "deploy/nats.conf"
 
 SERVICES = ("requests", "approvals", "compliance", "notifications")
 PROVISION_USER = "provision"
-SERVICE_PUBLISH = ("jf.ev.>", "$JS.API.>", "$JS.ACK.>", "$JS.FC.>")
+SERVICE_PUBLISH = ("jf.ev.>", "jf.sys.alert.>", "$JS.API.>", "$JS.ACK.>", "$JS.FC.>")
 SERVICE_SUBSCRIBE = ("jf.cmd.>", "jf.q.>", "jf.sys.>", "_INBOX.>")
 EXTRA_PUBLISH = {"notifications": ("jf.alert.>",)}
 
@@ -75,7 +76,9 @@ def _user(user: str, publish: tuple[str, ...], subscribe: tuple[str, ...], respo
         f"                subscribe: {{allow: {_list(subscribe)}}}",
     ]
     if responses:
-        lines.append("                allow_responses: true    # answer requests on their reply subjects")
+        # Two: each request reaches a service's connection twice, through its router and
+        # through the catch-all for unrouted subjects (runtime.unrouted), and one answers.
+        lines.append("                allow_responses: {max: 2}    # answer requests on their reply subjects")
     lines.append("            }}")
     return "\n".join(lines)
 

@@ -260,6 +260,14 @@ async def test_a_service_may_write_the_log(secured):
     await compliance.nc.close()
 
 
+@pytest.mark.parametrize("service", ["requests", "approvals", "compliance", "notifications"])
+async def test_every_service_may_raise_an_operator_alert_and_it_is_kept(secured, service):
+    session = await login(secured, service)
+    ack = await session.nc.jetstream().publish(f"jf.sys.alert.{service}.quarantine", b"{}", stream="JIANFU_OPS")
+    assert ack.seq > 0 and await session.settle() == []
+    await session.nc.close()
+
+
 async def test_a_wrong_password_is_refused(secured):
     with pytest.raises((NoServersError, nats.errors.Error)):
         await nats.connect(secured.url, user="dept-fire", password="guess", allow_reconnect=False,
