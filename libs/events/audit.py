@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from jianfu.events.catalogue import UnknownEventType, parse
-from jianfu.events.envelope import GENESIS_HASH
-from jianfu.events.store import EventStore
+from jianfu.events.envelope import GENESIS_HASH, Envelope
+from jianfu.events.store import ALL_EVENTS, EventStore
+from pydantic import ValidationError
 
 
 @dataclass
@@ -28,19 +29,34 @@ class AuditReport:
 
 
 async def verify_log(store: EventStore) -> AuditReport:
+    """Read every stored message once; a message that is not an envelope is named as
+    unreadable (with its sequence and subject) and the check goes on."""
     report = AuditReport()
     last_hash: dict[str, str] = {}
-    async for stored in store.replay(1):
-        event = stored.envelope
+    async for raw in store.read_raw(ALL_EVENTS, 1, await store.last_sequence()):
         report.events += 1
-        report.last_sequence = stored.sequence
+        report.last_sequence = raw.sequence
+        try:
+            event = Envelope.model_validate_json(raw.data)
+        except ValidationError as error:
+            report.unreadable.append({"sequence": raw.sequence, "subject": raw.subject, "error": _first_line(error)})
+            continue
         expected = last_hash.get(event.subject, GENESIS_HASH)
         if event.prev_hash != expected:
-            report.broken.append({"sequence": stored.sequence, "subject": event.subject, "event_id": event.event_id})
+            report.broken.append({"sequence": raw.sequence, "subject": event.subject, "event_id": event.event_id})
         last_hash[event.subject] = event.hash()
         try:
             parse(event)
         except (UnknownEventType, ValueError) as error:
-            report.unreadable.append({"sequence": stored.sequence, "event_type": event.event_type, "error": str(error)})
+            report.unreadable.append({"sequence": raw.sequence, "subject": raw.subject, "event_type": event.event_type,
+                                      "error": _first_line(error)})
     report.aggregates = len(last_hash)
     return report
+
+
+def _first_line(error: Exception) -> str:
+    """The first problem, in one bounded line: what an auditor needs to find it."""
+    if isinstance(error, ValidationError):
+        first = error.errors(include_url=False)[0]
+        return f"{'.'.join(str(part) for part in first['loc']) or 'message'}: {first['msg']}"[:300]
+    return str(error).splitlines()[0][:300] if str(error) else type(error).__name__

@@ -16,11 +16,15 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+import structlog
 from jianfu.events.envelope import GENESIS_HASH, Envelope, subject_for
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.client import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
+from pydantic import ValidationError
+
+log = structlog.get_logger("jianfu.store")
 
 WRONG_LAST_SEQUENCE = 10071
 ALL_EVENTS = "jf.ev.>"
@@ -36,6 +40,15 @@ class StoredEvent:
     envelope: Envelope
 
 
+@dataclass(frozen=True)
+class RawEvent:
+    """A stored message as it is, before it is read as an envelope."""
+
+    sequence: int
+    subject: str
+    data: bytes
+
+
 @dataclass
 class History:
     """One aggregate's events in order, as loaded; the basis of the next append."""
@@ -43,10 +56,12 @@ class History:
     aggregate_type: str
     aggregate_id: str
     events: list[StoredEvent] = field(default_factory=list)
+    stored_up_to: int = 0  # the subject's last sequence when loaded, readable or not
 
     @property
     def last_sequence(self) -> int:
-        return self.events[-1].sequence if self.events else 0
+        """What the next append expects: a message passed over as unreadable still counts."""
+        return max(self.events[-1].sequence if self.events else 0, self.stored_up_to)
 
     @property
     def last_hash(self) -> str:
@@ -72,8 +87,8 @@ class EventStore:
 
     async def load(self, aggregate_type: str, aggregate_id: str) -> History:
         subject = subject_for(aggregate_type, aggregate_id)
-        history = History(aggregate_type, aggregate_id)
         last = await self._last_sequence_of(subject)
+        history = History(aggregate_type, aggregate_id, stored_up_to=last)
         if last:
             async for stored in self._read(subject, 1, last):
                 history.events.append(stored)
@@ -144,7 +159,19 @@ class EventStore:
         return msg.seq or 0
 
     async def _read(self, subject: str, first: int, last: int) -> AsyncIterator[StoredEvent]:
-        """Read in stream order from ``first`` until sequence ``last`` has been seen."""
+        """Read envelopes in stream order from ``first`` until sequence ``last`` has been seen;
+        a stored message that is not an envelope is logged and passed over, never raised."""
+        async for raw in self.read_raw(subject, first, last):
+            try:
+                yield StoredEvent(raw.sequence, Envelope.model_validate_json(raw.data))
+            except ValidationError as error:
+                log.error("unreadable_event_passed_over", sequence=raw.sequence, subject=raw.subject,
+                          error=str(error)[:500])
+
+    async def read_raw(self, subject: str, first: int, last: int) -> AsyncIterator[RawEvent]:
+        """The stored messages from ``first`` to ``last`` inclusive, in stream order, as bytes."""
+        if last < first:
+            return
         sub = await self.js.subscribe(
             subject,
             stream=self.stream,
@@ -159,8 +186,10 @@ class EventStore:
                 except NatsTimeoutError as error:
                     raise StoreUnavailable(f"no event up to {last} on {subject}") from error
                 sequence = msg.metadata.sequence.stream
-                yield StoredEvent(sequence, Envelope.model_validate_json(msg.data))
-                if sequence >= last:
+                if sequence > last:
+                    return
+                yield RawEvent(sequence, msg.subject, msg.data)
+                if sequence == last:
                     return
         finally:
             await sub.unsubscribe()

@@ -51,9 +51,7 @@ from jianfu.compliance.read_model import (
 from jianfu.compliance.standby import leadership
 from jianfu.events.connection import connect
 from jianfu.events.settings import Settings
-from jianfu.events.store import ALL_EVENTS, EventStore, StoreUnavailable
-from nats.errors import TimeoutError as NatsTimeoutError
-from nats.js.api import ConsumerConfig, DeliverPolicy
+from jianfu.events.store import ALL_EVENTS, EventStore
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 log = structlog.get_logger("jianfu.compliance.rebuild")
@@ -174,25 +172,8 @@ async def _events(store: EventStore, first: int, last: int) -> list[Delivered]:
 async def _range(store: EventStore, first: int, last: int) -> AsyncIterator[Delivered]:
     """The events from ``first`` to ``last`` inclusive, in stream order, as stored: an envelope
     that does not validate comes as its bytes (to be quarantined), not as an error."""
-    if last < first:
-        return
-    sub = await store.js.subscribe(ALL_EVENTS, stream=store.stream, ordered_consumer=True,
-                                   deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-                                   config=ConsumerConfig(opt_start_seq=first))
-    try:
-        while True:
-            try:
-                msg = await sub.next_msg(timeout=store.timeout)
-            except NatsTimeoutError as error:
-                raise StoreUnavailable(f"no event up to {last}") from error
-            sequence = msg.metadata.sequence.stream
-            if sequence > last:
-                return
-            yield read(sequence, msg.subject, msg.data)
-            if sequence == last:
-                return
-    finally:
-        await sub.unsubscribe()
+    async for raw in store.read_raw(ALL_EVENTS, first, last):
+        yield read(raw.sequence, raw.subject, raw.data)
 
 
 async def _switch(conn: AsyncConnection, fresh: ReadModel, live: ReadModel) -> None:
