@@ -10,7 +10,7 @@ from datetime import date
 from enum import StrEnum
 from functools import total_ordering
 
-SEMESTER_PATTERN = re.compile(r"^(\d{4})-(autumn|spring)$")
+SEMESTER_PATTERN = re.compile(r"^([0-9]{4})-(autumn|spring)$")  # not \d: it takes "２０２６" too
 
 
 class Term(StrEnum):

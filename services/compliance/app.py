@@ -21,7 +21,7 @@ from jianfu.compliance.settings import ComplianceSettings
 from jianfu.events.commands import Router
 from jianfu.events.dependencies import Deps
 from jianfu.events.logging import configure_logging
-from jianfu.events.runtime import Interface, connected_deps, launch, make_app, make_broker
+from jianfu.events.runtime import Interface, Lifeline, connected_deps, launch, make_app, make_broker
 from jianfu.events.schemas.campus_entry import (
     GetApplications,
     GetCampusEntryCounters,
@@ -47,8 +47,9 @@ def interface(deps: Deps, settings: Settings, engine: AsyncEngine | None = None)
 
 
 def build(settings: ComplianceSettings) -> FastStream:
-    broker = make_broker(settings)
-    app = make_app(broker)
+    lifeline = Lifeline()
+    broker = make_broker(settings, lifeline)
+    app = make_app(broker, lifeline)
     deps = connected_deps(app, broker, settings)
     engine = make_engine(settings.database_url)
     launch(broker, settings, interface(deps, settings, engine))

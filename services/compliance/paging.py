@@ -52,7 +52,7 @@ def read_cursor(kind: str, cursor: str | None, shape: Sequence[type]) -> Key | N
         body = None
     if (not isinstance(body, list) or len(body) != len(shape) + 1 or body[0] != kind
             or not all(type(value) is expected for value, expected in zip(body[1:], shape, strict=True))
-            or any(isinstance(value, int) and value < 0 for value in body[1:])
+            or any(isinstance(value, int) and not 0 <= value < 2**63 for value in body[1:])  # a BIGINT
             or write_cursor(kind, tuple(body[1:])) != cursor):
         raise Refused(ErrorCode.INVALID_FIELD, "cursor: not a next_cursor of this query; pass it back unchanged",
                       "cursor")

@@ -12,7 +12,7 @@ import pytest
 from jianfu.compliance.app import interface
 from jianfu.compliance.database import make_engine
 from jianfu.compliance.migrations import migrate
-from jianfu.compliance.paging import PAGE_BYTES
+from jianfu.compliance.paging import PAGE_BYTES, write_cursor
 from jianfu.compliance.read_model import LIVE
 from jianfu.events.dependencies import Deps
 from jianfu.events.runtime import launch, make_app, make_broker
@@ -183,4 +183,12 @@ async def test_the_status_filter_narrows_every_page_and_not_the_counts(applicati
 async def test_a_violations_cursor_is_refused_by_get_applications(register, nc):
     first, _ = await ask(nc, "edu-bureau", "GetViolations", semester=REGISTER, limit=1)
     reply, _ = await ask(nc, "edu-bureau", "GetApplications", semester=APPLIED, cursor=first["next_cursor"])
+    assert (reply["error"]["code"], reply["error"]["field"]) == ("INVALID_FIELD", "cursor")
+
+
+@pytest.mark.parametrize("query,key", [("GetViolations", (10**26,)), ("GetApplications", (10**26, str(uuid.UUID(int=1)))),
+                                       ("GetApplications", (2**63, str(uuid.UUID(int=1))))])
+async def test_a_forged_cursor_beyond_any_sequence_is_an_invalid_field_not_an_internal_error(register, nc, query, key):
+    reply, _ = await ask(nc, "edu-bureau", query, semester=APPLIED if query == "GetApplications" else REGISTER,
+                         cursor=write_cursor(query, key))
     assert (reply["error"]["code"], reply["error"]["field"]) == ("INVALID_FIELD", "cursor")

@@ -227,3 +227,9 @@ async def test_an_answer_too_large_for_the_broker_becomes_a_structured_error(ser
     finally:
         await app.stop()
     assert error(reply)["code"] == "REPLY_TOO_LARGE" and reply["correlation_id"]
+
+
+@pytest.mark.parametrize("semester", ["２０２６-autumn", "٢٠٢٦-autumn"])
+async def test_s3_a_semester_is_written_in_ascii_digits_or_refused(services, nc, semester):
+    found = error(await ask(nc, POLICE, form(target_semester=semester)))
+    assert (found["code"], found["field"]) == ("INVALID_FIELD", "target_semester")

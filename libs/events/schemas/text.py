@@ -16,7 +16,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
 TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
 ORG_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
-SEMESTER_PATTERN = r"^\d{4}-(autumn|spring)$"
+SEMESTER_PATTERN = r"^[0-9]{4}-(autumn|spring)$"  # [0-9], not \d: \d takes "２０２６" too
 
 
 def _refuse(forbidden: str):
