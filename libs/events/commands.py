@@ -28,6 +28,7 @@ from jianfu.events.edge import (
     check_body,
     check_size,
     read_headers,
+    shown,
 )
 from jianfu.events.envelope import Actor
 from jianfu.events.errors import ErrorCode, Refused
@@ -146,11 +147,11 @@ class Router:
         check_size(payload, self.max_payload_bytes)
         org = self.directory.get(org_id)
         if org is None:
-            raise Refused(ErrorCode.UNKNOWN_ORG, f"organisation {org_id!r} is not in the directory", "org_id")
+            raise Refused(ErrorCode.UNKNOWN_ORG, f"organisation '{shown(org_id)}' is not in the directory", "org_id")
         route = self.routes.get(name)
         if route is None:
             known = ", ".join(sorted(self.routes))
-            raise Refused(ErrorCode.UNKNOWN_COMMAND, f"{name!r} is not a {self.context} {self.kind}; known: {known}")
+            raise Refused(ErrorCode.UNKNOWN_COMMAND, f"'{shown(name)}' is not a {self.context} {self.kind}; known: {known}")
         if route.allowed_kinds is not None and org.kind not in route.allowed_kinds:
             allowed = ", ".join(sorted(route.allowed_kinds))
             raise Refused(ErrorCode.FORBIDDEN, f"{org.kind} may not {name}; allowed: {allowed}", "org_id")
@@ -178,7 +179,7 @@ def _refusal(error: ValidationError) -> Refused:
         return Refused(ErrorCode.MALFORMED_JSON, f"payload is not valid JSON: {found[0]['msg']}")
     if found[0]["type"] == "model_type" and not found[0]["loc"]:
         return Refused(ErrorCode.MALFORMED_JSON, "payload must be a JSON object")
-    errors = [{"field": ".".join(str(part) for part in e["loc"]) or "payload", "message": e["msg"]}
+    errors = [{"field": shown(".".join(str(part) for part in e["loc"]), 200) or "payload", "message": e["msg"]}
               for e in found[:MAX_ERRORS]]
     first = errors[0]
     more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""

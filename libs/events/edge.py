@@ -67,6 +67,13 @@ def _too_deep(outside_strings: bytes) -> bool:
     return False
 
 
+def shown(value: str, limit: int = 64) -> str:
+    """A client's text as it may appear in a reply or a log line: control and formatting
+    characters escaped (no NUL, no right-to-left override), at most ``limit`` characters."""
+    visible = "".join(char if char.isprintable() else f"\\u{ord(char):04x}" for char in value[:limit])
+    return visible + ("…" if len(value) > limit else "")
+
+
 @dataclass(frozen=True)
 class Provenance:
     """The request's correlation id and the person who sent it, as they will be stored in events."""

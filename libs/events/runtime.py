@@ -29,6 +29,7 @@ from faststream.nats import (
 from jianfu.events import catalogue, quarantine
 from jianfu.events.commands import SERVED_CONTEXTS, Router
 from jianfu.events.dependencies import Deps
+from jianfu.events.edge import shown
 from jianfu.events.envelope import Envelope
 from jianfu.events.errors import ErrorCode, Refused
 from jianfu.events.logging import bind_correlation, unbind_correlation
@@ -211,7 +212,8 @@ def _refuser(broker: NatsBroker, kind: str, served: frozenset[str]):
         parts = msg.raw_message.subject.split(".")
         if len(parts) == 5 and parts[3] in served:
             return  # a router of that context answers
-        refusal = Refused(ErrorCode.UNKNOWN_COMMAND, f"no such subject {msg.raw_message.subject!r}; known: {known}")
+        refusal = Refused(ErrorCode.UNKNOWN_COMMAND, f"no such subject '{shown(msg.raw_message.subject, 200)}'; "
+                          f"known: {known}")
         await respond(broker, msg, {**refusal.as_reply(), "correlation_id": str(uuid.uuid4())})
 
     return refuse

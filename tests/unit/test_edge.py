@@ -77,3 +77,22 @@ def test_the_digest_covers_scope_and_body_but_not_the_command_id():
     assert command_digest(scope, one) == command_digest(scope, two)
     assert command_digest(scope, one) != command_digest(scope, other)
     assert command_digest(scope, one) != command_digest("edu-bureau/approvals/Other", one)
+
+
+def test_what_a_client_sent_is_shown_escaped_and_bounded_in_replies():
+    with pytest.raises(Refused) as caught:
+        validate(PublishSemesterList, json.dumps({"semester": "2026-autumn", "x\u0000\u202e": 1}).encode())
+    fields = [e["field"] for e in caught.value.errors]
+    assert "x\\u0000\\u202e" in fields and not any("\u0000" in f or "\u202e" in f for f in fields)
+
+
+async def test_a_long_or_odd_org_id_is_not_echoed_whole():
+    from jianfu.events.commands import Router
+    from jianfu.events.organisations import OrgKind
+
+    from tests.factories import DIRECTORY
+
+    router = Router("approvals", DIRECTORY)
+    router.add(PublishSemesterList, None, {OrgKind.EDUCATION_BUREAU})
+    reply = await router.dispatch("jf.cmd." + "o" * 3900 + ".approvals.PublishSemesterList", b"{}")
+    assert reply["error"]["code"] == "UNKNOWN_ORG" and len(reply["error"]["message"]) < 200
