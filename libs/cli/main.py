@@ -120,10 +120,19 @@ def run(
             asyncio.run(_demo(server.url, clock.demo_file))
         if not exit_after_demo:
             typer.echo("Press Ctrl-C to stop.")
-            signal.sigwait({signal.SIGINT, signal.SIGTERM})
+            _supervise(fleet)
     finally:
         fleet.stop()
         server.stop()
+
+
+def _supervise(fleet, poll: float = 1.0) -> None:
+    """Until Ctrl-C or SIGTERM: start again any service that exited, as compose would."""
+    stop = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop)
+    while signal.sigtimedwait(stop, poll) is None:
+        for name, code in fleet.restart_exited():
+            typer.echo(f"jianfu run: {name} exited with {code}; started again", err=True)
 
 
 async def _provision(settings: Settings) -> list[str]:

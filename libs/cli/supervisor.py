@@ -50,7 +50,9 @@ class ServiceProcess:
 
 
 def service_env(nats_url: str, database_url: str, clock: str = "system", **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JIANFU_")}
+    """The environment of every service: this one's (so ``JIANFU_LOG_LEVEL``, ``JIANFU_POLICY_PATH``
+    and the rest reach them), with the server, database and clock this run chose."""
+    env = dict(os.environ)
     env.update(
         JIANFU_NATS_URL=nats_url,
         JIANFU_DATABASE_URL=database_url,
@@ -78,6 +80,16 @@ class Fleet:
     def stop(self) -> None:
         for process in self.processes.values():
             process.stop()
+
+    def restart_exited(self) -> list[tuple[str, int]]:
+        """Start again every service that exited (a service exits 75 when its broker connection
+        is closed for good); returns (name, exit code) of each one restarted."""
+        restarted = []
+        for name, process in self.processes.items():
+            if process.process is not None and not process.running:
+                restarted.append((name, process.process.returncode))
+                process.start()
+        return restarted
 
     async def wait_ready(self, timeout: float = 60.0, names: tuple[str, ...] | None = None) -> None:
         """Wait until each service answers its health subject."""

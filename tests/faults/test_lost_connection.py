@@ -30,3 +30,18 @@ def test_a_service_whose_connection_is_closed_for_good_exits_for_its_supervisor(
 def test_a_normal_stop_exits_zero(nats_server):
     done = run(nats_server.url, "stop")
     assert done.returncode == 0 and "stopped" in done.stdout
+
+
+async def test_jianfu_runs_supervisor_starts_a_service_again_after_it_exited(nats_server, tmp_path):
+    from jianfu.cli.supervisor import Fleet, service_env
+
+    fleet = Fleet(service_env(nats_server.url, f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}"), tmp_path / "logs",
+                  ("requests",)).start()
+    try:
+        await fleet.wait_ready()
+        fleet.processes["requests"].kill()
+        assert fleet.restart_exited() == [("requests", -9)]
+        await fleet.wait_ready()
+        assert fleet.restart_exited() == []
+    finally:
+        fleet.stop()
