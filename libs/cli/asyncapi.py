@@ -15,6 +15,7 @@ from typing import Any
 from jianfu.events.commands import Router
 from jianfu.events.dependencies import Deps
 from jianfu.events.envelope import Envelope
+from jianfu.events.errors import ErrorCode
 from jianfu.events.runtime import Interface
 from jianfu.events.settings import Settings, SystemClock
 from jianfu.events.store import EventStore
@@ -68,8 +69,12 @@ def _models(interface: Interface) -> list[type[BaseModel]]:
 
 
 def _reply_schema() -> dict[str, Any]:
+    each = {"type": "object", "required": ["field", "message"],
+            "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}
     error = {"type": "object", "required": ["code", "message"], "properties": {
-        "code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"}}}
+        "code": {"type": "string", "enum": [code.value for code in ErrorCode]}, "message": {"type": "string"},
+        "field": {"type": "string", "description": "The first field at fault, e.g. `scope.school_ids.1`."},
+        "errors": {"type": "array", "items": each, "description": "Every validation error at once."}}}
     return {"type": "object", "required": ["ok", "correlation_id"], "properties": {
         "ok": {"type": "boolean"}, "correlation_id": {"type": "string"}, "error": error},
         "additionalProperties": True}

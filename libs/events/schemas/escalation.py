@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class ReminderIssued(EventData):
-    """Stage 1 (提醒/整改通知): first violation of an issue, to the unit's head."""
+    """Stage 1 (提醒/整改通知): a reminder to the unit's head for each violation of an issue (this release)."""
 
     aggregate_type: ClassVar[str] = "escalation"
 
