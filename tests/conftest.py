@@ -17,11 +17,18 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
+import hypothesis
 import nats
 import pytest
 from jianfu.cli.embedded_nats import EmbeddedNats
 from jianfu.events.provisioning import provision
 from jianfu.events.store import EventStore
+
+# CI replays the same hostile inputs every run (a failure there is reproducible); a developer's
+# run draws new ones, which is how the fuzz suite finds what nobody thought of.
+hypothesis.settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    hypothesis.settings.load_profile("ci")
 
 PG_ADMIN_DSN = os.environ.get("JIANFU_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
