@@ -167,10 +167,29 @@ def validate(model: type[BaseModel], payload: bytes) -> BaseModel:
     """The command or query in ``payload`` (already past ``check_body``), validated strictly:
     a string is never taken for a number, a number never for a boolean, no NaN or Infinity.
     Every error is reported at once, the first one also as ``field``."""
+    _refuse_duplicate_keys(payload)
     try:
         return model.model_validate_json(payload, strict=True)
     except ValidationError as error:
         raise _refusal(error) from None
+
+
+def _refuse_duplicate_keys(payload: bytes) -> None:
+    """JSON lets a key appear twice and parsers disagree on which one wins (ours takes the last,
+    a proxy may read the first): such a body is ambiguous, so it is refused. Depth and number
+    length were bounded before, so this parse is cheap and safe."""
+
+    def no_duplicates(pairs: list[tuple[str, object]]) -> dict:
+        keys = [key for key, _ in pairs]
+        if len(set(keys)) != len(keys):
+            twice = next(key for key in keys if keys.count(key) > 1)
+            raise Refused(ErrorCode.MALFORMED_JSON, f"the key '{shown(twice)}' appears twice in one object")
+        return dict(pairs)
+
+    try:
+        json.loads(payload, object_pairs_hook=no_duplicates)
+    except ValueError:
+        pass  # not JSON at all: the schema validation below says so
 
 
 def _refusal(error: ValidationError) -> Refused:

@@ -96,3 +96,13 @@ async def test_a_long_or_odd_org_id_is_not_echoed_whole():
     router.add(PublishSemesterList, None, {OrgKind.EDUCATION_BUREAU})
     reply = await router.dispatch("jf.cmd." + "o" * 3900 + ".approvals.PublishSemesterList", b"{}")
     assert reply["error"]["code"] == "UNKNOWN_ORG" and len(reply["error"]["message"]) < 200
+
+
+@pytest.mark.parametrize("payload", [
+    b'{"semester": "2026-autumn", "semester": "2027-spring", "command_id": "7d0c5a52-3c57-4d3c-9a43-4f8d0b7c2a11"}',
+    b'{"command_id": "7d0c5a52-3c57-4d3c-9a43-4f8d0b7c2a11", "semester": "2026-autumn", "x": {"a": 1, "a": 2}}',
+])
+def test_a_key_twice_in_one_object_is_ambiguous_and_refused(payload):
+    with pytest.raises(Refused) as caught:
+        validate(PublishSemesterList, payload)
+    assert caught.value.code == "MALFORMED_JSON" and "twice" in caught.value.message
