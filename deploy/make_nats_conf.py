@@ -7,8 +7,8 @@ service and one per organisation of the directory (DESIGN.md, "Commands and iden
 
 Who may do what:
 
-- service users (requests, approvals, compliance, notifications) publish events (``jf.ev.>``)
-  and operator alerts (``jf.sys.alert.>``), use the JetStream API and answer requests;
+- service users (requests, approvals, compliance, notifications) publish events (``jf.ev.>``),
+  command-ledger claims (``jf.cmdid.>``) and operator alerts (``jf.sys.alert.>``), use the JetStream API and answer requests;
   notifications also publishes alerts (``jf.alert.>``);
 - ``provision`` (the one-shot migrate job) only uses the JetStream API;
 - each organisation may publish only ``jf.cmd.<its org_id>.>`` and ``jf.q.<its org_id>.>`` and
@@ -36,7 +36,7 @@ OUT = ROOT / "deploy/nats.conf"
 
 SERVICES = ("requests", "approvals", "compliance", "notifications")
 PROVISION_USER = "provision"
-SERVICE_PUBLISH = ("jf.ev.>", "jf.sys.alert.>", "$JS.API.>", "$JS.ACK.>", "$JS.FC.>")
+SERVICE_PUBLISH = ("jf.ev.>", "jf.cmdid.>", "jf.sys.alert.>", "$JS.API.>", "$JS.ACK.>", "$JS.FC.>")
 SERVICE_SUBSCRIBE = ("jf.cmd.>", "jf.q.>", "jf.sys.>", "_INBOX.>")
 EXTRA_PUBLISH = {"notifications": ("jf.alert.>",)}
 

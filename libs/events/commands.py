@@ -32,6 +32,7 @@ from jianfu.events.edge import (
 )
 from jianfu.events.envelope import Actor
 from jianfu.events.errors import ErrorCode, Refused
+from jianfu.events.ledger import CommandLedger
 from jianfu.events.logging import bind_correlation, unbind_correlation
 from jianfu.events.organisations import Directory, Organisation, OrgKind
 from jianfu.events.recording import CommandContext
@@ -61,6 +62,11 @@ class Caller:
     context: str = ""
     command: str = ""
 
+    @property
+    def scope(self) -> str:
+        """Where a command id is unique: this organisation's command of this context."""
+        return f"{self.org.org_id}/{self.context}/{self.command}"
+
 
 Handler = Callable[[Any, Caller], Awaitable[Mapping[str, Any]]]
 
@@ -84,6 +90,7 @@ class Router:
     kind: str = "cmd"
     max_payload_bytes: int = 64 * 1024
     routes: dict[str, Route] = field(default_factory=dict)
+    ledger: CommandLedger | None = None
 
     @property
     def subject(self) -> str:
@@ -126,6 +133,8 @@ class Router:
     async def _dispatch(self, subject: str, payload: bytes, provenance: Provenance) -> dict:
         try:
             route, caller, command = self._parse(subject, payload, provenance)
+            if self.ledger is not None and isinstance(command, Command):
+                await self.ledger.claim(f"{caller.scope}/{command.command_id}", command_digest(caller.scope, command))
             result = await route.handler(command, caller)
             return {"ok": True, **result}
         except Refused as refusal:
@@ -217,9 +226,8 @@ def _log_outcome(reply: dict, subject: str, elapsed_ms: float) -> None:
 def command_context(caller: Caller, command: Command, policy_version: str, now: datetime) -> CommandContext:
     """The context every event of one command shares: actor, scoped ids, body digest, policy."""
     actor = Actor(org_id=caller.org.org_id, org_kind=caller.org.kind, person=caller.person)
-    scope = f"{caller.org.org_id}/{caller.context}/{caller.command}"
     return CommandContext(actor, str(command.command_id), caller.correlation_id, policy_version, now,
-                          scope=scope, digest=command_digest(scope, command))
+                          scope=caller.scope, digest=command_digest(caller.scope, command))
 
 
 def command_digest(scope: str, command: Command) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from jianfu.events.ledger import CommandLedger
 from jianfu.events.organisations import Directory
 from jianfu.events.policy import Policy
 from jianfu.events.settings import Clock
@@ -17,3 +18,4 @@ class Deps:
     policy: Policy
     clock: Clock
     retries: int = 10
+    ledger: CommandLedger | None = None  # binds command ids to bodies; None where no broker is (docs, unit tests)

@@ -1,7 +1,8 @@
 """Provisioning of the ``JIANFU_EVENTS`` stream exactly as DESIGN.md fixes it: no limits of any
 kind, ``discard=new``, delete and purge denied. Services connect with ``declare=False`` and never
 create it themselves; this runs once per deployment (the migrate-and-provision job). Beside it:
-``JIANFU_ALERTS`` (alerts to units and staff) and ``JIANFU_OPS`` (alerts to operators)."""
+``JIANFU_ALERTS`` (alerts to units and staff), ``JIANFU_OPS`` (alerts to operators) and
+``JIANFU_COMMANDS`` (the command ledger)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ ALERT_SUBJECTS = ["jf.alert.>"]
 OPS_STREAM = "JIANFU_OPS"
 OPS_SUBJECTS = ["jf.sys.alert.>"]
 OPS_MAX_AGE_SECONDS = 90 * 24 * 3600
+COMMAND_STREAM = "JIANFU_COMMANDS"
+COMMAND_PREFIX = "jf.cmdid"
 
 
 def event_stream_config(name: str = "JIANFU_EVENTS", replicas: int = 1) -> StreamConfig:
@@ -73,11 +76,29 @@ def ops_stream_config(replicas: int = 1) -> StreamConfig:
     )
 
 
+def command_stream_config(replicas: int = 1) -> StreamConfig:
+    """The command ledger (``ledger.py``): one message per command key, kept as long as the log,
+    so a command id stays bound to its body however late a retry or a reuse comes."""
+    return StreamConfig(
+        name=COMMAND_STREAM,
+        description="jianfu command ledger: the body digest each command key was first accepted with",
+        subjects=[f"{COMMAND_PREFIX}.>"],
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        max_age=0,
+        discard=DiscardPolicy.NEW,
+        num_replicas=replicas,
+        deny_delete=True,
+        deny_purge=True,
+        allow_direct=True,
+    )
+
+
 async def provision(js: JetStreamContext, stream: str = "JIANFU_EVENTS", replicas: int = 1) -> list[str]:
     """Create the streams, or bring an existing one to the configuration above. Returns what changed."""
     changed = []
     for config in (event_stream_config(stream, replicas), alert_stream_config(replicas),
-                   ops_stream_config(replicas)):
+                   ops_stream_config(replicas), command_stream_config(replicas)):
         try:
             await js.stream_info(config.name)
         except NotFoundError:

@@ -32,6 +32,7 @@ from jianfu.events.dependencies import Deps
 from jianfu.events.edge import shown
 from jianfu.events.envelope import Envelope
 from jianfu.events.errors import ErrorCode, Refused
+from jianfu.events.ledger import CommandLedger
 from jianfu.events.logging import bind_correlation, unbind_correlation
 from jianfu.events.schemas.base import EventData
 from jianfu.events.settings import Settings
@@ -135,23 +136,17 @@ def make_broker(settings: Settings, lifeline: Lifeline | None = None) -> NatsBro
 
 
 def connected_deps(app: FastStream, broker: NatsBroker, settings: Settings) -> Deps:
-    """Handler dependencies from settings, with the store bound to the broker's connection."""
-    return Deps(connected_store(app, broker, settings), settings.directory, settings.policy,
-                settings.make_clock(), settings.append_retries)
-
-
-def connected_store(app: FastStream, broker: NatsBroker, settings: Settings) -> EventStore:
-    """An event store on the broker's own connection, bound when the app starts and before
-    any subscriber takes a message."""
-    store = EventStore(None, settings.stream)
+    """Handler dependencies from settings, with the store and the command ledger bound to the
+    broker's connection when the app starts, before any subscriber takes a message."""
+    store, ledger = EventStore(None, settings.stream), CommandLedger()
 
     @app.on_startup
     async def connect() -> None:
         await broker.connect()
         tolerate_malformed_messages(broker.connection)
-        store.js = broker.connection.jetstream()
+        store.js = ledger.js = broker.connection.jetstream()
 
-    return store
+    return Deps(store, settings.directory, settings.policy, settings.make_clock(), settings.append_retries, ledger)
 
 
 def serve(broker: NatsBroker, router: Router, service: str, max_workers: int = 16) -> None:

@@ -27,7 +27,7 @@ BUREAU = {OrgKind.EDUCATION_BUREAU}  # S3: only the education bureau certifies a
 
 
 def interface(deps: Deps, settings: Settings) -> Interface:
-    router = Router("approvals", deps.directory, max_payload_bytes=settings.max_payload_bytes)
+    router = Router("approvals", deps.directory, max_payload_bytes=settings.max_payload_bytes, ledger=deps.ledger)
     router.add(CertifyActivity, partial(handlers.certify_activity, deps=deps), BUREAU)
     router.add(RejectActivity, partial(handlers.reject_activity, deps=deps), BUREAU)
     router.add(PublishSemesterList, partial(handlers.publish_semester_list, deps=deps), BUREAU)

@@ -21,7 +21,7 @@ from jianfu.requests import handlers
 
 
 def interface(deps: Deps, settings: Settings) -> Interface:
-    router = Router("requests", deps.directory, max_payload_bytes=settings.max_payload_bytes)
+    router = Router("requests", deps.directory, max_payload_bytes=settings.max_payload_bytes, ledger=deps.ledger)
     # S3: organs and mass organisations declare; schools report what was held on their campus.
     router.add(RequestActivity, partial(handlers.request_activity, deps=deps), DECLARING_KINDS)
     router.add(RecordActivityHeld, partial(handlers.record_activity_held, deps=deps), {OrgKind.SCHOOL})

@@ -80,3 +80,20 @@ async def test_s3_one_command_id_for_two_decisions_is_refused(client):
         "command_id": command_id, "activity_id": a["activity_id"], "refusal_code": "SCOPE_TOO_BROAD", "reason": "范围过大"})
     assert certified["decision"] == "certified"
     assert other_activity["error"]["code"] == other_command["error"]["code"] == "COMMAND_ID_REUSED"
+
+
+async def test_s3_a_command_id_reused_for_a_decision_in_another_semester_is_refused(client, store):
+    autumn = await declare(client, POLICE)
+    spring = await client.command(POLICE, "requests", "RequestActivity", application(
+        target_semester="2027-spring", start_date="2027-03-10", end_date="2027-04-10", declaration_type="urgent",
+        urgency_reason="上级临时部署"))
+    command_id = str(uuid.uuid4())
+    first = await client.command(BUREAU, "approvals", "CertifyActivity",
+                                 {"command_id": command_id, "activity_id": autumn["activity_id"]})
+    reused = await client.command(BUREAU, "approvals", "CertifyActivity",
+                                  {"command_id": command_id, "activity_id": spring["activity_id"]})
+    assert spring["ok"] and first["decision"] == "certified"
+    assert reused["error"]["code"] == "COMMAND_ID_REUSED"
+    decided = [e for e in (await store.load("campus_entry_semester", "2027-spring")).envelopes
+               if e.data.get("activity_id") == spring["activity_id"] and e.actor.org_id == BUREAU]
+    assert decided == []
