@@ -45,3 +45,13 @@ async def test_jianfu_runs_supervisor_starts_a_service_again_after_it_exited(nat
         assert fleet.restart_exited() == []
     finally:
         fleet.stop()
+
+
+def test_jianfu_run_passes_the_operators_settings_on_and_sets_its_own(monkeypatch):
+    from jianfu.cli.supervisor import service_env
+
+    monkeypatch.setenv("JIANFU_LOG_LEVEL", "DEBUG")
+    monkeypatch.setenv("JIANFU_NATS_URL", "nats://elsewhere:4222")
+    env = service_env("nats://127.0.0.1:4333", "sqlite+aiosqlite:///x.db", "fixed:2026-07-15")
+    assert env["JIANFU_LOG_LEVEL"] == "DEBUG" and env["JIANFU_NATS_URL"] == "nats://127.0.0.1:4333"
+    assert env["JIANFU_CLOCK"] == "fixed:2026-07-15"

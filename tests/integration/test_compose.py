@@ -98,6 +98,7 @@ def test_each_service_runs_its_faststream_app_after_the_migrate_job(service):
     module = importlib.import_module(f"jianfu.{service}.app")
     assert isinstance(module.app, FastStream)
     assert spec["depends_on"] == {"migrate": {"condition": "service_completed_successfully"}}
+    assert spec["restart"] == "unless-stopped"  # a service that exits 75 (connection lost for good) comes back
     assert spec.get("deploy", {}).get("replicas", 1) >= 1
 
 
