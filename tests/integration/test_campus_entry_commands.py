@@ -9,11 +9,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from jianfu.approvals.app import build as build_approvals
 from jianfu.cli.client import JianfuClient
 from jianfu.events.settings import Settings
-from jianfu.requests.app import build as build_requests
 
+from tests.apps import command_services
 from tests.factories import POLICY, SCHOOLS, application, held_report
 
 BUREAU, POLICE, FIRE = "edu-bureau", "dept-public-security", "dept-fire"
@@ -28,13 +27,8 @@ def clock_file(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 async def services(nats_server, nc, clock_file):
-    settings = Settings(nats_url=nats_server.url, clock=f"file:{clock_file}", log_level="WARNING")
-    apps = [build_requests(settings), build_approvals(settings)]
-    for app in apps:
-        await app.start()
-    yield
-    for app in apps:
-        await app.stop()
+    async with command_services(Settings(nats_url=nats_server.url, clock=f"file:{clock_file}", log_level="WARNING")):
+        yield
 
 
 @pytest.fixture

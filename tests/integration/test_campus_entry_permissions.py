@@ -9,12 +9,11 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from jianfu.approvals.app import build as build_approvals
 from jianfu.cli.client import JianfuClient
 from jianfu.events.organisations import DECLARING_KINDS, OrgKind
 from jianfu.events.settings import REFERENCE, Settings
-from jianfu.requests.app import build as build_requests
 
+from tests.apps import command_services
 from tests.factories import DIRECTORY, SCHOOLS, application
 
 SEMESTER = "2033-autumn"
@@ -28,12 +27,8 @@ async def client(nats_server, nc, tmp_path_factory) -> JianfuClient:
     text = (REFERENCE / "policy.toml").read_text(encoding="utf-8")
     policy.write_text(text.replace('version = "dawukou-2021.1"', f'version = "{VERSION}"'), encoding="utf-8")
     settings = Settings(nats_url=nats_server.url, clock="fixed:2033-07-10", policy_path=policy, log_level="WARNING")
-    apps = [build_requests(settings), build_approvals(settings)]
-    for app in apps:
-        await app.start()
-    yield JianfuClient(nc, timeout=2.0)
-    for app in apps:
-        await app.stop()
+    async with command_services(settings):
+        yield JianfuClient(nc, timeout=2.0)
 
 
 async def declare(client: JianfuClient, org: str = POLICE) -> dict:

@@ -8,11 +8,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from jianfu.approvals.app import build as build_approvals
 from jianfu.cli.client import JianfuClient
 from jianfu.events.settings import Settings
-from jianfu.requests.app import build as build_requests
 
+from tests.apps import command_services
 from tests.factories import SCHOOLS, application, held_report
 
 BUREAU, POLICE, FIRE = "edu-bureau", "dept-public-security", "dept-fire"
@@ -23,13 +22,8 @@ README_COMMAND_ID = "7d0c5a52-3c57-4d3c-9a43-4f8d0b7c2a11"  # the id of the READ
 async def client(nats_server, nc, tmp_path_factory):
     clock: Path = tmp_path_factory.mktemp("clock") / "today"
     clock.write_text("2026-07-10")
-    settings = Settings(nats_url=nats_server.url, clock=f"file:{clock}", log_level="WARNING")
-    apps = [build_requests(settings), build_approvals(settings)]
-    for app in apps:
-        await app.start()
-    yield JianfuClient(nc, timeout=2.0)
-    for app in apps:
-        await app.stop()
+    async with command_services(Settings(nats_url=nats_server.url, clock=f"file:{clock}", log_level="WARNING")):
+        yield JianfuClient(nc, timeout=2.0)
 
 
 async def declare(client, org: str, **overrides) -> dict:

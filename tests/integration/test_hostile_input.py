@@ -9,13 +9,13 @@ import uuid
 from pathlib import Path
 
 import pytest
-from jianfu.approvals.app import build as build_approvals
 from jianfu.events.commands import CORRELATION_HEADER, PERSON_HEADER, Router
 from jianfu.events.runtime import make_app, make_broker, serve
 from jianfu.events.schemas.campus_entry import GetSemesterList
 from jianfu.events.settings import Settings
 from jianfu.requests.app import build as build_requests
 
+from tests.apps import command_services
 from tests.factories import DIRECTORY, application
 
 POLICE = "jf.cmd.dept-public-security.requests.RequestActivity"
@@ -26,13 +26,8 @@ REPLY_WITHIN = 1.0
 async def services(nats_server, nc, tmp_path_factory):
     clock: Path = tmp_path_factory.mktemp("clock") / "today"
     clock.write_text("2026-07-10")
-    settings = Settings(nats_url=nats_server.url, clock=f"file:{clock}", log_level="WARNING")
-    apps = [build_requests(settings), build_approvals(settings)]
-    for app in apps:
-        await app.start()
-    yield
-    for app in apps:
-        await app.stop()
+    async with command_services(Settings(nats_url=nats_server.url, clock=f"file:{clock}", log_level="WARNING")):
+        yield
 
 
 async def ask(nc, subject: str, body: bytes, headers: dict | None = None) -> dict:

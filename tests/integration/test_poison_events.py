@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -192,6 +193,23 @@ async def test_the_notifications_ladder_quarantines_poison_and_reminds_about_the
     assert set(alerts) == set(poison.values()) and all(len(each) == 1 for each in alerts.values())
 
 
+@asynccontextmanager
+async def reacting(log, durable: str, handler, max_deliveries: int):
+    """One event reaction of approvals over one good event; yields its sequence once consumed."""
+    settings = Settings(nats_url=log.url)
+    broker = make_broker(settings)
+    on_events(broker, settings, "jf.ev.activity.>", durable, handler, service="approvals",
+              max_deliveries=max_deliveries)
+    app = FastStream(broker)
+    sequence = await publish(log.js, requested())
+    await app.start()
+    try:
+        await consumed(log.js, durable, sequence)
+        yield sequence
+    finally:
+        await app.stop()
+
+
 async def test_a_handler_failing_for_no_known_reason_gives_up_after_max_deliveries(log):
     calls: list[int] = []
 
@@ -199,17 +217,8 @@ async def test_a_handler_failing_for_no_known_reason_gives_up_after_max_deliveri
         calls.append(sequence)
         raise RuntimeError("a bug, every time")
 
-    settings = Settings(nats_url=log.url)
-    broker = make_broker(settings)
-    on_events(broker, settings, "jf.ev.activity.>", "broken", broken, service="approvals", max_deliveries=3)
-    app = FastStream(broker)
-    sequence = await publish(log.js, requested())
-    await app.start()
-    try:
-        await consumed(log.js, "broken", sequence)
+    async with reacting(log, "broken", broken, max_deliveries=3) as sequence:
         await asyncio.sleep(1.2)  # a fourth delivery would come within 1 s
-    finally:
-        await app.stop()
     assert calls == [sequence] * 3
     [[alert]] = (await alerts_by_sequence(log.js, "approvals")).values()
     assert alert.reason == "gave up after 3 deliveries: RuntimeError: a bug, every time"
@@ -223,16 +232,8 @@ async def test_a_transient_failure_is_retried_and_never_quarantined(log):
         if len(calls) <= 3:
             raise ConnectionError("dependency down")
 
-    settings = Settings(nats_url=log.url)
-    broker = make_broker(settings)
-    on_events(broker, settings, "jf.ev.activity.>", "flaky", flaky, service="approvals", max_deliveries=2)
-    app = FastStream(broker)
-    sequence = await publish(log.js, requested())
-    await app.start()
-    try:
-        await consumed(log.js, "flaky", sequence)
-    finally:
-        await app.stop()
+    async with reacting(log, "flaky", flaky, max_deliveries=2) as sequence:
+        pass
     assert calls == [sequence] * 4
     assert await alerts_by_sequence(log.js, "approvals") == {}
 
