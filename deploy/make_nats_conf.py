@@ -77,7 +77,7 @@ def _user(user: str, publish: tuple[str, ...], subscribe: tuple[str, ...], respo
     ]
     if responses:
         # Two: each request reaches a service's connection twice, through its router and
-        # through the catch-all for unrouted subjects (runtime.unrouted), and one answers.
+        # through the catch-all for unrouted subjects (answering.unrouted), and one answers.
         lines.append("                allow_responses: {max: 2}    # answer requests on their reply subjects")
     lines.append("            }}")
     return "\n".join(lines)

@@ -7,7 +7,8 @@ import asyncio
 import uuid
 
 from faststream import FastStream
-from jianfu.events.runtime import make_broker, on_events, redelivery_delay
+from jianfu.events.reactions import on_events, redelivery_delay
+from jianfu.events.runtime import make_broker
 from jianfu.events.settings import Settings
 
 from tests.integration.test_event_store import reminder

@@ -9,8 +9,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+from jianfu.events.answering import serve
 from jianfu.events.commands import CORRELATION_HEADER, PERSON_HEADER, Router
-from jianfu.events.runtime import make_app, make_broker, serve
+from jianfu.events.runtime import make_app, make_broker
 from jianfu.events.schemas.campus_entry import GetSemesterList
 from jianfu.events.settings import Settings
 from jianfu.requests.app import build as build_requests

@@ -27,7 +27,8 @@ from jianfu.compliance.read_model import LIVE
 from jianfu.compliance.rebuild import read_model_digest, rebuild_read_model
 from jianfu.events.errors import RefusalCode
 from jianfu.events.quarantine import stored_alerts
-from jianfu.events.runtime import make_broker, on_events
+from jianfu.events.reactions import on_events
+from jianfu.events.runtime import make_broker
 from jianfu.events.settings import Settings
 from structlog.testing import capture_logs
 
