@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 
@@ -19,6 +20,8 @@ from jianfu.events.errors import ErrorCode, Refused
 log = structlog.get_logger("jianfu.answering")
 
 UNROUTED_QUEUE = "jf-unrouted"
+INBOX = re.compile(r"_INBOX(_[a-z0-9][a-z0-9-]{0,62})?\.")
+"""Reply subjects answered: NATS's default ``_INBOX.`` or an organisation's ``_INBOX_<org_id>.``."""
 REPLY_HEADROOM = 4096  # bytes left for the reply's subject and headers
 HEALTH_TIMEOUT = 2.0
 
@@ -50,6 +53,12 @@ async def respond(broker: NatsBroker, msg: NatsMessage, reply: dict) -> None:
     """Send the reply unless the broker could not carry it: then a structured error instead of
     a message the server would refuse (and close the connection over)."""
     if not msg.raw_message.reply:
+        return
+    if not INBOX.match(msg.raw_message.reply):
+        # A requester chooses the reply subject; answering on jf.ev.* or jf.alert.* would write the
+        # answer into a stream for ever. Replies go to inboxes only.
+        log.warning("reply_subject_refused", reply_subject=shown(msg.raw_message.reply, 200),
+                    correlation_id=reply.get("correlation_id"))
         return
     body = json.dumps(reply, ensure_ascii=False, separators=(",", ":")).encode()
     limit = broker.connection.max_payload - REPLY_HEADROOM

@@ -142,13 +142,13 @@ async def raw_request(nats_server, wire: bytes, inbox: str) -> dict:
 
 
 @pytest.mark.parametrize("wire", [
-    b"PUB jf.cmd.dept-public-security.requests.\xff _r.1 2\r\n{}\r\n",
-    b"HPUB jf.cmd.dept-public-security.requests.RequestActivity _r.1 8 10\r\nNATS/1.0{}\r\n",
-    b"HPUB jf.cmd.dept-public-security.requests.RequestActivity _r.1 18 20\r\nNATS/1.0 503 \xff\r\n\r\n{}\r\n",
-    b"PUB jf.cmd.dept-public-security.requests.Request\x0bActivity _r.1 2\r\n{}\r\n",
+    b"PUB jf.cmd.dept-public-security.requests.\xff _INBOX.r1 2\r\n{}\r\n",
+    b"HPUB jf.cmd.dept-public-security.requests.RequestActivity _INBOX.r1 8 10\r\nNATS/1.0{}\r\n",
+    b"HPUB jf.cmd.dept-public-security.requests.RequestActivity _INBOX.r1 18 20\r\nNATS/1.0 503 \xff\r\n\r\n{}\r\n",
+    b"PUB jf.cmd.dept-public-security.requests.Request\x0bActivity _INBOX.r1 2\r\n{}\r\n",
 ])
 async def test_messages_nats_py_could_not_parse_get_an_answer_and_cost_nothing_else(services, nats_server, nc, wire):
-    reply = await raw_request(nats_server, wire, "_r.1")
+    reply = await raw_request(nats_server, wire, "_INBOX.r1")
     assert reply["ok"] is False and reply["error"]["code"] in ("UNKNOWN_COMMAND", "INVALID_FIELD")
     await still_serving(nc)
 
@@ -197,8 +197,8 @@ async def test_health_answers_ok_only_when_the_event_log_answers(services, nats_
     await elsewhere.start()
     try:
         replies = []
-        sub = await nc.subscribe("_probe.health.>")
-        await nc.publish("jf.sys.health.requests", b"", reply="_probe.health.1")
+        sub = await nc.subscribe("_INBOX.health.>")
+        await nc.publish("jf.sys.health.requests", b"", reply="_INBOX.health.1")
         while len(replies) < 2:
             replies.append(json.loads((await sub.next_msg(timeout=REPLY_WITHIN)).data))
         await sub.unsubscribe()
@@ -229,3 +229,17 @@ async def test_an_answer_too_large_for_the_broker_becomes_a_structured_error(ser
 async def test_s3_a_semester_is_written_in_ascii_digits_or_refused(services, nc, semester):
     found = error(await ask(nc, POLICE, form(target_semester=semester)))
     assert (found["code"], found["field"]) == ("INVALID_FIELD", "target_semester")
+
+
+@pytest.mark.parametrize("reply_to", ["jf.ev.violation.v-planted", "jf.alert.edu-bureau.reminder.fake",
+                                      "jf.cmd.edu-bureau.approvals.PublishSemesterList", "$JS.API.STREAM.INFO.X"])
+async def test_a_reply_subject_outside_the_inboxes_is_never_answered(services, nc, js, reply_to):
+    before = (await js.stream_info("JIANFU_EVENTS")).state.last_seq
+    seen = await nc.subscribe(reply_to)
+    await nc.publish("jf.cmd.dept-public-security.requests.RequestActivity", b"{}", reply=reply_to)
+    await nc.publish("jf.q.dept-public-security.nowhere.X", b"{}", reply=reply_to)
+    with pytest.raises(Exception):  # noqa: B017 - nothing arrives: nats' TimeoutError
+        await seen.next_msg(timeout=0.5)
+    await seen.unsubscribe()
+    assert (await js.stream_info("JIANFU_EVENTS")).state.last_seq == before
+    await still_serving(nc)
