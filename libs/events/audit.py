@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from jianfu.events.catalogue import UnknownEventType, parse
-from jianfu.events.envelope import GENESIS_HASH, Envelope
+from jianfu.events.envelope import GENESIS_HASH, Envelope, stored_hash
 from jianfu.events.store import ALL_EVENTS, EventStore
 from pydantic import ValidationError
 
@@ -44,7 +44,7 @@ async def verify_log(store: EventStore) -> AuditReport:
         expected = last_hash.get(event.subject, GENESIS_HASH)
         if event.prev_hash != expected:
             report.broken.append({"sequence": raw.sequence, "subject": event.subject, "event_id": event.event_id})
-        last_hash[event.subject] = event.hash()
+        last_hash[event.subject] = stored_hash(raw.data)
         try:
             parse(event)
         except (UnknownEventType, ValueError) as error:

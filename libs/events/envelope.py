@@ -1,8 +1,10 @@
 """The envelope every event travels in, and the per-aggregate hash chain auditors verify.
 
-Each event carries ``prev_hash``: the SHA-256 of the canonical JSON of the aggregate's previous
-event (``GENESIS_HASH`` for the first). Rewriting any stored event breaks the chain from that
-point on, which ``verify_chain`` reports.
+Each event carries ``prev_hash``: the SHA-256 of the exact bytes stored for the aggregate's
+previous event (``GENESIS_HASH`` for the first). The store writes an envelope as its canonical
+JSON, so for what it wrote ``Envelope.hash()`` equals ``stored_hash`` of the stored bytes; a
+reader hashes the bytes it read, so any change to a stored message, even one a parser would
+smooth over (an extra key, other spacing), breaks the chain from that point on.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ SUBJECT_PREFIX = "jf.ev"
 class Actor(BaseModel):
     """Who caused the event: an organisation, optionally a named person in it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     org_id: str = Field(description="Organisation id from the directory, e.g. `edu-bureau`.")
     org_kind: OrgKind = Field(description="The organisation's kind (see DOMAIN.md).")
@@ -38,7 +40,7 @@ SYSTEM_ACTOR = Actor(org_id=SYSTEM_ACTOR_ORG_ID, org_kind=OrgKind.SYSTEM)
 class Envelope(BaseModel):
     """One event as stored in the log. ``data`` holds the event's own schema as JSON."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     event_id: str
     event_type: str
@@ -68,7 +70,13 @@ class Envelope(BaseModel):
         ).encode()
 
     def hash(self) -> str:
-        return hashlib.sha256(self.canonical_json()).hexdigest()
+        """The chain hash of this envelope as the store writes it."""
+        return stored_hash(self.canonical_json())
+
+
+def stored_hash(data: bytes) -> str:
+    """The chain hash of a stored event: SHA-256 of its exact bytes in the stream."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def subject_for(aggregate_type: str, aggregate_id: str) -> str:

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import structlog
-from jianfu.events.envelope import GENESIS_HASH, Envelope, subject_for
+from jianfu.events.envelope import GENESIS_HASH, Envelope, stored_hash, subject_for
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.client import JetStreamContext
@@ -38,6 +38,12 @@ class ConcurrencyConflict(Exception):
 class StoredEvent:
     sequence: int
     envelope: Envelope
+    stored_hash: str = ""  # of the bytes read from the stream; empty: as the store writes the envelope
+
+    @property
+    def chain_hash(self) -> str:
+        """What the next event of the aggregate must carry as ``prev_hash``."""
+        return self.stored_hash or self.envelope.hash()
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,7 @@ class History:
 
     @property
     def last_hash(self) -> str:
-        return self.events[-1].envelope.hash() if self.events else GENESIS_HASH
+        return self.events[-1].chain_hash if self.events else GENESIS_HASH
 
     @property
     def envelopes(self) -> list[Envelope]:
@@ -107,9 +113,10 @@ class EventStore:
                 stored.append(existing)
                 continue
             chained = event.model_copy(update={"prev_hash": prev_hash})
-            sequence = await self._publish(chained, expected)
-            stored.append(StoredEvent(sequence, chained))
-            expected, prev_hash = sequence, chained.hash()
+            data = chained.canonical_json()
+            sequence = await self._publish(chained, data, expected)
+            stored.append(StoredEvent(sequence, chained, stored_hash(data)))
+            expected, prev_hash = sequence, stored_hash(data)
         history.events.extend(s for s in stored if history.find(s.envelope.event_id) is None)
         return stored
 
@@ -134,7 +141,7 @@ class EventStore:
     async def last_sequence(self) -> int:
         return (await self.js.stream_info(self.stream)).state.last_seq
 
-    async def _publish(self, event: Envelope, expected: int) -> int:
+    async def _publish(self, event: Envelope, data: bytes, expected: int) -> int:
         headers = {
             "Nats-Msg-Id": event.event_id,
             "Nats-Expected-Last-Subject-Sequence": str(expected),
@@ -143,7 +150,7 @@ class EventStore:
         }
         try:
             ack = await self.js.publish(
-                event.subject, event.canonical_json(), stream=self.stream, timeout=self.timeout, headers=headers
+                event.subject, data, stream=self.stream, timeout=self.timeout, headers=headers
             )
         except APIError as error:
             if error.err_code == WRONG_LAST_SEQUENCE:
@@ -163,7 +170,7 @@ class EventStore:
         a stored message that is not an envelope is logged and passed over, never raised."""
         async for raw in self.read_raw(subject, first, last):
             try:
-                yield StoredEvent(raw.sequence, Envelope.model_validate_json(raw.data))
+                yield StoredEvent(raw.sequence, Envelope.model_validate_json(raw.data), stored_hash(raw.data))
             except ValidationError as error:
                 log.error("unreadable_event_passed_over", sequence=raw.sequence, subject=raw.subject,
                           error=str(error)[:500])

@@ -139,3 +139,21 @@ async def test_replay_returns_events_in_stream_order_with_their_sequences(store)
     assert sequences == sorted(sequences) and sequences[0] == start
     assert [e.envelope.aggregate_id for e in replayed][:6] == ids * 2
     assert [e.envelope.data["violation_id"] for e in replayed][:6] == [f"v-{n}" for n in range(6)]
+
+
+async def test_the_chain_hashes_the_bytes_as_stored_so_an_extra_key_breaks_it(tmp_path):
+    """Issue 6, finding 5: pydantic ignored unknown keys and the hash was of its re-serialisation,
+    so a key written into a stored event passed verify. Now envelopes forbid unknown keys and the
+    chain covers the exact bytes."""
+    import json as json_
+
+    from jianfu.events.audit import verify_log
+
+    from tests.poison import own_log, requested
+
+    async with own_log(tmp_path / "nats") as log:
+        first = requested()
+        aggregate = first["aggregate_id"]
+        await log.js.publish(f"jf.ev.activity.{aggregate}", json_.dumps({**first, "note": "slipped in"}).encode())
+        report = await verify_log(log.store)
+    assert [u["sequence"] for u in report.unreadable] == [1] and "note" in report.unreadable[0]["error"]
