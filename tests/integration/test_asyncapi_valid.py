@@ -3,9 +3,8 @@ passes the specification's own JSON schema, every ``$ref`` in it resolves agains
 root, and, where Node and ``@asyncapi/parser`` 3.x are installed, the official parser reports no
 error. Integrators' generators and AsyncAPI Studio load these files; a dangling reference breaks them.
 
-The parser is looked up the way Node looks up modules: from the repository, ``NODE_PATH`` and npm's
-global folder, e.g. ``npm install --prefix /opt/asyncapi @asyncapi/parser@3`` and then
-``NODE_PATH=/opt/asyncapi/node_modules make test``. Nothing here touches the network."""
+The parser is looked up in ``.venv/node`` (where ``make`` installs it when npm is present), then
+``NODE_PATH`` and npm's global folder. Nothing here touches the network."""
 
 from __future__ import annotations
 
@@ -139,6 +138,7 @@ def test_a_reference_into_a_payloads_own_defs_is_reported_dangling():
 def _node_search_path() -> str:
     """NODE_PATH as set, plus npm's global folder, so a parser installed either way is found."""
     folders = [p for p in os.environ.get("NODE_PATH", "").split(os.pathsep) if p]
+    folders.append(str(ROOT / ".venv" / "node" / "node_modules"))  # where `make` installs it
     if shutil.which("npm"):
         npm_root = subprocess.run(["npm", "root", "-g"], capture_output=True, text=True, timeout=30)
         folders += [npm_root.stdout.strip()] if npm_root.returncode == 0 else []
