@@ -136,7 +136,7 @@ def peek(data: bytes) -> tuple[str | None, str | None]:
     """The event id and type of an envelope too broken to validate, if they can still be read."""
     try:
         envelope = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # a message nested 100,000 deep must not stop a consumer
         return None, None
     if not isinstance(envelope, dict):
         return None, None

@@ -103,7 +103,7 @@ class Projector:
             while True:
                 try:
                     messages = await sub.fetch(self.options.batch, timeout=self.options.fetch_timeout)
-                except NatsTimeoutError:
+                except (TimeoutError, NatsTimeoutError):  # nats-py raises either on an idle fetch
                     await still_held()
                     continue
                 await still_held()

@@ -53,3 +53,29 @@ async def test_a_command_on_an_aggregate_holding_an_unreadable_message_still_wor
         follow_up = Envelope.model_validate({**good, "event_id": str(uuid.uuid4())})
         [stored] = await execute(log.store, "activity", good["aggregate_id"], lambda loaded: [follow_up])
     assert stored.sequence == 3 and stored.envelope.prev_hash == history.events[0].chain_hash  # of the bytes as stored
+
+
+async def test_a_message_nested_100000_deep_is_quarantined_and_the_projector_goes_on(tmp_path, pg_database):
+    """Found by the second hostile probe: the quarantine's own look into the message raised
+    RecursionError, and the projector restarted on it for ever."""
+    import sqlalchemy as sa
+    from jianfu.compliance.database import make_engine
+    from jianfu.compliance.migrations import migrate
+    from jianfu.compliance.read_model import LIVE
+
+    from tests.conftest import fresh_database
+    from tests.s3_semester import running, settle
+
+    async with own_log(tmp_path / "nats") as log, fresh_database("deep") as url:
+        await log.js.publish("jf.ev.activity.deep", b"[" * 100_000 + b"]" * 100_000)
+        good = requested()
+        await log.js.publish(f"jf.ev.activity.{good['aggregate_id']}", json.dumps(good).encode())
+        await migrate(url)
+        engine = make_engine(url)
+        try:
+            async with running(engine, log.js, log.store) as projector:
+                assert await settle(projector, log.store) == 2
+            async with engine.connect() as conn:
+                assert list(await conn.scalars(sa.select(LIVE.quarantined_events.c.sequence))) == [1]
+        finally:
+            await engine.dispose()
