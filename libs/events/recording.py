@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from jianfu.events.envelope import Actor, Envelope, deterministic_event_id
-from jianfu.events.errors import ErrorCode, Refused
 from jianfu.events.schemas.base import EventData
 
 
@@ -19,9 +18,9 @@ class CommandContext:
     ``scope`` (org, context, command name): event ids and the ids of what the command creates
     derive from ``key``, so the same command handled twice yields the same ids and the store
     appends nothing new, while two organisations that send the same id never meet. ``digest``
-    fingerprints the command's body and travels in every event it causes, so the same key with
-    another body is recognised and refused (``earlier_outcome``). Decisions jianfu takes itself
-    (screening, violations, reminders) have no scope and no digest.
+    fingerprints the command's scope and body and travels in every event it causes, so a retry
+    finds what it caused (``earlier_outcome``). Decisions jianfu takes itself (screening,
+    violations, reminders) have no scope and no digest.
     """
 
     actor: Actor
@@ -37,13 +36,12 @@ class CommandContext:
         return f"{self.scope}/{self.command_id}" if self.scope else self.command_id
 
     def earlier_outcome(self, history: Iterable[Envelope]) -> list[Envelope]:
-        """The events this command caused already (a retry answers from them), or
-        ``COMMAND_ID_REUSED`` when its key was used before for another body."""
-        mine = [e for e in history if e.causation_id == self.command_id and e.actor.org_id == self.actor.org_id]
-        if any(e.command_digest != self.digest for e in mine):
-            raise Refused(ErrorCode.COMMAND_ID_REUSED, f"command_id {self.command_id} was used before for another "
-                          "command or body; send a fresh UUID for a new command", "command_id")
-        return mine
+        """The events this very command caused already, so a retry answers from them: same
+        command id, organisation and digest. The same id for another command of the organisation
+        is another command (its key differs); the same key with another body never gets here,
+        the command ledger refuses it (``ledger.py``)."""
+        return [e for e in history if e.causation_id == self.command_id and e.actor.org_id == self.actor.org_id
+                and e.command_digest == self.digest]
 
     def event(
         self, data: EventData, aggregate_id: str, *, occurred_at: datetime | None = None, key: str = ""
