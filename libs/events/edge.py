@@ -33,7 +33,6 @@ _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKET = re.compile(rb"[\[\]{}]")
 _LONG_NUMBER = re.compile(rb"[-+0-9.eE]{%d,}" % (MAX_NUMBER_CHARS + 1))
 _CORRELATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/+=-]*")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def check_body(payload: bytes, max_bytes: int) -> None:
@@ -90,15 +89,16 @@ def read_headers(headers: Mapping[str, str] | None) -> Provenance:
     """
     headers = headers or {}
     if MALFORMED_HEADERS in headers:
-        raise HeaderRefused("headers", "a NATS header block that parses", field="headers")
+        raise HeaderRefused("headers", f"a well-formed NATS header block: this one is {headers[MALFORMED_HEADERS]}",
+                            field="headers")
     if sum(len(name) + len(value) + 4 for name, value in headers.items()) > MAX_HEADER_BYTES:
         raise HeaderRefused("headers", f"at most {MAX_HEADER_BYTES} bytes in all", field="headers")
     correlation_id = headers.get(CORRELATION_HEADER) or None
     person = headers.get(PERSON_HEADER) or None
     if correlation_id is not None and not _valid_correlation_id(correlation_id):
         raise HeaderRefused(CORRELATION_HEADER, f"1-{MAX_CORRELATION_ID} characters of A-Z a-z 0-9 . _ : / + = -")
-    if person is not None and (len(person) > MAX_PERSON or _CONTROL.search(person) or not person.strip()):
-        raise HeaderRefused(PERSON_HEADER, f"1-{MAX_PERSON} characters, no control characters")
+    if person is not None and (len(person) > MAX_PERSON or not person.strip() or not person.isprintable()):
+        raise HeaderRefused(PERSON_HEADER, f"1-{MAX_PERSON} printable characters (no control or formatting characters)")
     return Provenance(correlation_id or str(uuid.uuid4()), person.strip() if person else None)
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 import structlog
-from jianfu.events.edge import MALFORMED_HEADERS
+from jianfu.events.edge import MALFORMED_HEADERS, MAX_HEADER_BYTES
 from nats.aio.client import Client
 from nats.protocol import parser
 
@@ -38,10 +38,13 @@ def tolerate_malformed_messages(nc: Client) -> Client:
     process_headers, build_message, process_msg = nc._process_headers, nc._build_message, nc._process_msg
 
     async def headers_or_marker(headers):
+        flaw = header_block_flaw(headers)
+        if flaw:
+            return {MALFORMED_HEADERS: flaw}
         try:
             return await process_headers(headers)
         except Exception as error:  # noqa: BLE001 - any parse failure means "malformed"
-            return {MALFORMED_HEADERS: type(error).__name__}
+            return {MALFORMED_HEADERS: f"does not parse ({type(error).__name__})"}
 
     def build_with_readable_subjects(sid, subject: bytes, reply: bytes, data, headers):
         return build_message(sid, _readable(subject), _readable(reply), data, headers)
@@ -58,6 +61,23 @@ def tolerate_malformed_messages(nc: Client) -> Client:
     nc._process_msg = process_or_drop
     nc._jianfu_tolerant = True
     return nc
+
+
+def header_block_flaw(block: bytes | None) -> str | None:
+    """What is wrong with a raw header block before nats-py folds it into a dict, where a
+    repeated header would silently keep its last value, bytes that are not UTF-8 would become
+    replacement characters, and a thousand repeated lines would shrink to one."""
+    if not block:
+        return None
+    if len(block) > MAX_HEADER_BYTES:
+        return f"larger than {MAX_HEADER_BYTES} bytes"
+    try:
+        lines = block.decode("utf-8").split("\r\n")[1:]
+    except UnicodeDecodeError:
+        return "not UTF-8"
+    names = [line.split(":", 1)[0].strip().lower() for line in lines if ":" in line]
+    repeated = sorted({name for name in names if name.startswith("jf-") and names.count(name) > 1})
+    return f"{repeated[0]} given twice" if repeated else None
 
 
 def _readable(subject: bytes) -> bytes:

@@ -243,3 +243,25 @@ async def test_a_reply_subject_outside_the_inboxes_is_never_answered(services, n
     await seen.unsubscribe()
     assert (await js.stream_info("JIANFU_EVENTS")).state.last_seq == before
     await still_serving(nc)
+
+
+def hpub(headers: bytes, body: bytes = b"{}") -> bytes:
+    block = b"NATS/1.0\r\n" + headers + b"\r\n"
+    return (b"HPUB jf.cmd.dept-public-security.requests.RequestActivity _INBOX.r1 %d %d\r\n" % (
+        len(block), len(block) + len(body))) + block + body + b"\r\n"
+
+
+@pytest.mark.parametrize("headers,flaw", [
+    (b"Jf-Correlation-Id: first\r\nJf-Correlation-Id: second\r\n", "given twice"),
+    (b"X-Same: v\r\n" * 2000, "larger than"),
+    (b"Jf-Person: \xff\xfe\r\n", "not UTF-8"),
+])
+async def test_header_blocks_nats_py_would_fold_silently_are_refused(services, nats_server, nc, headers, flaw):
+    reply = await raw_request(nats_server, hpub(headers), "_INBOX.r1")
+    assert reply["error"]["field"] == "headers" and flaw in reply["error"]["message"]
+
+
+@pytest.mark.parametrize("person", ["王\u202e警官", "a\u2028b", "\u200b"])
+async def test_s3_a_person_header_with_formatting_characters_is_refused(services, nc, person):
+    found = error(await ask(nc, POLICE, form(), {PERSON_HEADER: person}))
+    assert found["field"] == f"headers.{PERSON_HEADER}"
