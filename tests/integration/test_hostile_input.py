@@ -54,11 +54,11 @@ async def still_serving(nc) -> None:
 # Finding 1: a NUL (or any control character) in text would stop the projector on PostgreSQL.
 @pytest.mark.parametrize("field,value", [
     ("title", "法治进校园\u0000"), ("title", "two\nlines"), ("content", "bell\u0007"), ("form", "\u009b讲座"),
-    ("safety_plan", "esc \u001b[31m"),
+    ("safety_plan", "esc \u001b[31m"), ("title", "\u202e宣讲abc"), ("content", "正文\u2066隔离"), ("form", "a\u2028b"),
 ])
 async def test_s3_control_characters_in_text_are_refused(services, nc, field, value):
     found = error(await ask(nc, POLICE, form(**{field: value})))
-    assert found["code"] == "INVALID_FIELD" and found["field"] == field and "control character" in found["message"]
+    assert found["code"] == "INVALID_FIELD" and found["field"] == field and "character U+" in found["message"]
     await still_serving(nc)
 
 
@@ -265,3 +265,9 @@ async def test_header_blocks_nats_py_would_fold_silently_are_refused(services, n
 async def test_s3_a_person_header_with_formatting_characters_is_refused(services, nc, person):
     found = error(await ask(nc, POLICE, form(), {PERSON_HEADER: person}))
     assert found["field"] == f"headers.{PERSON_HEADER}"
+
+
+@pytest.mark.parametrize("field", ["title", "content"])
+async def test_s3_text_of_nothing_visible_is_refused(services, nc, field):
+    found = error(await ask(nc, POLICE, form(**{field: "\u200b\u200b\u200b"})))
+    assert (found["field"], "visible") == (field, "visible" if "visible" in found["message"] else found["message"])

@@ -1,8 +1,9 @@
 """Text types for every string a client may send: bounded, trimmed, free of control characters.
 
-A NUL stored in an event cannot be written to PostgreSQL, and other control characters break
-logs and documents downstream; a stored event can never be removed, so they are refused at the
-edge. ``Line`` is one line (titles, names); ``Text`` may hold line breaks and tabs (contents,
+A NUL stored in an event cannot be written to PostgreSQL, other control characters break logs
+and documents downstream, direction overrides make a title read other than it is stored, and a
+title of zero-width spaces shows nothing; a stored event can never be removed, so all of these
+are refused at the edge. ``Line`` is one line (titles, names); ``Text`` may hold line breaks and tabs (contents,
 plans). The pattern is published in the JSON schema so integrators see the rule too.
 """
 
@@ -13,26 +14,31 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"
-TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+_BIDI = r"\u202a-\u202e\u2066-\u2069"  # embeddings, overrides, isolates: text that reads other than it is stored
+_LINE_FORBIDDEN = rf"\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}"
+_TEXT_FORBIDDEN = rf"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029{_BIDI}"
+LINE_PATTERN = rf"^[^{_LINE_FORBIDDEN}]*$"
+TEXT_PATTERN = rf"^[^{_TEXT_FORBIDDEN}]*$"
 ORG_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 SEMESTER_PATTERN = r"^[0-9]{4}-(autumn|spring)$"  # [0-9], not \d: \d takes "２０２６" too
 
 
 def _refuse(forbidden: str):
-    pattern = re.compile(forbidden)
+    pattern = re.compile(f"[{forbidden}]")
 
     def check(value: str) -> str:
         found = pattern.search(value)
         if found:
-            raise ValueError(f"must not contain the control character U+{ord(found.group()):04X}")
+            raise ValueError(f"must not contain the control or direction character U+{ord(found.group()):04X}")
+        if value and not any(char.isprintable() and not char.isspace() for char in value):
+            raise ValueError("must contain a visible character")
         return value
 
     return check
 
 
-_no_controls_in_line = _refuse(r"[\x00-\x1f\x7f-\x9f]")
-_no_controls_in_text = _refuse(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_no_controls_in_line = _refuse(_LINE_FORBIDDEN)
+_no_controls_in_text = _refuse(_TEXT_FORBIDDEN)
 
 
 def Line(min_length: int = 1, max_length: int = 200):  # noqa: N802 - used like a type
