@@ -49,6 +49,8 @@ class Policy(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     version: str = Field(description="Recorded as `policy_version` on every event.")
+    in_force_from: date = Field(date(2021, 8, 20), description="The day the plan took effect: what happened "
+                                "before it is not reported to or judged by this system.")
     campus_entry: CampusEntryPolicy = CampusEntryPolicy()
     escalation: EscalationPolicy = EscalationPolicy()
 

@@ -46,7 +46,8 @@ async def record_activity_held(command: RecordActivityHeld, caller: Caller, deps
     context = command_context(caller, command, deps.policy.version, deps.clock.now())
     report_id = id_for("report", context)
     stored = await _record_once(deps, context, "campus_entry_report", report_id, lambda: (
-        report_activity_held(command, report_id, caller.org, deps.clock.today(), deps.directory)))
+        report_activity_held(command, report_id, caller.org, deps.clock.today(), deps.directory,
+                             deps.policy.in_force_from)))
     recorded = ActivityHeldReported.model_validate(stored.envelope.data)
     return {"report_id": str(report_id), "semester": recorded.semester, "sequence": stored.sequence}
 

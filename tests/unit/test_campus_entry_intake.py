@@ -119,7 +119,7 @@ def test_end_before_start_is_a_schema_error():
 def report(held_on: str = "2026-10-20", organizer: str = "dept-public-security", today=date(2026, 10, 21),
            directory: Directory = DIRECTORY):
     command = RecordActivityHeld.model_validate(held_report(organizer, held_on))
-    return report_activity_held(command, uuid.uuid4(), SCHOOL, today, directory)
+    return report_activity_held(command, uuid.uuid4(), SCHOOL, today, directory, POLICY.in_force_from)
 
 
 def test_s3_school_report_is_assigned_to_the_semester_of_the_day_held():
@@ -151,3 +151,13 @@ def test_s3_a_school_teacher_or_system_cannot_be_the_organizer_of_a_campus_entry
     directory = Directory(district=DIRECTORY.district, organisations=[*DIRECTORY.organisations, inside])
     error = report_refusal(organizer=inside.org_id, directory=directory)
     assert (error.code, error.field) == ("INVALID_FIELD", "organizer_org_id")
+
+
+@pytest.mark.parametrize("held_on", ["2021-08-19", "1900-01-01", "0001-01-01"])
+def test_s3_an_activity_held_before_the_plan_took_effect_is_not_reported(held_on):
+    error = report_refusal(held_on=held_on)
+    assert (error.code, error.field) == ("INVALID_FIELD", "held_on") and "2021-08-20" in error.message
+
+
+def test_s3_an_activity_held_on_the_day_the_plan_took_effect_is_reported():
+    assert report("2021-08-20", today=date(2021, 9, 1)).semester == "2021-spring"  # summer holidays close spring

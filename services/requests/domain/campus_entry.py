@@ -86,11 +86,15 @@ def resolve_scope(scope: Scope, directory: Directory) -> tuple[str, ...]:
 
 
 def report_activity_held(
-    command: RecordActivityHeld, report_id: UUID, school: Organisation, today: date, directory: Directory
+    command: RecordActivityHeld, report_id: UUID, school: Organisation, today: date, directory: Directory,
+    in_force_from: date,
 ) -> ActivityHeldReported:
     """A school's report of an activity on its campus (S3); the compliance detector judges it."""
     if command.held_on > today:
         raise Refused(ErrorCode.INVALID_FIELD, "held_on is in the future", "held_on")
+    if command.held_on < in_force_from:
+        # S3 applies from the day the plan took effect; an earlier entry is no violation of it.
+        raise Refused(ErrorCode.INVALID_FIELD, f"held_on is before the plan took effect on {in_force_from}", "held_on")
     organizer = directory.get(command.organizer_org_id)
     if organizer is None:
         raise Refused(ErrorCode.UNKNOWN_ORG, f"{command.organizer_org_id!r} is not in the directory", "organizer_org_id")
