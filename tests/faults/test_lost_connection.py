@@ -55,3 +55,24 @@ def test_jianfu_run_passes_the_operators_settings_on_and_sets_its_own(monkeypatc
     env = service_env("nats://127.0.0.1:4333", "sqlite+aiosqlite:///x.db", "fixed:2026-07-15")
     assert env["JIANFU_LOG_LEVEL"] == "DEBUG" and env["JIANFU_NATS_URL"] == "nats://127.0.0.1:4333"
     assert env["JIANFU_CLOCK"] == "fixed:2026-07-15"
+
+
+async def test_while_a_contexts_service_is_down_its_requests_time_out_and_other_contexts_answer(tmp_path):
+    """What the README says of an outage: the catch-all of the other services stays silent for a
+    served context, so the caller waits for its timeout; an unknown context is still refused."""
+    import nats as nats_py
+    from jianfu.approvals.app import build as build_approvals
+    from jianfu.events.settings import Settings
+
+    from tests.poison import own_log
+
+    async with own_log(tmp_path / "nats") as log:
+        approvals = build_approvals(Settings(nats_url=log.url, log_level="WARNING"))
+        await approvals.start()
+        try:
+            with pytest.raises(nats_py.errors.TimeoutError):
+                await log.nc.request("jf.cmd.dept-fire.requests.RequestActivity", b"{}", timeout=0.5)
+            refused = json.loads((await log.nc.request("jf.cmd.dept-fire.nowhere.X", b"{}", timeout=0.5)).data)
+        finally:
+            await approvals.stop()
+    assert refused["error"]["code"] == "UNKNOWN_COMMAND"
