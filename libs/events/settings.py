@@ -55,10 +55,18 @@ class FileClock:
         self.path = path
 
     def today(self) -> date:
-        return date.fromisoformat(self.path.read_text(encoding="utf-8").strip())
+        try:
+            return date.fromisoformat(self.path.read_text(encoding="utf-8").strip())
+        except (OSError, ValueError) as error:
+            raise ClockUnreadable(f"clock file {self.path}: {error}") from error
 
     def now(self) -> datetime:
         return FixedClock(self.today()).now()
+
+
+class ClockUnreadable(OSError):
+    """The clock file is missing or does not hold a date. An environment failure like a lost
+    connection (an OSError): commands answer UNAVAILABLE and event reactions retry until it is mended."""
 
 
 class Settings(BaseSettings):
