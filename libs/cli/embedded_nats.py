@@ -2,7 +2,9 @@
 
 Used by ``jianfu run`` and by the test suite: a real server in a data folder of its own, on a
 port of its own. A single server has no replica, so JetStream syncs every write to disk
-(``sync_interval: always``, DESIGN.md).
+(``sync_interval: always``, DESIGN.md). ``jianfu run`` gives it the accounts of
+``jianfu.cli.accounts`` (authentication on, as in a deployment); the test suite's own server
+runs without, unless a test asks for them.
 """
 
 from __future__ import annotations
@@ -32,10 +34,12 @@ def free_port() -> int:
 
 
 class EmbeddedNats:
-    def __init__(self, data_dir: Path, port: int | None = None, sync_always: bool = True) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, sync_always: bool = True,
+                 accounts: str | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.sync_always = sync_always
+        self.accounts = accounts  # an ``accounts { ... }`` section: users and their permissions
         self.process: subprocess.Popen | None = None
 
     @property
@@ -49,6 +53,7 @@ class EmbeddedNats:
             f"listen: 127.0.0.1:{self.port}\n"
             f"max_payload: 1MB\n"
             f"jetstream {{\n    store_dir: \"{store}\"{sync}\n}}\n"
+            + (f"\n{self.accounts}" if self.accounts else "")
         )
 
     def start(self, timeout: float = 10.0) -> EmbeddedNats:

@@ -29,7 +29,6 @@ import typer
 import yaml
 from faststream import FastStream
 from jianfu.cli.client import JianfuClient
-from jianfu.cli.embedded_nats import EmbeddedNats, free_port
 from jianfu.cli.main import app as cli
 from jianfu.cli.supervisor import SERVICES
 from jianfu.events.envelope import SYSTEM_ACTOR
@@ -41,11 +40,11 @@ from jianfu.events.settings import Settings
 from jianfu.events.store import EventStore
 from nats.errors import NoServersError
 
+from tests.broker import NATS_CONF, ComposeNats, login
 from tests.factories import DIRECTORY, POLICY, application
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
-NATS_CONF = ROOT / "deploy" / "nats.conf"
 DEFAULTED = re.compile(r"^\$\{(?P<var>[A-Z0-9_]+):-(?P<default>[^}]*)\}$")
 
 
@@ -119,7 +118,7 @@ def test_environment_names_are_settings_and_their_values_parse(service, monkeypa
 def test_each_container_logs_in_as_a_nats_user_of_deploy_nats_conf_with_its_password(service):
     env = compose()["services"][service]["environment"]
     user = env["JIANFU_NATS_USER"]
-    assert user == ("provision" if service == "migrate" else service)
+    assert user == ("operator" if service == "migrate" else service)
     defaulted = DEFAULTED.match(env["JIANFU_NATS_PASSWORD"])
     assert defaulted, "passwords come from the environment, with the demo default"
     assert defaulted["var"] == f"NATS_PASSWORD_{user.upper()}"
@@ -170,60 +169,21 @@ def test_nats_conf_is_what_the_generator_writes_from_the_directory(monkeypatch):
         monkeypatch.delenv(key)
     assert make_nats_conf().main(["--check"]) == 0
     users = set(conf_passwords())
-    assert users == {*SERVICES, "provision", *(org.org_id for org in DIRECTORY.organisations)}
+    assert users == {*SERVICES, "operator", *(org.org_id for org in DIRECTORY.organisations)}
 
 
 def test_nats_conf_syncs_every_write_on_the_single_node():
     assert re.search(r"^\s*sync_interval: always", NATS_CONF.read_text(encoding="utf-8"), re.M)
 
 
-class ComposeNats(EmbeddedNats):
-    """nats-server with deploy/nats.conf, moved to free local ports and a data folder of its own;
-    its monitoring port tells which user each connection logged in as."""
-
-    def __init__(self, data_dir: Path) -> None:
-        super().__init__(data_dir)
-        self.monitor_port = free_port()
-
-    def config_text(self) -> str:
-        text = NATS_CONF.read_text(encoding="utf-8")
-        text = re.sub(r"^listen: .*$", f"listen: 127.0.0.1:{self.port}", text, flags=re.M)
-        text = re.sub(r"^http: .*$", f"http: 127.0.0.1:{self.monitor_port}", text, flags=re.M)
-        return re.sub(r'store_dir: ".*"', f'store_dir: "{(self.data_dir / "jetstream").as_posix()}"', text)
-
-
 @pytest.fixture(scope="module")
 async def secured(tmp_path_factory):
     server = ComposeNats(tmp_path_factory.mktemp("compose-nats")).start()
-    admin = await login(server, "provision")
+    admin = await login(server, "operator")
     await provision(admin.nc.jetstream())
     yield server
     await admin.nc.close()
     server.stop()
-
-
-class Session:
-    """A connection as one user, keeping the permission errors the server sends it."""
-
-    def __init__(self) -> None:
-        self.errors: list[str] = []
-        self.nc: nats.NATS | None = None
-
-    async def on_error(self, error: Exception) -> None:
-        self.errors.append(str(error))
-
-    async def settle(self) -> list[str]:
-        await self.nc.flush()
-        await asyncio.sleep(0.2)
-        return self.errors
-
-
-async def login(server, user: str, password: str | None = None) -> Session:
-    """Connect as ``user`` (demo password unless given); no reconnects, so a refusal is final."""
-    session = Session()
-    session.nc = await nats.connect(server.url, user=user, password=password or f"{user}-demo",
-                                    error_cb=session.on_error, allow_reconnect=False, max_reconnect_attempts=0)
-    return session
 
 
 async def test_an_organisation_may_not_send_commands_as_another_or_write_the_log(secured):
@@ -254,9 +214,9 @@ async def test_an_organisation_may_not_send_commands_as_another_or_write_the_log
     await requests.nc.close()
 
 
-async def test_a_service_may_write_the_log(secured):
+async def test_a_service_may_write_its_own_events_into_the_log(secured):
     compliance = await login(secured, "compliance")
-    ack = await compliance.nc.jetstream().publish(f"jf.ev.test.{uuid.uuid4().hex}", b"{}", stream="JIANFU_EVENTS")
+    ack = await compliance.nc.jetstream().publish(f"jf.ev.violation.{uuid.uuid4().hex}", b"{}", stream="JIANFU_EVENTS")
     assert ack.seq > 0 and await compliance.settle() == []
     await compliance.nc.close()
 
@@ -275,10 +235,10 @@ async def test_a_wrong_password_is_refused(secured):
                            max_reconnect_attempts=0, connect_timeout=2)
 
 
-def test_the_migrate_jobs_provision_logs_in_as_the_provision_user(secured):
-    """docker-compose's migrate job runs `jianfu provision` with JIANFU_NATS_USER=provision."""
-    env = {**os.environ, "JIANFU_NATS_URL": secured.url, "JIANFU_NATS_USER": "provision",
-           "JIANFU_NATS_PASSWORD": "provision-demo"}
+def test_the_migrate_jobs_provision_logs_in_as_the_operator(secured):
+    """docker-compose's migrate job runs `jianfu provision` with JIANFU_NATS_USER=operator."""
+    env = {**os.environ, "JIANFU_NATS_URL": secured.url, "JIANFU_NATS_USER": "operator",
+           "JIANFU_NATS_PASSWORD": "operator-demo"}
     result = subprocess.run([str(Path(sys.executable).parent / "jianfu"), "provision"], env=env,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]

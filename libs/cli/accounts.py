@@ -1,0 +1,129 @@
+"""Who may do what on the broker: one NATS user per service, one per organisation of the
+directory and one operator, each granted only the subjects it uses (DESIGN.md, "Commands and
+identity"). ``deploy/make_nats_conf.py`` writes these accounts into ``deploy/nats.conf`` and
+``jianfu run`` gives them to its embedded server, so a laptop runs under the same rules as a
+deployment.
+
+- an organisation publishes only ``jf.cmd.<org>.>`` and ``jf.q.<org>.>`` and reads only its own
+  inbox ``_INBOX_<org>.>`` and its alerts ``jf.alert.<org>.>``;
+- a service publishes the event subjects of the aggregates it emits, replies into the inboxes
+  of organisations and the operator (never elsewhere: no ``allow_responses``, which would let a
+  requester pick any subject, deny list or not), and uses only the JetStream API calls it makes:
+  stream info, direct and message get, ephemeral readers, its own durable consumers;
+- the operator alone creates, updates and deletes streams, and asks services for their health.
+
+Subjects come from the code: each service's interface names the events it emits and its durable
+consumers, so a new aggregate type or consumer shows up here when the file is regenerated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+
+from jianfu.events.connection import inbox_prefix
+from jianfu.events.organisations import Directory
+from jianfu.events.runtime import Interface
+
+OPERATOR = "operator"
+EVENTS, COMMANDS, ALERTS = "JIANFU_EVENTS", "JIANFU_COMMANDS", "JIANFU_ALERTS"
+API = "$JS.API"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One NATS user and the subjects it may publish and subscribe to."""
+
+    user: str
+    publish: tuple[str, ...]
+    subscribe: tuple[str, ...]
+    comment: str
+
+
+def password(user: str) -> str:
+    """``NATS_PASSWORD_<USER>`` (``-`` as ``_``) or the DEMO-ONLY default ``<user>-demo``."""
+    return os.environ.get(f"NATS_PASSWORD_{user.upper().replace('-', '_')}", f"{user}-demo")
+
+
+def organisation_grant(org_id: str, comment: str) -> Grant:
+    return Grant(org_id, (f"jf.cmd.{org_id}.>", f"jf.q.{org_id}.>"),
+                 (f"{inbox_prefix(org_id)}.>", f"jf.alert.{org_id}.>"), comment)
+
+
+def operator_grant() -> Grant:
+    """Streams are created, updated and deleted only here (``jianfu provision``); ``status``,
+    ``verify`` and ``rebuild`` read through the same API; health requests go to every service."""
+    return Grant(OPERATOR, (f"{API}.>", "$JS.FC.>", "jf.sys.health.*"), (f"{inbox_prefix(OPERATOR)}.>",),
+                 "operator: provisions streams (jianfu provision), status, verify, rebuild, health")
+
+
+def durable_consumer(name: str) -> tuple[str, ...]:
+    """What a service does with a durable consumer of its own on the log: create it (named or
+    legacy), read its info, delete it (the projector re-creates it at its checkpoint), pull, ack."""
+    return (f"{API}.CONSUMER.CREATE.{EVENTS}.{name}", f"{API}.CONSUMER.CREATE.{EVENTS}.{name}.>",
+            f"{API}.CONSUMER.DURABLE.CREATE.{EVENTS}.{name}", f"{API}.CONSUMER.INFO.{EVENTS}.{name}",
+            f"{API}.CONSUMER.DELETE.{EVENTS}.{name}", f"{API}.CONSUMER.MSG.NEXT.{EVENTS}.{name}",
+            f"$JS.ACK.{EVENTS}.{name}.>")
+
+
+def reading_the_log() -> tuple[str, ...]:
+    """Loading an aggregate: stream info, the last message of a subject, an ephemeral ordered
+    consumer (the name-less create subject refuses a durable name) and its flow control."""
+    return (f"{API}.STREAM.INFO.{EVENTS}", f"{API}.DIRECT.GET.{EVENTS}", f"{API}.DIRECT.GET.{EVENTS}.>",
+            f"{API}.STREAM.MSG.GET.{EVENTS}", f"{API}.CONSUMER.CREATE.{EVENTS}", f"$JS.FC.{EVENTS}.>")
+
+
+def service_grant(interface: Interface, durables: tuple[str, ...], inboxes: tuple[str, ...]) -> Grant:
+    name = interface.service
+    publish = [f"jf.ev.{kind}.>" for kind in sorted({event.aggregate_type for event in interface.emits})]
+    publish += [f"jf.sys.alert.{name}.>", *reading_the_log()]
+    if any(router.kind == "cmd" for router in interface.routers):  # the command ledger
+        publish += ["jf.cmdid.>", f"{API}.DIRECT.GET.{COMMANDS}.>"]
+    if interface.sends:  # alerts to units: the alert subject is its own delivery ledger
+        publish += ["jf.alert.>", f"{API}.STREAM.MSG.GET.{ALERTS}"]
+    for durable in durables:
+        publish += durable_consumer(durable)
+    # FastStream's connection uses NATS's default inbox; the CLI logged in as a service, its own
+    subscribe = ("jf.cmd.>", "jf.q.>", f"jf.sys.health.{name}", "_INBOX.>", f"{inbox_prefix(name)}.>")
+    return Grant(name, tuple(publish) + inboxes, subscribe, f"service: {name}")
+
+
+def grants(directory: Directory, interfaces: list[Interface], projector_durables: dict[str, str]) -> list[Grant]:
+    """Every user of the account: services, the operator, then each organisation."""
+    inboxes = tuple(f"{inbox_prefix(user)}.>" for user in (OPERATOR, *(o.org_id for o in directory.organisations)))
+    found = [service_grant(i, tuple(s.durable for s in i.subscriptions) + tuple(
+        d for service, d in projector_durables.items() if service == i.service), inboxes) for i in interfaces]
+    found.append(operator_grant())
+    found += [organisation_grant(org.org_id, f"{org.kind.value}: {org.name}") for org in directory.organisations]
+    return found
+
+
+def code_grants(directory: Directory) -> list[Grant]:
+    """The grants of the services as the code declares them (their interfaces, the projector)."""
+    from jianfu.cli.asyncapi import interfaces
+    from jianfu.compliance.settings import ComplianceSettings
+    from jianfu.events.settings import Settings
+
+    projector = ComplianceSettings.model_fields["projector_durable"].default
+    return grants(directory, interfaces(Settings()), {"compliance": projector})
+
+
+def _list(subjects: tuple[str, ...]) -> str:
+    return "[" + ", ".join(json.dumps(s) for s in subjects) + "]"
+
+
+def _user(grant: Grant) -> str:
+    return "\n".join([
+        f"            # {grant.comment}",
+        f"            {{user: {json.dumps(grant.user)}, password: {json.dumps(password(grant.user))}, permissions: {{",
+        f"                publish: {{allow: {_list(grant.publish)}}}",
+        f"                subscribe: {{allow: {_list(grant.subscribe)}}}",
+        "            }}",
+    ])
+
+
+def accounts_block(found: list[Grant]) -> str:
+    """The ``accounts`` section of a nats-server configuration."""
+    body = ",\n".join(_user(grant) for grant in found)
+    return "accounts {\n    JIANFU {\n        jetstream: enabled\n        users: [\n" f"{body}\n        ]\n    }}\n}}\n"
