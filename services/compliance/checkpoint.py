@@ -11,6 +11,13 @@ is applied again in a new transaction, event by event, each in a SAVEPOINT: an e
 is rolled back alone, recorded in ``compliance_quarantined_events``, and the checkpoint passes
 it, all in that one transaction. A transient failure (a lost connection, a timeout) quarantines
 nothing: the caller starts over from the committed checkpoint.
+
+Before anything is applied, every event is checked against its aggregate's chain
+(``jianfu.events.chain``): stored on its envelope's subject, ``prev_hash`` continuing the head
+kept in ``compliance_chain_heads``. One that fails is quarantined, never applied, and its
+aggregate's head stays where it was; the heads a batch moved are written with the checkpoint.
+An event that passes moves its head even if it then fails to apply: it is in the log's chain
+all the same, and the next event of its aggregate continues from it.
 """
 
 from __future__ import annotations
@@ -22,10 +29,12 @@ from typing import NamedTuple
 import sqlalchemy as sa
 import structlog
 from jianfu.compliance.database import upsert
+from jianfu.compliance.heads import read_heads, write_heads
 from jianfu.compliance.projection import Detection, apply
 from jianfu.compliance.quarantine import Quarantined, is_transient, of_event, of_unreadable, record
 from jianfu.compliance.read_model import PROJECTION, ReadModel
-from jianfu.events.envelope import Envelope
+from jianfu.events import chain
+from jianfu.events.envelope import Envelope, stored_hash
 from jianfu.events.logging import bind_correlation, unbind_correlation
 from jianfu.events.quarantine import printable
 from jianfu.events.store import StoredEvent
@@ -36,18 +45,24 @@ log = structlog.get_logger("jianfu.compliance.checkpoint")
 
 
 class Delivered(NamedTuple):
-    """One event as read from the log: its envelope, or None and the bytes that did not validate.
-    A plain ``(sequence, envelope)`` pair is one too."""
+    """One event as read from the log: its subject and stored bytes, and its envelope, or None
+    when they do not validate. A plain ``(sequence, envelope)`` pair is one too, taken as stored
+    where its envelope says, as the store writes it."""
 
     sequence: int
     envelope: Envelope | None
     subject: str = ""
     data: bytes = b""
 
+    def link(self) -> chain.Link:
+        """What the chain check sees of it (its envelope must be readable)."""
+        return chain.Link(self.sequence, self.subject or self.envelope.subject, self.envelope,
+                          stored_hash(self.data) if self.data else self.envelope.hash())
+
 
 def read(sequence: int, subject: str, data: bytes) -> Delivered:
     try:
-        return Delivered(sequence, Envelope.model_validate_json(data), subject)
+        return Delivered(sequence, Envelope.model_validate_json(data), subject, data)
     except ValidationError:
         return Delivered(sequence, None, subject, data)
 
@@ -96,18 +111,19 @@ async def advance(conn: AsyncConnection, model: ReadModel, sequence: int) -> Non
 async def apply_events(conn: AsyncConnection, model: ReadModel, events: Sequence[Delivered],
                        detection: Detection, one_by_one: bool = False) -> Projected:
     """Apply the events above the claimed checkpoint, in order, and advance it; inside the
-    caller's transaction. An unreadable envelope is quarantined at once. With ``one_by_one``
-    each event gets a SAVEPOINT and one that fails for a reason of its own is quarantined;
-    without it the first failure propagates and the caller's transaction rolls back."""
-    checkpoint = last = await claim_checkpoint(conn, model)
+    caller's transaction. An unreadable envelope or a broken chain is quarantined at once. With
+    ``one_by_one`` each event gets a SAVEPOINT and one that fails for a reason of its own is
+    quarantined; without it the first failure propagates and the caller's transaction rolls back."""
+    checkpoint = await claim_checkpoint(conn, model)
+    fresh = above(checkpoint, events)
+    readable = [event.link() for event in fresh if event.envelope is not None]
+    chains = chain.fold(await read_heads(conn, model, {link.subject for link in readable}), readable)
     quarantined: list[Quarantined] = []
-    for sequence, envelope, subject, data in (Delivered(*event) for event in events):
-        if sequence <= last:
-            continue  # redelivered or replayed: already applied
-        if sequence != last + 1:
-            raise CheckpointGap(f"sequence {sequence} after checkpoint {last}")
+    for sequence, envelope, subject, data in fresh:
         if envelope is None:
             row = of_unreadable(sequence, subject, data)
+        elif sequence in chains.breaks:
+            row = of_break(sequence, subject, envelope, chains.breaks[sequence])
         elif one_by_one:
             row = await _apply_or_quarantine(conn, model, sequence, subject, envelope, detection)
         else:
@@ -115,10 +131,32 @@ async def apply_events(conn: AsyncConnection, model: ReadModel, events: Sequence
         if row is not None:
             await record(conn, model, row)
             quarantined.append(row)
-        last = sequence
-    if last > checkpoint:
-        await advance(conn, model, last)
-    return Projected(last, tuple(quarantined))
+    await write_heads(conn, model, chains.heads)
+    if fresh:
+        checkpoint = fresh[-1].sequence
+        await advance(conn, model, checkpoint)
+    return Projected(checkpoint, tuple(quarantined))
+
+
+def above(checkpoint: int, events: Sequence[Delivered]) -> list[Delivered]:
+    """The events after ``checkpoint``, which must follow it without a gap; those at or below it
+    were redelivered or replayed: applied already."""
+    fresh: list[Delivered] = []
+    last = checkpoint
+    for event in (Delivered(*event) for event in events):
+        if event.sequence <= last:
+            continue
+        if event.sequence != last + 1:
+            raise CheckpointGap(f"sequence {event.sequence} after checkpoint {last}")
+        fresh.append(event)
+        last = event.sequence
+    return fresh
+
+
+def of_break(sequence: int, subject: str, envelope: Envelope, why: str) -> Quarantined:
+    """An event that is not where its envelope says, or does not continue its aggregate's chain."""
+    return Quarantined(sequence, printable(subject or envelope.subject, 300), printable(envelope.event_id, 100),
+                       printable(envelope.event_type, 100), printable(why, 1000))
 
 
 async def _apply(conn: AsyncConnection, model: ReadModel, sequence: int, envelope: Envelope,

@@ -7,9 +7,10 @@ consumer. Each fetched batch is applied in one transaction with the checkpoint (
 ``checkpoint.py``), committed, then acked with one ack (``AckPolicy.ALL``). A transient failure
 (a lost connection, a timeout) rolls the transaction back and starts over from the committed
 checkpoint, so nothing is lost, nothing is applied twice and nothing is applied out of order.
-An event that cannot be applied is quarantined in that transaction instead (``quarantine.py``);
-once it is committed, each quarantined event is logged and alerted on
-``jf.sys.alert.compliance.quarantine``.
+An event that cannot be applied, or that is not where its envelope says or does not continue
+its aggregate's chain (the heads are kept in the read model, ``heads.py``), is quarantined in
+that transaction instead (``quarantine.py``); once it is committed, each quarantined event is
+logged and alerted on ``jf.sys.alert.compliance.quarantine``.
 """
 
 from __future__ import annotations

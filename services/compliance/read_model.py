@@ -6,7 +6,8 @@ have primary keys only, ordered for the queries they serve, and named constraint
 prefix so a switch can rename them too. Every column comes from an event (sequences, event
 times): nothing here depends on when or how often the log was projected, which is what lets a
 rebuild equal the live model byte for byte. That holds for quarantined events too: whether an
-event can be applied, and why not, depends only on the event, the code and the database.
+event can be applied, and why not, depends only on the event, the code and the database; and
+the chain heads are those of the log up to the checkpoint.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class ReadModel:
     held_reports: sa.Table
     violations: sa.Table
     quarantined_events: sa.Table
+    chain_heads: sa.Table
 
     @property
     def tables(self) -> list[sa.Table]:
@@ -163,6 +165,12 @@ def build_tables(prefix: str = LIVE_PREFIX) -> ReadModel:
                                   sa.Column("event_type", sa.Text),
                                   sa.Column("reason", sa.Text, nullable=False),
                                   key=("sequence",)),
+        # The last good event of every aggregate seen: what its next event's prev_hash must be.
+        chain_heads=_table(md, prefix, "chain_heads",
+                           sa.Column("subject", sa.String(255), nullable=False),
+                           sa.Column("sequence", seq, nullable=False),
+                           sa.Column("hash", _s(64), nullable=False),
+                           key=("subject",)),
     )
 
 

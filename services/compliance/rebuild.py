@@ -1,7 +1,13 @@
 """Rebuild: replay the log from sequence 1 into fresh tables, then switch them in.
 
 Auditors compare digests: ``read_model_digest`` is a SHA-256 over an ordered dump of every
-read-model table except the checkpoint, independent of the dialect and of the table prefix.
+read-model table except the checkpoint and the chain heads, independent of the dialect and of
+the table prefix. Like the checkpoint, the heads are the projector's bookkeeping of where it
+stands in the log (per aggregate), not something the read model publishes: an event the read
+model has no use for moves a head and changes nothing in the digest. Every verdict of the chain
+check is in the digest all the same, as rows of ``compliance_quarantined_events``; the heads
+themselves are an auditor's to check with ``jianfu verify`` and the seals. A rebuild reproduces
+them (it replays the same fold) and switches them in with the other tables.
 
 A rebuild
 1. creates fresh ``compliance_rebuild_*`` tables and replays 1..N into them, where N is the
@@ -71,7 +77,7 @@ class RebuildResult:
 
 
 async def read_model_digest(engine: AsyncEngine, prefix: str = LIVE_PREFIX) -> str:
-    """SHA-256 over every read-model table of ``prefix`` except the checkpoint."""
+    """SHA-256 over every read-model table of ``prefix`` except the checkpoint and the chain heads."""
     async with engine.connect() as conn:
         return await digest_of(conn, build_tables(prefix))
 
@@ -79,7 +85,7 @@ async def read_model_digest(engine: AsyncEngine, prefix: str = LIVE_PREFIX) -> s
 async def digest_of(conn: AsyncConnection, model: ReadModel) -> str:
     digest = hashlib.sha256()
     for table in sorted(model.tables, key=model.unprefixed):
-        if table is model.checkpoint:
+        if table is model.checkpoint or table is model.chain_heads:
             continue
         digest.update(f"# {model.unprefixed(table)} {','.join(c.name for c in table.columns)}\n".encode())
         rows = (await conn.execute(sa.select(table))).all()
