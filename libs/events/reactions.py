@@ -1,5 +1,6 @@
 """Durable event reactions: a service's pull consumer on the log, with manual acks, backoff for
-transient failures and quarantine for events that can never be applied."""
+transient failures, a chain check before every event, and quarantine for events that can never
+be applied or break their aggregate's chain."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from faststream.middlewares import AckPolicy
 from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, NatsBroker, NatsMessage, PullSub
 from jianfu.events import catalogue, quarantine
 from jianfu.events.envelope import Envelope
+from jianfu.events.heads import ChainHeads
 from jianfu.events.logging import bind_correlation, unbind_correlation
 from jianfu.events.settings import Settings
 
@@ -38,15 +40,19 @@ def on_events(
     A durable pull consumer with explicit acks. FastStream fetches up to ``batch_size`` events
     and runs the handler on all of them at once, fetching again when the last has finished, and
     a failed event comes back after later ones: handlers must be idempotent (ours append
-    decisions with deterministic ids) and must not depend on the order of events. How the
-    handler ends decides what happens to the event:
+    decisions with deterministic ids) and must not depend on the order of events.
+
+    Before the handler sees an event, its subject must be its envelope's and its ``prev_hash``
+    must continue its aggregate's chain (``heads.py``: heads in memory, read from the log on a
+    miss); an event that fails is quarantined and the handler never sees it. How the handler
+    ends decides what happens to the event:
 
     - it returns: acked;
     - a transient failure (timeout, lost connection, nats error, store unavailable, concurrent
       append): redelivered after a growing delay (0.5 s doubling up to 30 s), as long as it takes,
       so a crash never loses an event and a failing dependency is not hammered;
     - the event cannot be read or applied (the envelope or its data does not validate, a type
-      no catalogue knows, ValueError, LookupError): quarantined at once;
+      no catalogue knows, a broken chain, ValueError, LookupError): quarantined at once;
     - anything else: redelivered with the same delays, and quarantined at the
       ``max_deliveries``-th failure, so no event loops for ever.
 
@@ -54,6 +60,7 @@ def on_events(
     ``jf.sys.alert.<service>.quarantine`` (``quarantine.py``).
     """
     reporter = _Quarantine(broker, service or durable, durable, settings.stream)
+    chains = ChainHeads(settings.stream)
 
     @broker.subscriber(
         subject,
@@ -73,10 +80,12 @@ def on_events(
             await reporter.quarantine(msg, error, None)
             return
         bind_correlation(envelope.correlation_id, event_type=envelope.event_type)
+        raw, sequence = msg.raw_message, msg.raw_message.metadata.sequence.stream
         try:
-            await handler(envelope, msg.raw_message.metadata.sequence.stream)
+            await chains.check(broker.connection.jetstream(), sequence, raw.subject, raw.data)
+            await handler(envelope, sequence)
         except Exception as error:  # noqa: BLE001 - every failure is sorted: retried or quarantined
-            deliveries = msg.raw_message.metadata.num_delivered or 1
+            deliveries = raw.metadata.num_delivered or 1
             if not quarantine.is_transient(error) and (
                     isinstance(error, quarantine.POISON) or deliveries >= max_deliveries):
                 await reporter.quarantine(msg, error, envelope, deliveries)
