@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import structlog
+from jianfu.events.chain import Head, Link, judge
 from jianfu.events.envelope import GENESIS_HASH, Envelope, stored_hash, subject_for
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import ConsumerConfig, DeliverPolicy
@@ -95,9 +96,17 @@ class EventStore:
         subject = subject_for(aggregate_type, aggregate_id)
         last = await self._last_sequence_of(subject)
         history = History(aggregate_type, aggregate_id, stored_up_to=last)
+        head: Head | None = None
         if last:
             async for stored in self._read(subject, 1, last):
+                # Writers and readers agree on the chain: an event that does not continue it (forged,
+                # or written around the store) is passed over here as every consumer quarantines it.
+                broken = judge(Link(stored.sequence, subject, stored.envelope, stored.chain_hash), head)
+                if broken:
+                    log.error("broken_link_passed_over", sequence=stored.sequence, subject=subject, reason=broken)
+                    continue
                 history.events.append(stored)
+                head = Head(stored.sequence, stored.chain_hash)
         return history
 
     async def append(self, history: History, events: Sequence[Envelope]) -> list[StoredEvent]:

@@ -79,3 +79,18 @@ async def test_a_message_nested_100000_deep_is_quarantined_and_the_projector_goe
                 assert list(await conn.scalars(sa.select(LIVE.quarantined_events.c.sequence))) == [1]
         finally:
             await engine.dispose()
+
+
+async def test_a_forged_event_in_an_aggregate_is_passed_over_and_the_next_append_chains_onto_the_last_good_one(
+        tmp_path):
+    async with own_log(tmp_path / "nats") as log:
+        good = requested()
+        subject = f"jf.ev.activity.{good['aggregate_id']}"
+        await log.js.publish(subject, Envelope.model_validate(good).canonical_json())
+        forged = Envelope.model_validate({**good, "event_id": str(uuid.uuid4()), "prev_hash": "f" * 64})
+        await log.js.publish(subject, forged.canonical_json())
+        history = await log.store.load("activity", good["aggregate_id"])
+        assert [e.sequence for e in history.events] == [1] and history.last_sequence == 2
+        follow_up = Envelope.model_validate({**good, "event_id": str(uuid.uuid4())})
+        [stored] = await execute(log.store, "activity", good["aggregate_id"], lambda loaded: [follow_up])
+    assert stored.sequence == 3 and stored.envelope.prev_hash == history.events[0].chain_hash
