@@ -22,6 +22,7 @@ from jianfu.events.schemas.campus_entry import (
 )
 from jianfu.events.schemas.compliance import ViolationDetected
 from jianfu.events.schemas.escalation import ReminderIssued
+from jianfu.events.schemas.seal import LogSealed
 
 # Fixed by the user; their schemas arrive with the issues for S1, S7 and S9-S10.
 RESERVED_EVENT_TYPES: dict[str, str] = {
@@ -41,6 +42,7 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         ActivityHeldReported,
         ViolationDetected,
         ReminderIssued,
+        LogSealed,
     )
 }
 assert not set(EVENT_TYPES) & set(RESERVED_EVENT_TYPES), "a reserved event name was reused"
