@@ -1,8 +1,9 @@
 """Composition root of the compliance service: ``faststream run jianfu.compliance.app:app``.
 
 It answers the compliance queries (queue group ``compliance``) and runs the projector as a
-background task once the broker is up: the read models and the S3 detector. Every replica
-answers queries; one projects, the others wait on the lock as hot standby.
+background task once the broker is up: the read models and the S3 detector; beside it the
+sealer (``sealer.py``). Every replica answers queries; one projects and one seals, the others
+wait on the locks as hot standby.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from jianfu.compliance.database import make_engine
 from jianfu.compliance.migrations import migrate
 from jianfu.compliance.projection import Detection
 from jianfu.compliance.projector import Projector, ProjectorOptions
+from jianfu.compliance.sealer import Sealer, SealerOptions
 from jianfu.compliance.settings import ComplianceSettings
 from jianfu.events.commands import Router
 from jianfu.events.dependencies import Deps
@@ -29,6 +31,7 @@ from jianfu.events.schemas.campus_entry import (
 )
 from jianfu.events.schemas.compliance import GetViolations, ViolationDetected
 from jianfu.events.schemas.directory import ListOrganisations
+from jianfu.events.schemas.seal import LogSealed
 from jianfu.events.settings import Settings
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -42,8 +45,8 @@ def interface(deps: Deps, settings: Settings, engine: AsyncEngine | None = None)
     router.add(GetCampusEntryCounters, partial(handlers.get_campus_entry_counters, deps=reads),
                handlers.COUNTER_READERS)
     router.add(GetViolations, partial(handlers.get_violations, deps=reads))
-    return Interface("compliance", "Read models of the log (lists, counters, violations) and the S3 detector.",
-                     routers=(router,), emits=(ViolationDetected,), projected=("jf.ev.>",))
+    return Interface("compliance", "Read models of the log (lists, counters, violations), the S3 detector and "
+                     "the log's seals.", routers=(router,), emits=(ViolationDetected, LogSealed), projected=("jf.ev.>",))
 
 
 def build(settings: ComplianceSettings) -> FastStream:
@@ -67,6 +70,9 @@ def build(settings: ComplianceSettings) -> FastStream:
                                    batch=settings.projector_batch, standby_poll=settings.standby_poll_seconds)
         projector = Projector(engine, broker.connection.jetstream(), detection, options)
         tasks.append(asyncio.create_task(projector.run(), name="compliance-projector"))
+        sealer = Sealer(engine, deps.store, deps.clock, settings.policy.version, SealerOptions(
+            every=settings.seal_every, tick=settings.seal_tick_seconds, standby_poll=settings.standby_poll_seconds))
+        tasks.append(asyncio.create_task(sealer.run(), name="compliance-sealer"))
 
     @app.on_shutdown
     async def stop_projector() -> None:

@@ -13,3 +13,9 @@ class ComplianceSettings(Settings):
         description="JIANFU_PROJECTOR_DURABLE: the projector's durable consumer (one per read-model database).")
     standby_poll_seconds: float = Field(
         1.0, gt=0, description="JIANFU_STANDBY_POLL_SECONDS: how often a hot standby tries the projector lock.")
+    seal_every: int = Field(
+        1000, gt=0, description="JIANFU_SEAL_EVERY: a LogSealed over all chain heads once this many events "
+        "(seals not counted) are stored after the last seal.")
+    seal_tick_seconds: float = Field(
+        1.0, gt=0, description="JIANFU_SEAL_TICK_SECONDS: how often the sealer looks at the clock for a business "
+        "day's end and checks that it still holds its lock.")
