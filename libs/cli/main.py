@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -94,7 +95,9 @@ def run(
     exit_after_demo: bool = typer.Option(False, help="Stop everything once the demo has run."),
     fresh: bool = typer.Option(False, help="Delete the data folder first."),
 ) -> None:
-    """Run the whole system on this machine, on the clock JIANFU_CLOCK names (see run_clock)."""
+    """Run the whole system on this machine, on the clock JIANFU_CLOCK names (see run_clock).
+    Its nats-server has the accounts of deploy/nats.conf: every process logs in as its own user."""
+    from jianfu.cli.accounts import OPERATOR, accounts_block, code_grants, password
     from jianfu.cli.supervisor import Fleet, service_env
 
     try:
@@ -105,19 +108,21 @@ def run(
     if fresh and data_dir.exists():
         shutil.rmtree(data_dir)
     data_dir = data_dir.resolve()
-    server = EmbeddedNats(data_dir / "nats", _port_or_free(nats_port)).start()
+    accounts = accounts_block(code_grants(Settings().directory))
+    server = EmbeddedNats(data_dir / "nats", _port_or_free(nats_port), accounts=accounts).start()
     if clock.demo_file:
         clock.demo_file.parent.mkdir(parents=True, exist_ok=True)
         clock.demo_file.write_text(date.today().isoformat())
     database_url = database_url or f"sqlite+aiosqlite:///{data_dir / 'compliance.db'}"
-    fleet = Fleet(service_env(server.url, database_url, clock.setting), data_dir / "logs")
+    fleet = Fleet(service_env(server.url, database_url, clock.setting), data_dir / "logs", passwords=password)
     try:
-        asyncio.run(_provision(Settings(nats_url=server.url)))
+        asyncio.run(_provision(Settings(nats_url=server.url, nats_user=OPERATOR, nats_password=password(OPERATOR))))
         fleet.start()
         asyncio.run(fleet.wait_ready())
-        typer.echo(f"jianfu is running: NATS at {server.url}, logs in {data_dir / 'logs'}, clock {clock.setting}")
+        typer.echo(f"jianfu is running: NATS at {server.url} (users of deploy/nats.conf, passwords "
+                   f"NATS_PASSWORD_<USER> or <user>-demo), logs in {data_dir / 'logs'}, clock {clock.setting}")
         if clock.demo_file:
-            asyncio.run(_demo(server.url, clock.demo_file))
+            asyncio.run(_demo(server.url, clock.demo_file, password))
         if not exit_after_demo:
             typer.echo("Press Ctrl-C to stop.")
             _supervise(fleet)
@@ -135,23 +140,22 @@ def _supervise(fleet, poll: float = 1.0) -> None:
             typer.echo(f"jianfu run: {name} exited with {code}; started again", err=True)
 
 
-async def _provision(settings: Settings) -> list[str]:
+async def _provision(settings: Settings, replicas: int | None = None) -> list[str]:
     from jianfu.events.provisioning import provision as provision_streams
 
     nc = await connect(settings)
     try:
-        return await provision_streams(nc.jetstream())
+        return await provision_streams(nc.jetstream(), replicas=replicas)
     finally:
         await nc.close()
 
 
-async def _demo(url: str, clock_file: Path) -> None:
-    from jianfu.cli.client import JianfuClient
+async def _demo(url: str, clock_file: Path, password: Callable[[str], str]) -> None:
+    from jianfu.cli.client import JianfuClient, organisation_login
     from jianfu.cli.demo import SEMESTER, walk_semester
 
-    nc = await connect(Settings(nats_url=url))
+    client = JianfuClient(login=organisation_login(url, password))
     try:
-        client = JianfuClient(nc)
         demo = await walk_semester(client, Settings().directory, lambda day: clock_file.write_text(day.isoformat()))
         typer.echo(f"demo: {len(demo.activities)} declarations, list edition {demo.published_edition} published, "
                    f"{len(demo.reports)} reports of activities held")
@@ -161,13 +165,24 @@ async def _demo(url: str, clock_file: Path) -> None:
         violations = await client.query("edu-bureau", "compliance", "GetViolations", {"semester": SEMESTER})
         typer.echo(json.dumps(violations, ensure_ascii=False, indent=2))
     finally:
-        await nc.close()
+        await client.close()
 
 
 @app.command()
-def provision() -> None:
-    """Create or update the JIANFU_EVENTS, JIANFU_ALERTS and JIANFU_OPS streams (JIANFU_NATS_URL)."""
-    for line in asyncio.run(_provision(Settings())):
+def provision(
+    replicas: int | None = typer.Option(None, min=1, help="Replicas of every stream (3 in a cluster); never "
+                                        "lowered. Default: 1 for a new stream, an existing one keeps its own."),
+) -> None:
+    """Create or update the JIANFU_EVENTS, JIANFU_ALERTS, JIANFU_OPS and JIANFU_COMMANDS streams
+    (JIANFU_NATS_URL), logged in as the operator (JIANFU_NATS_USER=operator): no other user may."""
+    from jianfu.events.provisioning import ReplicasRefused
+
+    try:
+        changed = asyncio.run(_provision(Settings(), replicas))
+    except ReplicasRefused as refused:
+        typer.echo(f"jianfu provision: {refused}", err=True)
+        raise typer.Exit(2) from refused
+    for line in changed:
         typer.echo(line)
 
 

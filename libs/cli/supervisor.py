@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import nats
@@ -65,12 +66,21 @@ def service_env(nats_url: str, database_url: str, clock: str = "system", **extra
 
 
 class Fleet:
-    """The four services, each its own process, sharing one environment."""
+    """The four services, each its own process, sharing one environment. With ``passwords``
+    (user -> password, as the server's accounts have them) each service logs in as the user of
+    its name and the fleet asks for health as the operator."""
 
-    def __init__(self, env: dict[str, str], log_dir: Path, services: tuple[str, ...] = SERVICES) -> None:
+    def __init__(self, env: dict[str, str], log_dir: Path, services: tuple[str, ...] = SERVICES,
+                 passwords: Callable[[str], str] | None = None) -> None:
         log_dir.mkdir(parents=True, exist_ok=True)
         self.nats_url = env["JIANFU_NATS_URL"]
-        self.processes = {name: ServiceProcess(name, env, log_dir) for name in services}
+        self.passwords = passwords
+        self.processes = {name: ServiceProcess(name, {**env, **self._login(name)}, log_dir) for name in services}
+
+    def _login(self, user: str) -> dict[str, str]:
+        if self.passwords is None:
+            return {}
+        return {"JIANFU_NATS_USER": user, "JIANFU_NATS_PASSWORD": self.passwords(user)}
 
     def start(self) -> Fleet:
         for process in self.processes.values():
@@ -93,7 +103,13 @@ class Fleet:
 
     async def wait_ready(self, timeout: float = 60.0, names: tuple[str, ...] | None = None) -> None:
         """Wait until each service answers its health subject."""
-        nc = await nats.connect(self.nats_url)
+        from jianfu.cli.accounts import OPERATOR
+        from jianfu.events.connection import connect
+        from jianfu.events.settings import Settings
+
+        login = self._login(OPERATOR)
+        nc = await connect(Settings(nats_url=self.nats_url, nats_user=login.get("JIANFU_NATS_USER"),
+                                    nats_password=login.get("JIANFU_NATS_PASSWORD")))
         try:
             deadline = time.monotonic() + timeout
             for name in names or tuple(self.processes):

@@ -6,6 +6,8 @@ create it themselves; this runs once per deployment (the migrate-and-provision j
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
@@ -94,17 +96,40 @@ def command_stream_config(replicas: int = 1) -> StreamConfig:
     )
 
 
-async def provision(js: JetStreamContext, stream: str = "JIANFU_EVENTS", replicas: int = 1) -> list[str]:
-    """Create the streams, or bring an existing one to the configuration above. Returns what changed."""
+class ReplicasRefused(ValueError):
+    """Provisioning was asked for fewer replicas than a stream has; nothing was changed."""
+
+
+async def provision(js: JetStreamContext, stream: str = "JIANFU_EVENTS", replicas: int | None = None) -> list[str]:
+    """Create the streams, or bring existing ones to the configuration above. Returns what changed.
+
+    ``replicas`` sets the replica count of every stream (new streams get 1 without it). It is
+    never lowered: an R3 log scaled down to R1 would lose the copies that keep it when a node
+    dies, so a smaller number is refused before anything changes; without it each existing
+    stream keeps its own."""
+    configs = [event_stream_config(stream), alert_stream_config(), ops_stream_config(), command_stream_config()]
+    current = {config.name: await _replicas(js, config.name) for config in configs}
+    lowered = [f"{name} has {has}" for name, has in current.items() if has and replicas and replicas < has]
+    if lowered:
+        raise ReplicasRefused(f"jianfu provision never lowers replicas: {', '.join(lowered)}, asked for "
+                              f"{replicas}; nothing changed (scale a stream down by hand if you mean it)")
     changed = []
-    for config in (event_stream_config(stream, replicas), alert_stream_config(replicas),
-                   ops_stream_config(replicas), command_stream_config(replicas)):
-        try:
-            await js.stream_info(config.name)
-        except NotFoundError:
+    for config in configs:
+        has = current[config.name]
+        config = replace(config, num_replicas=replicas or has or 1)
+        if has is None:
             await js.add_stream(config)
-            changed.append(f"created {config.name}")
+            changed.append(f"created {config.name} (replicas {config.num_replicas})")
         else:
             await js.update_stream(config)
-            changed.append(f"updated {config.name}")
+            changed.append(f"updated {config.name} (replicas {config.num_replicas})")
     return changed
+
+
+async def _replicas(js: JetStreamContext, name: str) -> int | None:
+    """The stream's replica count, or None when there is no such stream."""
+    try:
+        info = await js.stream_info(name)
+    except NotFoundError:
+        return None
+    return info.config.num_replicas or 1
