@@ -40,12 +40,12 @@ async def test_two_sealers_racing_write_every_seal_once(tmp_path):
     assert report.intact and report.seals == 3
 
 
-async def test_a_restarted_sealer_seals_nothing_already_sealed(tmp_path):
+async def test_a_restarted_sealer_seals_nothing_already_sealed_nor_the_days_no_sealer_ran(tmp_path):
     async with own_log(tmp_path / "nats") as log:
         await escalations(log.store, "esc-a", "esc-b")
         async with sealing(log.store, every=3):
             first = await seals(log.store, 2)
-        async with sealing(log.store, every=3):
+        async with sealing(log.store, FixedClock(DAY + timedelta(days=2)), every=3):
             await asyncio.sleep(0.5)
             again = await seals(log.store)
             await escalations(log.store, "esc-c")
