@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import nats
 import pytest
@@ -18,7 +19,7 @@ from jianfu.events.provisioning import provision
 from jianfu.events.settings import Settings
 from nats.js.api import StreamConfig
 
-from tests.broker import ComposeNats, Session, login
+from tests.broker import ROOT, ComposeNats, Session, login
 from tests.factories import application
 
 STREAMS = ("JIANFU_EVENTS", "JIANFU_ALERTS", "JIANFU_OPS", "JIANFU_COMMANDS")
@@ -199,6 +200,19 @@ async def test_the_operator_alone_creates_updates_and_deletes_streams(broker):
     assert operator.errors == []
 
 
+@pytest.mark.parametrize("subject", ["jf.ev.activity.a-1", "jf.cmd.edu-bureau.approvals.CertifyActivity",
+                                     "jf.q.edu-bureau.compliance.GetViolations", "jf.alert.dept-fire.reminder.v-1"])
+async def test_the_operator_may_not_publish_events_commands_queries_or_alerts(broker, subject):
+    server, operator = broker
+    session = await login(server, "operator")
+    before = await stored(operator)
+    await session.nc.publish(subject, b"{}")
+    await session.settle()
+    assert session.refused("publish", subject), session.errors
+    assert await stored(operator) == before
+    await session.nc.close()
+
+
 async def test_operators_ask_a_service_for_its_health_and_read_the_reply(broker):
     server, _ = broker
     operator = await login(server, "operator")
@@ -218,3 +232,36 @@ async def test_an_organisation_may_not_ask_for_health_or_use_the_jetstream_api(b
     await fire.settle()
     assert fire.refused("publish", "jf.sys.health.requests"), fire.errors
     await fire.nc.close()
+
+
+def readme_python_example() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return text.split("From Python with nats-py:\n\n```python\n", 1)[1].split("```", 1)[0]
+
+
+async def test_the_readme_python_example_logs_in_as_its_organisation_and_gets_its_reply(broker, capsys):
+    """The integrator example of README.md, pointed at this server: its user, password and inbox
+    prefix are the ones the accounts give the school (a service stands in for compliance)."""
+    server, _ = broker
+    compliance = await login(server, "compliance")
+
+    async def answer(msg) -> None:
+        await compliance.nc.publish(msg.reply, b'{"ok": true, "items": []}')
+
+    await compliance.nc.subscribe("jf.q.school-dwk-middle-1.compliance.GetSemesterList", cb=answer)
+    await compliance.settle()
+    example = readme_python_example().replace("nats://127.0.0.1:4222", server.url)
+    example = example.replace("asyncio.run(main())", "")
+    scope: dict = {}
+    exec(compile(example, "README.md", "exec"), scope)  # noqa: S102 - the documented example itself
+    await scope["main"]()
+    assert capsys.readouterr().out.strip() == "{'ok': True, 'items': []}"
+    await compliance.nc.close()
+
+
+def test_every_test_the_threat_model_names_exists():
+    doc = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = doc.split("## Threat model", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`(test_[a-z0-9_]+)`", section))
+    sources = "".join(path.read_text(encoding="utf-8") for path in (ROOT / "tests").rglob("test_*.py"))
+    assert len(named) >= 20 and {name for name in named if f"def {name}(" not in sources} == set()
