@@ -134,3 +134,11 @@ async def test_jianfu_verify_exits_0_on_an_intact_log_holding_the_seal_the_audit
                                   capture_output=True, text=True, env=env, timeout=60)
     assert kept.returncode == 0 and json.loads(kept.stdout)["last_seal"]["hash"] == seal.chain_hash
     assert stranger.returncode == 1 and json.loads(stranger.stdout)["unknown_seals"] == ["ab" * 32]
+
+
+async def test_a_deleted_stream_is_reported_not_intact_rather_than_raised(tmp_path):
+    async with own_log(tmp_path / "nats") as log:
+        await escalations(log.store, "esc-a")
+        await log.js.delete_stream("JIANFU_EVENTS")  # the operator's right
+        report = await verify_log(log.store)
+    assert not report.intact and report.incomplete == "stream JIANFU_EVENTS not found"
