@@ -15,6 +15,7 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import typer
@@ -112,7 +113,7 @@ def run(
     server = EmbeddedNats(data_dir / "nats", _port_or_free(nats_port), accounts=accounts).start()
     if clock.demo_file:
         clock.demo_file.parent.mkdir(parents=True, exist_ok=True)
-        clock.demo_file.write_text(date.today().isoformat())
+        FileClock.move_to(clock.demo_file, date.today())
     database_url = database_url or f"sqlite+aiosqlite:///{data_dir / 'compliance.db'}"
     fleet = Fleet(service_env(server.url, database_url, clock.setting), data_dir / "logs", passwords=password)
     try:
@@ -156,7 +157,7 @@ async def _demo(url: str, clock_file: Path, password: Callable[[str], str]) -> N
 
     client = JianfuClient(login=organisation_login(url, password))
     try:
-        demo = await walk_semester(client, Settings().directory, lambda day: clock_file.write_text(day.isoformat()))
+        demo = await walk_semester(client, Settings().directory, partial(FileClock.move_to, clock_file))
         typer.echo(f"demo: {len(demo.activities)} declarations, list edition {demo.published_edition} published, "
                    f"{len(demo.reports)} reports of activities held")
         await asyncio.sleep(2)  # let the projector and the notifier catch up before showing the results

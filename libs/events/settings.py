@@ -6,6 +6,7 @@ what a service does not use, it ignores.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
@@ -62,6 +63,14 @@ class FileClock:
 
     def now(self) -> datetime:
         return FixedClock(self.today()).now()
+
+    @staticmethod
+    def move_to(path: Path, day: date) -> None:
+        """Set the day atomically (write aside, then rename): a service reading the file never
+        sees it empty or half written."""
+        aside = path.with_name(f".{path.name}.{os.getpid()}")
+        aside.write_text(day.isoformat(), encoding="utf-8")
+        os.replace(aside, path)
 
 
 class ClockUnreadable(OSError):

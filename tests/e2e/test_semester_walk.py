@@ -11,6 +11,7 @@ import asyncio
 import json
 import time
 from collections import Counter
+from functools import partial
 
 import nats
 import pytest
@@ -20,6 +21,7 @@ from jianfu.cli.embedded_nats import EmbeddedNats
 from jianfu.cli.supervisor import Fleet, service_env
 from jianfu.events.audit import verify_log
 from jianfu.events.provisioning import provision
+from jianfu.events.settings import FileClock
 from jianfu.events.store import EventStore
 
 from tests.conftest import fresh_database
@@ -46,7 +48,7 @@ async def system(tmp_path_factory):
             fleet = Fleet(service_env(server.url, database_url, f"file:{clock}"), folder / "logs").start()
             try:
                 await fleet.wait_ready()
-                demo = await walk_semester(JianfuClient(nc), DIRECTORY, lambda day: clock.write_text(day.isoformat()))
+                demo = await walk_semester(JianfuClient(nc), DIRECTORY, partial(FileClock.move_to, clock))
                 await caught_up(JianfuClient(nc), await EventStore(nc.jetstream()).last_sequence())
                 yield {"client": JianfuClient(nc), "demo": demo, "alerts": alerts, "logs": folder / "logs",
                        "store": EventStore(nc.jetstream())}
