@@ -25,7 +25,7 @@ class RecordedFleet:
 
     envs: list[dict[str, str]] = []
 
-    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+    def __init__(self, env: dict[str, str], log_dir: Path, **logins: object) -> None:
         self.env = env
         RecordedFleet.envs.append(env)
 
@@ -45,7 +45,7 @@ def recorded(monkeypatch) -> dict:
     seen: dict = {}
     RecordedFleet.envs = []
 
-    async def demo(url: str, clock_file: Path) -> None:
+    async def demo(url: str, clock_file: Path, password=None) -> None:
         seen["clock_file"], seen["day_at_demo_start"] = clock_file, clock_file.read_text()
 
     monkeypatch.setattr(supervisor, "Fleet", RecordedFleet)

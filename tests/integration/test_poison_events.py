@@ -65,12 +65,18 @@ async def quarantined_rows(engine) -> dict[int, dict]:
         return {row.sequence: dict(row._mapping) for row in await conn.execute(sa.select(LIVE.quarantined_events))}
 
 
-async def alerts_by_sequence(js, service: str) -> dict[int, list]:
-    found: dict[int, list] = {}
-    for alert in await stored_alerts(js):
-        if alert.service == service:
-            found.setdefault(alert.stream_sequence, []).append(alert)
-    return found
+async def alerts_by_sequence(js, service: str, expect: int = 0, timeout: float = 5.0) -> dict[int, list]:
+    """The service's stored quarantine alerts by stream sequence; waits (up to ``timeout``) for at
+    least ``expect`` sequences, since a consumer publishes its alerts after it has committed."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        found: dict[int, list] = {}
+        for alert in await stored_alerts(js):
+            if alert.service == service:
+                found.setdefault(alert.stream_sequence, []).append(alert)
+        if len(found) >= expect or asyncio.get_running_loop().time() > deadline:
+            return found
+        await asyncio.sleep(0.05)
 
 
 async def given_poison_between_good_events(store, js) -> tuple[S3Semester, dict[str, int], object]:
@@ -112,7 +118,7 @@ async def test_the_projector_quarantines_each_poison_event_once_and_projects_the
     assert statuses[str(promo.activity_id)] == "rejected" and len(statuses) == 2
     assert violations == ["UnauthorizedCampusEntry"] and held_reports == 1
 
-    alerts = await alerts_by_sequence(log.js, "compliance")
+    alerts = await alerts_by_sequence(log.js, "compliance", expect=len(rows))
     assert set(alerts) == set(rows) and all(len(each) == 1 for each in alerts.values())
 
     live = await read_model_digest(engine)
@@ -170,7 +176,7 @@ async def test_approvals_screening_quarantines_poison_and_still_refuses_the_comm
     [refusal] = [e.envelope.data for e in semester.events if e.envelope.event_type == "ActivityRejected"]
     assert refusal["activity_id"] == commercial["data"]["activity_id"]
     assert (refusal["refusal_code"], refusal["automatic"]) == ("COMMERCIAL_OR_FEE", True)
-    alerts = await alerts_by_sequence(log.js, "approvals")
+    alerts = await alerts_by_sequence(log.js, "approvals", expect=len(poison))
     assert set(alerts) == set(poison.values()) and all(len(each) == 1 for each in alerts.values())
     assert {a[0].consumer for a in alerts.values()} == {"approvals-screening"}
 
@@ -190,7 +196,7 @@ async def test_the_notifications_ladder_quarantines_poison_and_reminds_about_the
 
     reminders = [e async for e in log.store.replay(last + 1) if e.envelope.event_type == "ReminderIssued"]
     assert [r.envelope.data["violation_id"] for r in reminders] == [violation["data"]["violation_id"]]
-    alerts = await alerts_by_sequence(log.js, "notifications")
+    alerts = await alerts_by_sequence(log.js, "notifications", expect=len(poison))
     assert set(alerts) == set(poison.values()) and all(len(each) == 1 for each in alerts.values())
 
 
@@ -221,7 +227,7 @@ async def test_a_handler_failing_for_no_known_reason_gives_up_after_max_deliveri
     async with reacting(log, "broken", broken, max_deliveries=3) as sequence:
         await asyncio.sleep(1.2)  # a fourth delivery would come within 1 s
     assert calls == [sequence] * 3
-    [[alert]] = (await alerts_by_sequence(log.js, "approvals")).values()
+    [[alert]] = (await alerts_by_sequence(log.js, "approvals", expect=1)).values()
     assert alert.reason == "gave up after 3 deliveries: RuntimeError: a bug, every time"
 
 
