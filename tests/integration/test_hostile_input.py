@@ -273,11 +273,14 @@ async def test_s3_text_of_nothing_visible_is_refused(services, nc, field):
     assert (found["field"], "visible") == (field, "visible" if "visible" in found["message"] else found["message"])
 
 
-async def test_a_clock_file_that_holds_no_date_makes_commands_unavailable_not_internal_errors(nats_server, nc, tmp_path):
+async def test_a_clock_file_that_holds_no_date_makes_commands_unavailable_not_internal_errors(tmp_path):
+    from tests.poison import own_log  # a server of its own: no other requests replica may answer
+
     clock = tmp_path / "today"
     clock.write_text("not a date")
-    async with command_services(Settings(nats_url=nats_server.url, clock=f"file:{clock}", log_level="ERROR")):
-        broken = await ask(nc, POLICE, form())
+    async with own_log(tmp_path / "nats") as log, command_services(
+            Settings(nats_url=log.url, clock=f"file:{clock}", log_level="ERROR")):
+        broken = await ask(log.nc, POLICE, form())
         clock.write_text("2026-07-10")
-        mended = await ask(nc, POLICE, form())
+        mended = await ask(log.nc, POLICE, form())
     assert error(broken)["code"] == "UNAVAILABLE" and mended["ok"] is True
