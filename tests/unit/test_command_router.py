@@ -92,3 +92,14 @@ async def test_a_bug_in_a_handler_answers_internal_error_and_is_logged_with_the_
 async def test_correlation_id_is_unbound_after_the_command():
     await router().dispatch(SUBJECT, body(), {CORRELATION_HEADER: "corr-2"})
     assert "correlation_id" not in structlog.contextvars.get_contextvars()
+
+
+async def test_a_store_that_does_not_deliver_answers_unavailable_so_the_caller_retries():
+    """Issue 6, finding 5: StoreUnavailable reached callers as INTERNAL_ERROR."""
+    from jianfu.events.store import StoreUnavailable
+
+    async def stalled(command, caller):
+        raise StoreUnavailable("no event up to 17 on jf.ev.activity.x")
+
+    reply = await router(stalled).dispatch(SUBJECT, body())
+    assert reply["error"]["code"] == "UNAVAILABLE"
