@@ -15,10 +15,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import nats
+import sqlalchemy as sa
 from jianfu.cli.embedded_nats import EmbeddedNats
+from jianfu.compliance.read_model import LIVE
 from jianfu.events.envelope import SYSTEM_ACTOR, Actor
 from jianfu.events.organisations import OrgKind
 from jianfu.events.provisioning import provision
+from jianfu.events.quarantine import stored_alerts
 from jianfu.events.recording import CommandContext
 from jianfu.events.schemas.campus_entry import ActivityHeldReported, ActivityRequested, Route
 from jianfu.events.schemas.compliance import Rule, ViolationDetected, violation_id
@@ -139,3 +142,35 @@ async def consumed(js: JetStreamContext, durable: str, sequence: int, timeout: f
             return
         await asyncio.sleep(0.05)
     raise TimeoutError(f"{durable} did not ack up to {sequence} within {timeout}s")
+
+
+async def alerts_by_sequence(js, service: str, expect: int = 0, timeout: float = 5.0) -> dict[int, list]:
+    """The service's stored quarantine alerts by stream sequence; waits (up to ``timeout``) for at
+    least ``expect`` sequences, since a consumer publishes its alerts after it has committed."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        found: dict[int, list] = {}
+        for alert in await stored_alerts(js):
+            if alert.service == service:
+                found.setdefault(alert.stream_sequence, []).append(alert)
+        if len(found) >= expect or asyncio.get_running_loop().time() > deadline:
+            return found
+        await asyncio.sleep(0.05)
+
+
+async def quarantined_rows(engine) -> dict[int, dict]:
+    async with engine.connect() as conn:
+        return {row.sequence: dict(row._mapping) for row in await conn.execute(sa.select(LIVE.quarantined_events))}
+
+
+async def run_until_consumed(log: OwnLog, build, durable: str, sequence: int) -> None:
+    """Run the service app ``build`` makes on ``log`` until its ``durable`` consumer has taken
+    ``sequence``, then stop it."""
+    from jianfu.events.settings import Settings
+
+    app = build(Settings(nats_url=log.url, log_level="WARNING"))
+    await app.start()
+    try:
+        await consumed(log.js, durable, sequence)
+    finally:
+        await app.stop()

@@ -18,17 +18,15 @@ Each list is in stream order and bounded (``LIMIT``); ``counts`` says how many t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from jianfu.events.catalogue import UnknownEventType, parse
 from jianfu.events.envelope import GENESIS_HASH, Envelope, stored_hash
 from jianfu.events.schemas.seal import LogSealed
 from jianfu.events.sealing import SEAL_SUBJECT, SealCheck
-from jianfu.events.store import ALL_EVENTS, EventStore, RawEvent
+from jianfu.events.store import ALL_EVENTS, EventStore, RawEvent, StoreUnavailable
 from nats.errors import Error as NatsError
-from nats.errors import TimeoutError as NatsTimeoutError
-from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
@@ -88,36 +86,14 @@ async def verify_log(store: EventStore, known_seals: Iterable[str] = ()) -> Audi
     audit = _Audit(report)
     if state.messages:
         try:
-            async for raw in _stored(store, state.last_seq):
+            async for raw in store.read_raw(ALL_EVENTS, 1, state.last_seq):
                 audit.read(raw)
-        except (NatsError, TimeoutError, OSError) as error:
+        except (NatsError, TimeoutError, OSError, StoreUnavailable) as error:
             report.incomplete = f"reading stopped after sequence {report.last_sequence}: {type(error).__name__}"
     if report.incomplete is None:
         audit.missing(audit.next_sequence, state.last_seq)
     report.unknown_seals = sorted(set(known_seals) - audit.seal_hashes)
     return report
-
-
-async def _stored(store: EventStore, last: int) -> AsyncIterator[RawEvent]:
-    """Every message still stored up to ``last``, as bytes; unlike ``EventStore.read_raw`` it
-    ends when nothing is pending, so a log whose last message was deleted is read to its end."""
-    sub = await store.js.subscribe(ALL_EVENTS, stream=store.stream, ordered_consumer=True,
-                                   deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-                                   config=ConsumerConfig(opt_start_seq=1))
-    try:
-        while True:
-            try:
-                msg = await sub.next_msg(timeout=store.timeout)
-            except NatsTimeoutError as error:
-                raise TimeoutError(f"no message within {store.timeout}s") from error
-            sequence = msg.metadata.sequence.stream
-            if sequence > last:
-                return
-            yield RawEvent(sequence, msg.subject, msg.data)
-            if sequence == last or not msg.metadata.num_pending:
-                return
-    finally:
-        await sub.unsubscribe()
 
 
 class _Audit:

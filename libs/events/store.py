@@ -185,7 +185,9 @@ class EventStore:
                           error=str(error)[:500])
 
     async def read_raw(self, subject: str, first: int, last: int) -> AsyncIterator[RawEvent]:
-        """The stored messages from ``first`` to ``last`` inclusive, in stream order, as bytes."""
+        """The stored messages from ``first`` to ``last`` inclusive, in stream order, as bytes. It
+        ends at ``last`` or when nothing more is stored, so a log whose last message was deleted
+        is still read to its end."""
         if last < first:
             return
         sub = await self.js.subscribe(
@@ -205,7 +207,7 @@ class EventStore:
                 if sequence > last:
                     return
                 yield RawEvent(sequence, msg.subject, msg.data)
-                if sequence == last:
+                if sequence == last or not msg.metadata.num_pending:
                     return
         finally:
             await sub.unsubscribe()

@@ -15,40 +15,27 @@ from __future__ import annotations
 import json
 import uuid
 
-import pytest
 import sqlalchemy as sa
 from jianfu.compliance.checkpoint import apply_batch, ensure_checkpoint, read
-from jianfu.compliance.database import make_engine
-from jianfu.compliance.migrations import migrate
 from jianfu.compliance.read_model import LIVE
 from jianfu.compliance.rebuild import read_model_digest, rebuild_read_model
 from jianfu.events.envelope import GENESIS_HASH, stored_hash
 from jianfu.events.heads import ChainHeads
-from jianfu.events.settings import Settings
 from jianfu.events.store import ALL_EVENTS
 
-from tests.conftest import fresh_database
-from tests.integration.test_poison_events import alerts_by_sequence, quarantined_rows
-from tests.poison import STREAM, consumed, detected, own_log, requested, subject_of
+from tests.poison import (
+    STREAM,
+    alerts_by_sequence,
+    detected,
+    quarantined_rows,
+    requested,
+    run_until_consumed,
+    subject_of,
+)
 from tests.s3_semester import S3Semester, detection, listing, running, settle
 
 FIRE, POLICE, PRIMARY_1 = "dept-fire", "dept-public-security", "school-dwk-primary-1"
 MADE_UP = "f" * 64
-
-
-@pytest.fixture
-async def log(tmp_path):
-    async with own_log(tmp_path / "nats") as own:
-        yield own
-
-
-@pytest.fixture
-async def engine(pg_database):
-    async with fresh_database("chain") as url:
-        await migrate(url)
-        engine = make_engine(url)
-        yield engine
-        await engine.dispose()
 
 
 async def publish(js, envelope: dict, subject: str | None = None) -> tuple[int, str]:
@@ -204,12 +191,7 @@ async def test_approvals_screening_acts_on_no_forged_request_and_reads_the_head_
 async def screening(log, last: int) -> None:
     from jianfu.approvals.app import build
 
-    app = build(Settings(nats_url=log.url, log_level="WARNING"))
-    await app.start()
-    try:
-        await consumed(log.js, "approvals-screening", last)
-    finally:
-        await app.stop()
+    await run_until_consumed(log, build, "approvals-screening", last)
 
 
 async def test_a_forged_violation_sends_no_reminder_and_the_good_one_after_it_does(log):
@@ -221,12 +203,7 @@ async def test_a_forged_violation_sends_no_reminder_and_the_good_one_after_it_do
     mismatched, _ = await publish(log.js, claimed, f"jf.ev.violation.{uuid.uuid4().hex}")
     good = detected()
     last, _ = await publish(log.js, good)
-    app = build(Settings(nats_url=log.url, log_level="WARNING"))
-    await app.start()
-    try:
-        await consumed(log.js, "notifications-ladder", last)
-    finally:
-        await app.stop()
+    await run_until_consumed(log, build, "notifications-ladder", last)
 
     reminders = [e async for e in log.store.replay(last + 1) if e.envelope.event_type == "ReminderIssued"]
     assert [r.envelope.data["violation_id"] for r in reminders] == [good["data"]["violation_id"]]

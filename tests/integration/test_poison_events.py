@@ -17,7 +17,6 @@ import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from faststream import FastStream
 from jianfu.compliance.database import make_engine
@@ -26,57 +25,27 @@ from jianfu.compliance.projector import Projector
 from jianfu.compliance.read_model import LIVE
 from jianfu.compliance.rebuild import read_model_digest, rebuild_read_model
 from jianfu.events.errors import RefusalCode
-from jianfu.events.quarantine import stored_alerts
 from jianfu.events.reactions import on_events
 from jianfu.events.runtime import make_broker
 from jianfu.events.settings import Settings
 from structlog.testing import capture_logs
 
-from tests.conftest import fresh_database
-from tests.poison import activity_poison, consumed, detected, held, own_log, publish, requested, violation_poison
+from tests.poison import (
+    activity_poison,
+    alerts_by_sequence,
+    consumed,
+    detected,
+    held,
+    publish,
+    quarantined_rows,
+    requested,
+    run_until_consumed,
+    violation_poison,
+)
 from tests.s3_semester import S3Semester, detection, running, settle
 
 JIANFU = str(Path(sys.executable).parent / "jianfu")
 FIRE, PRIMARY_1 = "dept-fire", "school-dwk-primary-1"
-
-
-@pytest.fixture
-async def log(tmp_path):
-    async with own_log(tmp_path / "nats") as own:
-        yield own
-
-
-@pytest.fixture
-async def database(pg_database):
-    async with fresh_database("poison") as url:
-        await migrate(url)
-        yield url
-
-
-@pytest.fixture
-async def engine(database):
-    engine = make_engine(database)
-    yield engine
-    await engine.dispose()
-
-
-async def quarantined_rows(engine) -> dict[int, dict]:
-    async with engine.connect() as conn:
-        return {row.sequence: dict(row._mapping) for row in await conn.execute(sa.select(LIVE.quarantined_events))}
-
-
-async def alerts_by_sequence(js, service: str, expect: int = 0, timeout: float = 5.0) -> dict[int, list]:
-    """The service's stored quarantine alerts by stream sequence; waits (up to ``timeout``) for at
-    least ``expect`` sequences, since a consumer publishes its alerts after it has committed."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        found: dict[int, list] = {}
-        for alert in await stored_alerts(js):
-            if alert.service == service:
-                found.setdefault(alert.stream_sequence, []).append(alert)
-        if len(found) >= expect or asyncio.get_running_loop().time() > deadline:
-            return found
-        await asyncio.sleep(0.05)
 
 
 async def given_poison_between_good_events(store, js) -> tuple[S3Semester, dict[str, int], object]:
@@ -165,12 +134,7 @@ async def test_approvals_screening_quarantines_poison_and_still_refuses_the_comm
     # S3: commercial content is never admitted; screening refuses it without anyone looking.
     commercial = requested(commercial_content=True)
     last = await publish(log.js, commercial)
-    app = build(Settings(nats_url=log.url, log_level="WARNING"))
-    await app.start()
-    try:
-        await consumed(log.js, "approvals-screening", last)
-    finally:
-        await app.stop()
+    await run_until_consumed(log, build, "approvals-screening", last)
 
     semester = await log.store.load("campus_entry_semester", "2026-autumn")
     [refusal] = [e.envelope.data for e in semester.events if e.envelope.event_type == "ActivityRejected"]
@@ -187,12 +151,7 @@ async def test_the_notifications_ladder_quarantines_poison_and_reminds_about_the
     poison = await violation_poison(log.js)
     violation = detected()
     last = await publish(log.js, violation)
-    app = build(Settings(nats_url=log.url, log_level="WARNING"))
-    await app.start()
-    try:
-        await consumed(log.js, "notifications-ladder", last)
-    finally:
-        await app.stop()
+    await run_until_consumed(log, build, "notifications-ladder", last)
 
     reminders = [e async for e in log.store.replay(last + 1) if e.envelope.event_type == "ReminderIssued"]
     assert [r.envelope.data["violation_id"] for r in reminders] == [violation["data"]["violation_id"]]
