@@ -181,14 +181,7 @@ async def test_a_service_may_not_touch_another_services_durable_consumer(broker,
                                            ("approvals", "jf.alert.dept-fire.reminder.v-1"),
                                            ("compliance", "jf.sys.alert.notifications.quarantine")])
 async def test_a_service_writes_only_its_own_subjects(broker, user, subject):
-    server, operator = broker
-    session = await login(server, user)
-    before = await stored(operator)
-    await session.nc.publish(subject, b"{}")
-    await session.settle()
-    assert session.refused("publish", subject), session.errors
-    assert await stored(operator) == before
-    await session.nc.close()
+    await assert_publish_refused_and_nothing_stored(broker, user, subject)
 
 
 async def test_the_operator_alone_creates_updates_and_deletes_streams(broker):
@@ -203,8 +196,12 @@ async def test_the_operator_alone_creates_updates_and_deletes_streams(broker):
 @pytest.mark.parametrize("subject", ["jf.ev.activity.a-1", "jf.cmd.edu-bureau.approvals.CertifyActivity",
                                      "jf.q.edu-bureau.compliance.GetViolations", "jf.alert.dept-fire.reminder.v-1"])
 async def test_the_operator_may_not_publish_events_commands_queries_or_alerts(broker, subject):
+    await assert_publish_refused_and_nothing_stored(broker, "operator", subject)
+
+
+async def assert_publish_refused_and_nothing_stored(broker, user: str, subject: str) -> None:
     server, operator = broker
-    session = await login(server, "operator")
+    session = await login(server, user)
     before = await stored(operator)
     await session.nc.publish(subject, b"{}")
     await session.settle()
