@@ -19,8 +19,10 @@ A rebuild
    ``switch=False``, drops the fresh ones: an audit that changes nothing).
 
 A running projector simply continues after the switch: the checkpoint it finds is the one it
-left. The detector runs during a rebuild too; its violations have deterministic ids, so
-``append_once`` appends nothing that is already in the log (a dry audit appends nothing at all).
+left. A rebuild reads the log and never writes to it: the detector judges during a rebuild as it
+did live (the read model's violation columns come from the same deterministic judgement), but
+appends nothing, whatever detection it is given, so an auditor's rebuild can never add a
+retroactive violation to the log.
 Events the projector quarantined are quarantined again, into the fresh tables, with the same
 reasons; a rebuild publishes no alerts.
 
@@ -32,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import sqlalchemy as sa
 import structlog
@@ -100,7 +102,7 @@ async def rebuild_read_model(engine: AsyncEngine, store: EventStore, detection: 
     """Rebuild the live read model from the log (the live schema must exist: ``migrate``).
     Rebuilds share the ``compliance_rebuild_*`` tables, so a second one waits for the first."""
     async with leadership(engine, f"rebuild:{REBUILD_PREFIX}"):
-        return await _rebuild(engine, store, detection, switch, batch)
+        return await _rebuild(engine, store, replace(detection, store=None), switch, batch)
 
 
 async def _rebuild(engine: AsyncEngine, store: EventStore, detection: Detection, switch: bool,
@@ -151,7 +153,7 @@ async def rebuild_with(settings: Settings, switch: bool = True) -> RebuildResult
     engine = make_engine(settings.database_url)
     try:
         store = EventStore(nc.jetstream(), settings.stream)
-        detection = Detection.from_settings(settings, store if switch else None, settings.make_clock())
+        detection = Detection.from_settings(settings, None, settings.make_clock())
         return await rebuild_read_model(engine, store, detection, switch, settings.projector_batch)
     finally:
         await engine.dispose()
