@@ -1,7 +1,9 @@
-"""``python -m bench``: run every benchmark and print a Markdown table of figures."""
+"""``python -m bench``: run every benchmark and print a Markdown table of figures;
+``--json`` prints one JSON object per figure instead; ``--quick`` uses smaller sizes."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import platform
 
@@ -13,14 +15,23 @@ from bench.harness import HEADER
 MODULES = [bench_store, bench_commands, bench_projector]
 
 
-async def main() -> None:
+async def main(as_json: bool, quick: bool) -> None:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
-    print(f"python {platform.python_version()} on {platform.machine()}, {platform.processor() or 'cpu'}")
-    print(HEADER)
+    if not as_json:
+        print(f"python {platform.python_version()} on {platform.machine()}, {platform.processor() or 'cpu'}")
+        print(HEADER)
     for module in MODULES:
-        for figure in await module.run():
-            print(figure.row(), flush=True)
+        for figure in await module.run(quick):
+            print(figure.as_json() if as_json else figure.row(), flush=True)
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--json", action="store_true", help="one JSON object per figure, one per line")
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a check that it runs")
+    return parser.parse_args()
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    args = arguments()
+    asyncio.run(main(args.json, args.quick))

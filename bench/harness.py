@@ -1,13 +1,15 @@
-"""Shared pieces of the benchmarks: a fresh nats-server, timing, and the report table."""
+"""Shared pieces of the benchmarks: a fresh nats-server, timing, and the figures' two outputs
+(a Markdown table for people, one JSON object per figure for scripts)."""
 
 from __future__ import annotations
 
+import json
 import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nats
@@ -17,27 +19,55 @@ from jianfu.events.provisioning import provision
 
 @dataclass
 class Figure:
-    name: str
-    operations: int
-    seconds: float
-    baseline_name: str
-    baseline_seconds: float
+    """One measure beside its baseline, both as rates (operations or events per second) from the
+    same servers in the same run. ``ratio`` is rate / baseline rate: 1.0 is as fast as the
+    baseline, 0.5 half as fast. A figure without a baseline (RSS) has ``baseline_rate`` None."""
+
+    figure: str
+    description: str
+    rate: float | None
+    baseline: str
+    baseline_rate: float | None
+    extra: dict = field(default_factory=dict)
 
     @property
-    def per_second(self) -> float:
-        return self.operations / self.seconds
+    def ratio(self) -> float | None:
+        if not self.rate or not self.baseline_rate:
+            return None
+        return self.rate / self.baseline_rate
 
-    @property
-    def ratio(self) -> float:
-        """How many times the baseline's time this takes (1.0 = as fast as the baseline)."""
-        return self.seconds / self.baseline_seconds
+    def as_json(self) -> str:
+        return json.dumps({"figure": self.figure, "rate": _round(self.rate), "baseline": self.baseline,
+                           "baseline_rate": _round(self.baseline_rate), "ratio": _round(self.ratio, 3),
+                           "description": self.description,
+                           **{key: _round(value, 2) for key, value in self.extra.items()}}, ensure_ascii=False)
 
     def row(self) -> str:
-        return (f"| {self.name} | {self.operations} | {self.per_second:,.0f}/s | "
-                f"{self.baseline_name} | {self.operations / self.baseline_seconds:,.0f}/s | {self.ratio:.2f}x |")
+        extra = ", ".join(f"{key} {_show(value)}" for key, value in self.extra.items())
+        return (f"| {self.figure} | {_show(self.ratio, 'x')} | {_show(self.rate, '/s')} | {self.baseline} | "
+                f"{_show(self.baseline_rate, '/s')} | {self.description} | {extra} |")
 
 
-HEADER = "| measure | ops | rate | baseline | baseline rate | time vs baseline |\n|---|---|---|---|---|---|"
+HEADER = ("| figure | ratio | rate | baseline | baseline rate | measure | extra |\n"
+          "|---|---|---|---|---|---|---|")
+
+
+def _round(value, digits: int = 1):
+    return round(value, digits) if isinstance(value, float) else value
+
+
+def _show(value, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    if unit == "x":
+        return f"{value:.2f}x"
+    if isinstance(value, float) and value < 100:
+        return f"{value:.1f}{unit}"
+    return f"{value:,.0f}{unit}" if isinstance(value, (int, float)) else f"{value}{unit}"
+
+
+def per_second(operations: int, seconds: float) -> float:
+    return operations / seconds
 
 
 async def timed(run: Callable[[], Awaitable[None]], repeats: int = 3) -> float:
