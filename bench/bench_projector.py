@@ -1,53 +1,133 @@
-"""Compliance projector on PostgreSQL: events applied per second (read models, checkpoint in the
-same transaction, S3 detector on every report), against reading the same events through one
-plain ordered consumer."""
+"""Compliance read model on PostgreSQL, two figures over S3 events (requests, certifications and
+many held reports, as a busy semester has them):
+
+- ``projector``: the live projector (batch 256, checkpoint in the same transaction) applying a
+  log, against a raw nats-py pull consumer over the same events that only acks (fetch 256);
+- ``rebuild``: ``rebuild_read_model`` from sequence 1 over at least 100,000 events, against a raw
+  nats-py ordered consumer reading the same stream.
+
+The held reports are published straight to the stream, pipelined, as the store would write the
+first event of a new aggregate (expected subject sequence 0): only the setup is fast this way."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from datetime import date
 
 from jianfu.compliance.database import make_engine
 from jianfu.compliance.migrations import migrate
+from jianfu.compliance.rebuild import rebuild_read_model
+from jianfu.events.schemas.campus_entry import ActivityHeldReported
 from jianfu.events.store import EventStore
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from bench.harness import Figure, fresh_nats, timed
+from bench.harness import Figure, fresh_nats, per_second
 from tests.conftest import fresh_database
 from tests.factories import SCHOOLS
-from tests.s3_semester import S3Semester, running, settle
+from tests.s3_semester import S3Semester, detection, running, settle
 
-REQUESTS, REPORTS = 100, 900
+BATCH = 256
+REQUESTS = 100
 
 
-async def load(store: EventStore) -> int:
+async def declare(store: EventStore) -> S3Semester:
+    """A semester's requests, some certified, through the store as the services write them."""
     semester = S3Semester(store)
     declared = await asyncio.gather(*(semester.request("dept-fire", [SCHOOLS[n % len(SCHOOLS)]])
                                       for n in range(REQUESTS)))
     for request in declared[:2 * len(SCHOOLS)]:
         await semester.certify(request)
-    for start in range(0, REPORTS, 100):
-        await asyncio.gather(*(semester.held(SCHOOLS[n % len(SCHOOLS)], "dept-fire", f"活动{n % 7}", None,
-                                             date(semester.year, 10, 12)) for n in range(start, start + 100)))
+    return semester
+
+
+async def report(js, semester: S3Semester, count: int) -> None:
+    """``count`` held reports (a few distinct titles per school), published pipelined."""
+    for start in range(0, count, 2000):
+        acks = []
+        for n in range(start, min(start + 2000, count)):
+            school = SCHOOLS[n % len(SCHOOLS)]
+            held = ActivityHeldReported(
+                report_id=uuid.uuid4(), school_id=school, organizer_org_id="dept-fire", activity_id=None,
+                title=f"活动{n % 7}", held_on=date(semester.year, 10, 12), semester=semester.semester,
+                participants=300, teacher_hours=1.0)
+            event = semester._context(school).event(held, str(held.report_id))
+            acks.append(await js.publish_async(event.subject, event.canonical_json(), headers={
+                "Nats-Msg-Id": event.event_id, "Nats-Expected-Last-Subject-Sequence": "0",
+                "Jf-Event-Type": event.event_type, "Jf-Correlation-Id": event.correlation_id}))
+        await asyncio.gather(*acks)
+
+
+async def fill(js, store: EventStore, at_least: int) -> int:
+    """Append S3 semesters until the log holds ``at_least`` events; return its last sequence."""
+    while (last := await store.last_sequence()) < at_least:
+        semester = await declare(store)
+        await report(js, semester, min(at_least - last, 20_000))
     return await store.last_sequence()
 
 
-async def run() -> list[Figure]:
-    async with fresh_nats() as (_, nc), fresh_database("bench") as url:
-        js = nc.jetstream()
-        store = EventStore(js)
-        events = await load(store)
+async def raw_pull(js, last: int) -> float:
+    """Events per second a bare pull consumer receives and acks (the projector's ack policy)."""
+    name = f"bench-raw-{uuid.uuid4().hex[:8]}"
+    await js.add_consumer("JIANFU_EVENTS", ConsumerConfig(
+        durable_name=name, deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.ALL,
+        max_ack_pending=BATCH * 4, filter_subject="jf.ev.>"))
+    sub = await js.pull_subscribe_bind(durable=name, stream="JIANFU_EVENTS")
+    started, seen = time.perf_counter(), 0
+    while seen < last:
+        messages = await sub.fetch(BATCH, timeout=5)
+        seen = messages[-1].metadata.sequence.stream
+        await messages[-1].ack()
+    rate = per_second(last, time.perf_counter() - started)
+    await sub.unsubscribe()
+    await js.delete_consumer("JIANFU_EVENTS", name)
+    return rate
+
+
+async def raw_read(js, last: int) -> float:
+    """Events per second one bare ordered consumer delivers from sequence 1 to ``last``."""
+    sub = await js.subscribe("jf.ev.>", ordered_consumer=True, deliver_policy=DeliverPolicy.ALL)
+    started = time.perf_counter()
+    while (await sub.next_msg(timeout=5)).metadata.sequence.stream < last:
+        pass
+    rate = per_second(last, time.perf_counter() - started)
+    await sub.unsubscribe()
+    return rate
+
+
+async def projector_figure(js, store: EventStore, events: int) -> Figure:
+    last = await fill(js, store, events)
+    async with fresh_database("bench_projector") as url:
         await migrate(url)
         engine = make_engine(url)
         started = time.perf_counter()
-        async with running(engine, js, store, batch=256) as projector:
-            projected = await settle(projector, store, timeout=300)
+        async with running(engine, js, store, batch=BATCH) as projector:
+            projected = await settle(projector, store, timeout=600)
         seconds = time.perf_counter() - started
         await engine.dispose()
+    return Figure("projector", f"live projector, PostgreSQL, batch {BATCH}, {projected:,} events",
+                  per_second(projected, seconds), f"raw pull consumer, ack only, fetch {BATCH}",
+                  await raw_pull(js, last))
 
-        async def read_all():
-            async for _ in store.replay(1):
-                pass
 
-        return [Figure(f"projector (PostgreSQL, batch 256, {events} events)", projected, seconds,
-                       "plain ordered consumer read", await timed(read_all, repeats=1) * projected / events)]
+async def rebuild_figure(js, store: EventStore, events: int) -> Figure:
+    last = await fill(js, store, events)
+    async with fresh_database("bench_rebuild") as url:
+        await migrate(url)
+        engine = make_engine(url)
+        started = time.perf_counter()
+        result = await rebuild_read_model(engine, store, detection(None))
+        seconds = time.perf_counter() - started
+        await engine.dispose()
+    return Figure("rebuild", f"rebuild_read_model from sequence 1, PostgreSQL, {result.last_sequence:,} events",
+                  per_second(result.last_sequence, seconds), "raw ordered-consumer read",
+                  await raw_read(js, last))
+
+
+async def run(quick: bool = False) -> list[Figure]:
+    async with fresh_nats() as (_, nc):
+        js = nc.jetstream()
+        store = EventStore(js)
+        return [await projector_figure(js, store, 2_000 if quick else 10_000),
+                await rebuild_figure(js, store, 10_000 if quick else 100_000)]
