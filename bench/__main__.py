@@ -9,10 +9,10 @@ import platform
 
 import structlog
 
-from bench import bench_commands, bench_projector, bench_store
+from bench import bench_commands, bench_latency, bench_projector, bench_store
 from bench.harness import HEADER
 
-MODULES = [bench_store, bench_commands, bench_projector]
+MODULES = [bench_store, bench_commands, bench_latency, bench_projector]
 
 
 async def main(as_json: bool, quick: bool) -> None:
