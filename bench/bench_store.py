@@ -3,16 +3,22 @@
 - ``append_new``: load + append of the first event of a new aggregate, against a raw nats-py
   ``js.publish`` of the same bytes with the same headers;
 - ``append_existing``: load-decide-append on an aggregate of 200 events, against a raw ordered
-  consumer reading the same 200 messages and a raw publish expecting the last subject sequence."""
+  consumer reading the same 200 messages and a raw publish expecting the last subject sequence;
+- ``peer_append_new`` and ``peer_append_existing``: the same two rates against the peer library,
+  ``eventsourcing`` on PostgreSQL doing the same work (``bench.peer``; ``pip install -e .[bench]``),
+  left out with a note on stderr when it is not installed."""
 
 from __future__ import annotations
 
+import asyncio
+import sys
 import uuid
 
 from jianfu.events.store import EventStore
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from bench.harness import Figure, fresh_nats, per_second, timed
+from tests.conftest import fresh_database
 from tests.integration.test_event_store import reminder
 
 HISTORY = 200
@@ -69,7 +75,7 @@ async def run(quick: bool = False) -> list[Figure]:
             for n in range(updates):
                 await raw_load_and_append(js, f"jf.ev.escalation.{theirs}", reminder(theirs, HISTORY + n))
 
-        return [
+        figures = [
             Figure("append_new", "load + append, new aggregate per command",
                    per_second(appends, await timed(new_aggregates)),
                    "raw js.publish, same headers", per_second(appends, await timed(raw_publishes))),
@@ -77,3 +83,18 @@ async def run(quick: bool = False) -> list[Figure]:
                    per_second(updates, await timed(existing)),
                    "raw ordered-consumer read + publish", per_second(updates, await timed(raw_existing))),
         ]
+    return figures + await peer_figures(figures[0].rate, figures[1].rate, appends, updates)
+
+
+async def peer_figures(append_new: float, append_existing: float, appends: int, updates: int) -> list[Figure]:
+    try:
+        from bench import peer
+    except ImportError as error:
+        print(f"peer figures left out: {error} (pip install -e .[bench])", file=sys.stderr)
+        return []
+    async with fresh_database("bench_peer") as url:
+        new, existing = await asyncio.to_thread(peer.rates, url.rsplit("/", 1)[1], appends, updates)
+    baseline = f"eventsourcing {peer.version()}, PostgreSQL"
+    return [Figure("peer_append_new", "append_new's rate beside the peer library's", append_new, baseline, new),
+            Figure("peer_append_existing", "append_existing's rate beside the peer library's (no snapshots)",
+                   append_existing, baseline, existing)]
