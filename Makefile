@@ -27,7 +27,9 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	scripts/ensure-postgres
-	$(BIN)/python -m bench
+	@# The peer library (eventsourcing) for the peer_* figures; `python -m bench` leaves them out without it.
+	$(BIN)/pip install --quiet -e ".[bench]"
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 docs: $(VENV)/.installed
 	$(BIN)/jianfu asyncapi --out docs/asyncapi
