@@ -57,6 +57,28 @@ def replica(url: str, folder: Path, n: int) -> Fleet:
     return Fleet(env, folder / f"replica-{n}", ("requests",)).start()
 
 
+async def answering(nc, process, timeout: float = 60.0) -> None:
+    """Wait until this replica's process itself answers health: every replica answers
+    ``jf.sys.health.requests`` with its pid, so another replica's answer does not count."""
+    deadline = time.monotonic() + timeout
+    inbox = nc.new_inbox()
+    pids: set[int] = set()
+
+    async def heard(msg):
+        if msg.data:  # an empty message is the server's "no responders" status
+            pids.add(json.loads(msg.data).get("pid"))
+
+    sub = await nc.subscribe(inbox, cb=heard)
+    try:
+        while process.process.pid not in pids:
+            if time.monotonic() > deadline or not process.running:
+                raise RuntimeError(f"requests replica {process.process.pid} not answering; see {process.log_path}")
+            await nc.publish("jf.sys.health.requests", b"", reply=inbox)
+            await asyncio.sleep(0.2)
+    finally:
+        await sub.unsubscribe()
+
+
 def bodies(count: int) -> list[bytes]:
     return [json.dumps(application()).encode() for _ in range(count)]
 
@@ -70,9 +92,8 @@ async def run(quick: bool = False) -> list[Figure]:
             try:
                 for replicas in (1, 2):
                     fleets.append(replica(server.url, Path(folder), replicas))
-                    await fleets[-1].wait_ready()
+                    await answering(nc, fleets[-1].processes["requests"])
                     echoes.append(echo_process(server.url))
-                    await asyncio.sleep(1.0)  # the new replica's handlers subscribe after health answers
                     await load(nc, SUBJECT, bodies(CLIENTS * 2))  # warm-up
                     rate = await load(nc, SUBJECT, bodies(count))
                     baseline = await load(nc, "bench.echo", bodies(count))
