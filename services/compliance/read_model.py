@@ -46,8 +46,12 @@ class ReadModel:
         return table.name[len(self.prefix):]
 
 
-def _table(metadata: sa.MetaData, prefix: str, name: str, *columns: sa.Column, key: tuple[str, ...]) -> sa.Table:
-    return sa.Table(f"{prefix}{name}", metadata, *columns, sa.PrimaryKeyConstraint(*key, name=f"{prefix}{name}_pkey"))
+def _table(metadata: sa.MetaData, prefix: str, name: str, *columns: sa.Column, key: tuple[str, ...],
+           indexes: tuple[tuple[str, ...], ...] = ()) -> sa.Table:
+    """A table with a named primary key and named indexes (``<prefix><name>_ix<n>``): a rebuild
+    renames them with the table, so the names must follow the prefix."""
+    return sa.Table(f"{prefix}{name}", metadata, *columns, sa.PrimaryKeyConstraint(*key, name=f"{prefix}{name}_pkey"),
+                    *(sa.Index(f"{prefix}{name}_ix{n}", *cols) for n, cols in enumerate(indexes, 1)))
 
 
 def _s(length: int = 64) -> sa.String:
@@ -141,7 +145,9 @@ def build_tables(prefix: str = LIVE_PREFIX) -> ReadModel:
                             sa.Column("quota_violation_id", _s(40)),
                             sa.Column("event_id", _s(36), nullable=False),
                             sa.Column("sequence", seq, nullable=False),
-                            key=("semester", "school_id", "report_id")),
+                            key=("semester", "school_id", "report_id"),
+                            # an earlier report of the same unauthorised entry, found per report
+                            indexes=(("semester", "school_id", "unauthorised_violation_id"),)),
         # The violations register, from ViolationDetected events.
         violations=_table(md, prefix, "violations",
                           sa.Column("violation_id", _s(40), nullable=False),
@@ -156,7 +162,10 @@ def build_tables(prefix: str = LIVE_PREFIX) -> ReadModel:
                           sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
                           sa.Column("event_id", _s(36), nullable=False),
                           sa.Column("sequence", seq, nullable=False),
-                          key=("violation_id",)),
+                          key=("violation_id",),
+                          # GetViolations: newest first, by semester, by unit charged, by school
+                          indexes=(("sequence",), ("semester", "sequence"), ("responsible_org_id", "sequence"),
+                                   ("school_id", "sequence"))),
         # Events the projector could not apply and passed (see quarantine.py); texts are escaped.
         quarantined_events=_table(md, prefix, "quarantined_events",
                                   sa.Column("sequence", seq, nullable=False),

@@ -61,6 +61,7 @@ from jianfu.events.connection import connect
 from jianfu.events.settings import Settings
 from jianfu.events.store import ALL_EVENTS, EventStore
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.schema import CreateIndex
 
 log = structlog.get_logger("jianfu.compliance.rebuild")
 
@@ -185,7 +186,7 @@ async def _range(store: EventStore, first: int, last: int) -> AsyncIterator[Deli
 
 
 async def _switch(conn: AsyncConnection, fresh: ReadModel, live: ReadModel) -> None:
-    """Drop the live tables and rename the fresh ones (and their key constraints) in."""
+    """Drop the live tables and rename the fresh ones (with their key constraints and indexes) in."""
     for table in live.tables:
         await conn.execute(sa.text(f"DROP TABLE {_quoted(conn, table.name)}"))
     for new, old in zip(fresh.tables, live.tables):
@@ -194,6 +195,23 @@ async def _switch(conn: AsyncConnection, fresh: ReadModel, live: ReadModel) -> N
             await conn.execute(sa.text(
                 f"ALTER TABLE {_quoted(conn, old.name)} RENAME CONSTRAINT "
                 f"{_quoted(conn, new.primary_key.name)} TO {_quoted(conn, old.primary_key.name)}"))
+        await _rename_indexes(conn, new, old)
+
+
+async def _rename_indexes(conn: AsyncConnection, new: sa.Table, old: sa.Table) -> None:
+    """Index names are database-wide in both dialects: give the fresh indexes the live names, so
+    the next rebuild can create its own again. SQLite cannot rename an index: it re-creates it."""
+    for fresh_index, live_index in zip(sorted(new.indexes, key=_name), sorted(old.indexes, key=_name), strict=True):
+        if is_postgres(conn):
+            await conn.execute(sa.text(
+                f"ALTER INDEX {_quoted(conn, fresh_index.name)} RENAME TO {_quoted(conn, live_index.name)}"))
+        else:
+            await conn.execute(sa.text(f"DROP INDEX {_quoted(conn, fresh_index.name)}"))
+            await conn.execute(CreateIndex(live_index))
+
+
+def _name(index: sa.Index) -> str:
+    return index.name[index.name.rindex("_ix"):]  # the same for the fresh and the live index
 
 
 def _quoted(conn: AsyncConnection, name: str) -> str:

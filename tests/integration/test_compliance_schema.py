@@ -39,7 +39,7 @@ async def test_migrating_twice_reaches_a_head_equal_to_the_read_model_tables(dia
         try:
             async with engine.connect() as conn:
                 assert await conn.run_sync(_differences) == []
-                assert (await conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0003"
+                assert (await conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0004"
         finally:
             await engine.dispose()
 
@@ -71,3 +71,21 @@ async def test_the_embedded_sqlite_read_model_equals_the_postgresql_one_and_rebu
         finally:
             await postgres.dispose()
             await sqlite.dispose()
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
+async def test_after_two_switched_rebuilds_the_schema_still_equals_the_read_model(dialect, pg_database, sqlite_url,
+                                                                                  store):
+    """Index names are database-wide: a switch that kept the fresh names would make the next
+    rebuild fail, or leave the live tables with the wrong indexes."""
+    async with fresh_database("reindex") as pg_url:
+        url = pg_url if dialect == "postgresql" else sqlite_url
+        await migrate(url)
+        engine = make_engine(url)
+        try:
+            for _ in range(2):
+                assert (await rebuild_read_model(engine, store, detection(None), switch=True)).switched
+            async with engine.connect() as conn:
+                assert await conn.run_sync(_differences) == []
+        finally:
+            await engine.dispose()
