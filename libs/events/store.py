@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import structlog
 from jianfu.events.chain import Head, Link, judge
+from jianfu.events.direct import DirectGetFailed, read_subject
 from jianfu.events.envelope import GENESIS_HASH, Envelope, stored_hash, subject_for
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import ConsumerConfig, DeliverPolicy
@@ -28,6 +29,7 @@ from pydantic import ValidationError
 log = structlog.get_logger("jianfu.store")
 
 WRONG_LAST_SEQUENCE = 10071
+DIRECT_BATCH = 256  # events per direct-get round trip when loading an aggregate
 ALL_EVENTS = "jf.ev.>"
 
 
@@ -98,7 +100,7 @@ class EventStore:
         history = History(aggregate_type, aggregate_id, stored_up_to=last)
         head: Head | None = None
         if last:
-            async for stored in self._read(subject, 1, last):
+            async for stored in self._read(subject, 1, last, self.read_direct):
                 # Writers and readers agree on the chain: an event that does not continue it (forged,
                 # or written around the store) is passed over here as every consumer quarantines it.
                 broken = judge(Link(stored.sequence, subject, stored.envelope, stored.chain_hash), head)
@@ -174,10 +176,12 @@ class EventStore:
             return 0
         return msg.seq or 0
 
-    async def _read(self, subject: str, first: int, last: int) -> AsyncIterator[StoredEvent]:
+    async def _read(self, subject: str, first: int, last: int,
+                    source: Callable[[str, int, int], AsyncIterator[RawEvent]] | None = None,
+                    ) -> AsyncIterator[StoredEvent]:
         """Read envelopes in stream order from ``first`` until sequence ``last`` has been seen;
         a stored message that is not an envelope is logged and passed over, never raised."""
-        async for raw in self.read_raw(subject, first, last):
+        async for raw in (source or self.read_raw)(subject, first, last):
             try:
                 yield StoredEvent(raw.sequence, Envelope.model_validate_json(raw.data), stored_hash(raw.data))
             except ValidationError as error:
@@ -212,6 +216,17 @@ class EventStore:
         finally:
             await sub.unsubscribe()
 
+    async def read_direct(self, subject: str, first: int, last: int) -> AsyncIterator[RawEvent]:
+        """As ``read_raw`` for one subject, by batched direct gets: no consumer is created, so
+        any number of loads can run at once. One round trip per ``DIRECT_BATCH`` events."""
+        try:
+            async for sequence, stored_subject, data in read_subject(
+                self.js._nc, self.stream, subject, first, last, batch=DIRECT_BATCH, timeout=self.timeout
+            ):
+                yield RawEvent(sequence, stored_subject or subject, data)
+        except (TimeoutError, DirectGetFailed) as error:
+            raise StoreUnavailable(f"no event up to {last} on {subject}: {error!r}") from error
+
 
 class StoreUnavailable(Exception):
     """The stream did not deliver what it reported holding within the timeout."""
@@ -234,6 +249,7 @@ async def execute(
         except ConcurrencyConflict:
             if attempt == retries:
                 raise
-            # Jitter keeps racing writers from colliding again in lockstep.
-            await asyncio.sleep(random.uniform(0, 0.004 * (attempt + 1)))
+            # Jitter keeps racing writers from colliding again in lockstep; the window doubles so
+            # thirty writers on one aggregate spread out before the retries run out.
+            await asyncio.sleep(random.uniform(0, min(0.25, 0.004 * 2**attempt)))
     raise AssertionError("unreachable")
