@@ -8,10 +8,12 @@ import uuid
 
 import pytest
 from jianfu.cli.client import JianfuClient
+from jianfu.events.provisioning import provision
 from jianfu.events.settings import Settings
 from jianfu.events.store import DIRECT_BATCH, EventStore, StoreUnavailable
 
 from tests.apps import command_services
+from tests.broker import ComposeNats, login
 from tests.factories import POLICY, SCHOOLS, application
 from tests.integration.test_event_store import reminder
 
@@ -77,3 +79,23 @@ async def test_a_stream_that_does_not_answer_a_direct_get_makes_the_store_unavai
     silent = EventStore(js, stream="JIANFU_NOWHERE", timeout=0.5)
     with pytest.raises(StoreUnavailable):
         [raw async for raw in silent.read_direct("jf.ev.escalation.x", 1, 5)]
+
+
+@pytest.mark.parametrize("service", ["requests", "approvals", "compliance", "notifications"])
+async def test_each_service_user_may_load_an_aggregate_by_batched_direct_get(tmp_path, service):
+    """The broker permissions of deploy/nats.conf allow the batched form (libs/cli/accounts.py)."""
+    server = ComposeNats(tmp_path / "nats").start()
+    try:
+        operator = await login(server, "operator")
+        await provision(operator.nc.jetstream())
+        aggregate_id = uuid.uuid4().hex
+        writer = await login(server, "notifications")  # escalations are the notifications service's
+        written = EventStore(writer.nc.jetstream())
+        await written.append(await written.load("escalation", aggregate_id), [reminder(aggregate_id, n) for n in range(3)])
+        session = await login(server, service)
+        loaded = await EventStore(session.nc.jetstream(), timeout=2.0).load("escalation", aggregate_id)
+        assert len(loaded.events) == 3 and await session.settle() == []
+        for user in (session, writer, operator):
+            await user.nc.close()
+    finally:
+        server.stop()
