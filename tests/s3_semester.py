@@ -4,7 +4,6 @@ would append them, and projectors running in-process."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import random
 import time
@@ -15,6 +14,7 @@ from datetime import UTC, date, datetime
 
 from jianfu.compliance.projection import Detection
 from jianfu.compliance.projector import Projector, ProjectorOptions
+from jianfu.compliance.standby import cancel_and_wait
 from jianfu.events.envelope import Actor
 from jianfu.events.errors import RefusalCode
 from jianfu.events.recording import CommandContext
@@ -58,9 +58,7 @@ async def running(engine, js, store: EventStore, durable: str | None = None, bat
     try:
         yield projector
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)
 
 
 async def settle(projector: Projector, store: EventStore, timeout: float = 15.0) -> int:

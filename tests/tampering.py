@@ -4,7 +4,6 @@ tests: each runs against a nats-server of its own, so nothing here touches the s
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from jianfu.compliance.sealer import Sealer, SealerOptions
+from jianfu.compliance.standby import cancel_and_wait
 from jianfu.events.envelope import Envelope, stored_hash
 from jianfu.events.sealing import SEAL_AGGREGATE_ID, SEAL_AGGREGATE_TYPE, SEAL_SUBJECT, heads_hash
 from jianfu.events.settings import FixedClock
@@ -34,9 +34,7 @@ async def sealing(store: EventStore, clock=None, every: int = 3) -> AsyncIterato
     try:
         yield sealer
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait(task)
         await engine.dispose()
 
 

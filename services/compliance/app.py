@@ -9,7 +9,6 @@ wait on the locks as hot standby.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from functools import partial
 
 from faststream import FastStream
@@ -20,6 +19,7 @@ from jianfu.compliance.projection import Detection
 from jianfu.compliance.projector import Projector, ProjectorOptions
 from jianfu.compliance.sealer import Sealer, SealerOptions
 from jianfu.compliance.settings import ComplianceSettings
+from jianfu.compliance.standby import cancel_and_wait
 from jianfu.events.commands import Router
 from jianfu.events.dependencies import Deps
 from jianfu.events.logging import configure_logging
@@ -77,9 +77,7 @@ def build(settings: ComplianceSettings) -> FastStream:
     @app.on_shutdown
     async def stop_projector() -> None:
         for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         await engine.dispose()
 
     return app

@@ -61,3 +61,18 @@ async def leadership(engine: AsyncEngine, name: str, poll_seconds: float = 1.0) 
                     log.warning("lock_release_failed", lock=name, error=repr(error))
     finally:
         await asyncio.shield(lock_engine.dispose())
+
+
+async def cancel_and_wait(task: asyncio.Task, patience: float = 0.5) -> None:
+    """Cancel a background task (the projector, the sealer) and wait until it has ended.
+
+    It cancels again while the task runs on: Python 3.11's ``asyncio.wait_for``, which nats-py's
+    fetch awaits, loses a cancellation that arrives just as its future completes, and the
+    projector's loop would then fetch on for ever (a test's teardown hung, a SIGTERM was ignored).
+    """
+    while not task.done():
+        task.cancel()
+        await asyncio.wait([task], timeout=patience)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background_task_failed", task=task.get_name(), error=repr(task.exception()))
+
