@@ -113,12 +113,13 @@ class Projector:
                 started = time.perf_counter()
                 projected = await project(self.engine, self.model, [_delivered(m) for m in messages],
                                           self.detection)
-                self.checkpoint = projected.checkpoint
                 await messages[-1].ack()  # AckPolicy.ALL: acks the whole batch
+                await self._report(projected)
+                # Only now: whoever waits for this checkpoint (wait_for) finds the batch's alerts out too.
+                self.checkpoint = projected.checkpoint
                 log.info("batch_projected", events=len(messages), checkpoint=self.checkpoint,
                          quarantined=len(projected.quarantined),
                          elapsed_ms=round((time.perf_counter() - started) * 1000, 1))
-                await self._report(projected)
         finally:
             try:
                 await asyncio.shield(sub.unsubscribe())
