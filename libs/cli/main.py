@@ -111,12 +111,13 @@ def run(
     data_dir = data_dir.resolve()
     accounts = accounts_block(code_grants(Settings().directory))
     server = EmbeddedNats(data_dir / "nats", _port_or_free(nats_port), accounts=accounts).start()
-    if clock.demo_file:
-        clock.demo_file.parent.mkdir(parents=True, exist_ok=True)
-        FileClock.move_to(clock.demo_file, date.today())
-    database_url = database_url or f"sqlite+aiosqlite:///{data_dir / 'compliance.db'}"
-    fleet = Fleet(service_env(server.url, database_url, clock.setting), data_dir / "logs", passwords=password)
-    try:
+    fleet = None
+    try:  # whatever fails from here on, the embedded server is stopped
+        if clock.demo_file:
+            clock.demo_file.parent.mkdir(parents=True, exist_ok=True)
+            FileClock.move_to(clock.demo_file, date.today())
+        database_url = database_url or f"sqlite+aiosqlite:///{data_dir / 'compliance.db'}"
+        fleet = Fleet(service_env(server.url, database_url, clock.setting), data_dir / "logs", passwords=password)
         asyncio.run(_provision(Settings(nats_url=server.url, nats_user=OPERATOR, nats_password=password(OPERATOR))))
         fleet.start()
         asyncio.run(fleet.wait_ready())
@@ -128,7 +129,8 @@ def run(
             typer.echo("Press Ctrl-C to stop.")
             _supervise(fleet)
     finally:
-        fleet.stop()
+        if fleet is not None:
+            fleet.stop()
         server.stop()
 
 
