@@ -67,10 +67,11 @@ def _too_deep(outside_strings: bytes) -> bool:
 
 
 def shown(value: str, limit: int = 64) -> str:
-    """A client's text as it may appear in a reply or a log line: control and formatting
-    characters escaped (no NUL, no right-to-left override), at most ``limit`` characters."""
+    """Text as it may appear in a reply, a log line, an alert or a table: control and formatting
+    characters and lone surrogates escaped (no NUL, no right-to-left override), at most ``limit``
+    characters, an ellipsis marking the cut."""
     visible = "".join(char if char.isprintable() else f"\\u{ord(char):04x}" for char in value[:limit])
-    return visible + ("…" if len(value) > limit else "")
+    return visible if len(visible) <= limit and len(value) <= limit else visible[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ same event again within the stream's dedupe window (a redelivery) stores one ale
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime
 
 import nats.errors
 import structlog
+from jianfu.events.edge import shown
 from jianfu.events.provisioning import OPS_STREAM
 from jianfu.events.store import ConcurrencyConflict, StoreUnavailable
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -32,7 +32,6 @@ from pydantic import BaseModel, Field, ValidationError
 log = structlog.get_logger("jianfu.quarantine")
 
 ALERTS = "jf.sys.alert.*.quarantine"
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 # The broker or a dependency, not the event: trying again later can succeed.
 TRANSIENT_FAILURES = (OSError, nats.errors.Error, StoreUnavailable, ConcurrencyConflict)
@@ -145,10 +144,5 @@ def peek(data: bytes) -> tuple[str | None, str | None]:
 
 
 def printable(text: str | None, limit: int) -> str | None:
-    """Control characters and lone surrogates escaped, at most ``limit`` characters: safe to log,
-    to publish and to store in any database."""
-    if text is None:
-        return None
-    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    text = _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Safe to log, to publish and to store in any database (``edge.shown``); None stays None."""
+    return None if text is None else shown(text, limit)
