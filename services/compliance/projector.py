@@ -29,7 +29,7 @@ from jianfu.compliance.checkpoint import (
 )
 from jianfu.compliance.projection import Detection
 from jianfu.compliance.read_model import LIVE, ReadModel
-from jianfu.compliance.standby import StillHeld, leadership
+from jianfu.compliance.standby import StillHeld, lead_for_ever
 from jianfu.events import quarantine
 from jianfu.events.store import ALL_EVENTS
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -67,23 +67,19 @@ class Projector:
         self.active = False
 
     async def run(self) -> None:
-        delay = self.options.retry_initial
-        while True:
-            began = time.monotonic()
-            try:
-                async with leadership(self.engine, f"projector:{self.model.prefix}", self.options.standby_poll) as held:
-                    self.active = True
-                    await self._follow(held)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # noqa: BLE001 - start over from the committed checkpoint
-                log.exception("projector_restarting", error=repr(error), retry_in=delay, checkpoint=self.checkpoint)
-            finally:
-                self.active = False
-            if time.monotonic() - began > self.options.retry_max:
-                delay = self.options.retry_initial  # it ran well for a while: a fresh failure
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.options.retry_max)
+        await lead_for_ever(self.engine, f"projector:{self.model.prefix}", self._lead,
+                            poll_seconds=self.options.standby_poll, retry_initial=self.options.retry_initial,
+                            retry_max=self.options.retry_max, failed=self._failed)
+
+    async def _lead(self, still_held: StillHeld) -> None:
+        self.active = True
+        try:
+            await self._follow(still_held)
+        finally:
+            self.active = False
+
+    def _failed(self, error: Exception, retry_in: float) -> None:
+        log.exception("projector_restarting", error=repr(error), retry_in=retry_in, checkpoint=self.checkpoint)
 
     async def wait_for(self, sequence: int, timeout: float = 10.0) -> None:
         """Return once the committed checkpoint reached ``sequence`` (for tests and tools)."""

@@ -9,6 +9,7 @@ it as soon as the server notices the closed socket, and a waiting replica takes 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -61,6 +62,29 @@ async def leadership(engine: AsyncEngine, name: str, poll_seconds: float = 1.0) 
                     log.warning("lock_release_failed", lock=name, error=repr(error))
     finally:
         await asyncio.shield(lock_engine.dispose())
+
+
+async def lead_for_ever(engine: AsyncEngine, name: str, follow: Callable[[StillHeld], Awaitable[None]], *,
+                        poll_seconds: float, retry_initial: float, retry_max: float,
+                        failed: Callable[[Exception, float], None]) -> None:
+    """Take the lock ``name`` and ``follow`` while holding it; after any failure report it
+    (``failed(error, retry_in)``), wait, and start over from leadership. The wait doubles from
+    ``retry_initial`` to ``retry_max`` and starts small again after a run longer than ``retry_max``.
+    What the projector and the sealer both do: the log is their state, so starting over is safe."""
+    delay = retry_initial
+    while True:
+        began = time.monotonic()
+        try:
+            async with leadership(engine, name, poll_seconds) as still_held:
+                await follow(still_held)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - start over from what is committed or in the log
+            failed(error, delay)
+        if time.monotonic() - began > retry_max:
+            delay = retry_initial  # it ran well for a while: a fresh failure
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, retry_max)
 
 
 async def cancel_and_wait(task: asyncio.Task, patience: float = 0.5) -> None:
