@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Literal, Protocol
+from zoneinfo import ZoneInfo
 
 from jianfu.events.organisations import Directory
 from jianfu.events.policy import Policy
@@ -26,9 +27,13 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
+BUSINESS_ZONE = ZoneInfo("Asia/Shanghai")
+"""Business dates are Asia/Shanghai's (DESIGN.md), whatever zone the machine is set to."""
+
+
 class SystemClock:
     def today(self) -> date:
-        return date.today()
+        return self.now().astimezone(BUSINESS_ZONE).date()
 
     def now(self) -> datetime:
         return datetime.now(UTC)

@@ -24,32 +24,20 @@ import asyncio
 import time
 from dataclasses import dataclass
 from datetime import date
-from zoneinfo import ZoneInfo
 
 import structlog
-from jianfu.compliance.standby import StillHeld, leadership
+from jianfu.compliance.standby import StillHeld, lead_for_ever
 from jianfu.events.envelope import SYSTEM_ACTOR, Envelope, stored_hash
 from jianfu.events.recording import CommandContext
 from jianfu.events.schemas.seal import LogSealed, SealReason
 from jianfu.events.sealing import SEAL_AGGREGATE_ID, SEAL_AGGREGATE_TYPE, SEAL_SUBJECT, ChainHeads
-from jianfu.events.settings import Clock, SystemClock
+from jianfu.events.settings import Clock
 from jianfu.events.store import ALL_EVENTS, ConcurrencyConflict, EventStore, History
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = structlog.get_logger("jianfu.compliance.sealer")
-
-BUSINESS_ZONE = ZoneInfo("Asia/Shanghai")
-
-
-def business_day(clock: Clock) -> date:
-    """Today's business date. The system clock's ``today()`` is the machine's local date, so for
-    it the date is read from ``now()`` in Asia/Shanghai; a fixed or file clock names the day."""
-    if isinstance(clock, SystemClock):
-        return clock.now().astimezone(BUSINESS_ZONE).date()
-    return clock.today()
-
 
 @dataclass(frozen=True)
 class SealerOptions:
@@ -71,25 +59,18 @@ class Sealer:
         self.history = History(SEAL_AGGREGATE_TYPE, SEAL_AGGREGATE_ID)
 
     async def run(self) -> None:
-        delay = self.options.retry_initial
-        while True:
-            began = time.monotonic()
-            try:
-                async with leadership(self.engine, "sealer", self.options.standby_poll) as held:
-                    await self._follow(held)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # noqa: BLE001 - start over: heads are rebuilt from the log
-                log.exception("sealer_restarting", error=repr(error), retry_in=delay)
-            if time.monotonic() - began > self.options.retry_max:
-                delay = self.options.retry_initial
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self.options.retry_max)
+        await lead_for_ever(self.engine, "sealer", self._follow, poll_seconds=self.options.standby_poll,
+                            retry_initial=self.options.retry_initial, retry_max=self.options.retry_max,
+                            failed=self._failed)
+
+    @staticmethod
+    def _failed(error: Exception, retry_in: float) -> None:
+        log.exception("sealer_restarting", error=repr(error), retry_in=retry_in)  # heads are rebuilt from the log
 
     async def _follow(self, still_held: StillHeld) -> None:
         self.history = await self.store.load(SEAL_AGGREGATE_TYPE, SEAL_AGGREGATE_ID)
         heads, unsealed, sealed_up_to = ChainHeads(), 0, self._sealed_up_to()
-        day, day_end = business_day(self.clock), None  # day_end: (the day that ended, sequence to read to)
+        day, day_end = self.clock.today(), None  # day_end: (the day that ended, sequence to read to)
         sub = await self.store.js.subscribe(ALL_EVENTS, stream=self.store.stream, ordered_consumer=True,
                                             deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
                                             config=ConsumerConfig(opt_start_seq=1))
@@ -112,7 +93,7 @@ class Sealer:
                 if msg is None or time.monotonic() >= look_at:
                     await still_held()
                     look_at = time.monotonic() + self.options.tick
-                    today = business_day(self.clock)
+                    today = self.clock.today()
                     if today > day and day_end is None:
                         day_end = (day, await self.store.last_sequence())
                     day = today

@@ -8,7 +8,6 @@ from contextlib import AsyncExitStack
 from datetime import UTC, date, datetime, timedelta
 
 from jianfu.compliance.app import build
-from jianfu.compliance.sealer import business_day
 from jianfu.compliance.settings import ComplianceSettings
 from jianfu.events.audit import verify_log
 from jianfu.events.settings import FixedClock, SystemClock
@@ -58,8 +57,8 @@ def test_the_business_day_of_the_system_clock_is_the_date_in_asia_shanghai():
         def now(self) -> datetime:
             return datetime(2026, 7, 15, 16, 30, tzinfo=UTC)  # 00:30 on the 16th in Shanghai
 
-    assert business_day(EveningInUtc()) == date(2026, 7, 16)
-    assert business_day(FixedClock(DAY)) == DAY
+    assert EveningInUtc().today() == date(2026, 7, 16)
+    assert FixedClock(DAY).today() == DAY
 
 
 async def test_the_compliance_service_seals_every_jianfu_seal_every_events(tmp_path):

@@ -8,10 +8,10 @@ import re
 from pathlib import Path
 
 from jianfu.cli.main import app
-from jianfu.compliance.sealer import BUSINESS_ZONE
 from jianfu.compliance.settings import ComplianceSettings
 from jianfu.events.audit import KINDS, AuditReport
 from jianfu.events.sealing import SEAL_SUBJECT
+from jianfu.events.settings import BUSINESS_ZONE
 from typer.main import get_command
 
 README = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
