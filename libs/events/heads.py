@@ -47,10 +47,11 @@ class _Subject:
         except ValidationError:
             self.verdicts[sequence] = UNREADABLE  # the store passes it over too
         else:
-            why = judge(Link(sequence, subject, envelope, stored_hash(data)), self.head)
+            chain_hash = stored_hash(data)
+            why = judge(Link(sequence, subject, envelope, chain_hash), self.head)
             self.verdicts[sequence] = why
             if why is None:
-                self.head = Head(sequence, stored_hash(data))
+                self.head = Head(sequence, chain_hash)
         self.covered = sequence
 
 

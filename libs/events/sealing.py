@@ -29,8 +29,10 @@ def heads_hash(heads: Mapping[str, str]) -> str:
 
 
 @dataclass
-class ChainHeads:
-    """The heads of every chain as the log is read in stream order, up to ``position``."""
+class StoredHeads:
+    """The hash of the last message stored on every subject, readable or not, as the log is read in
+    stream order up to ``position``: what a seal covers. (Not ``heads.ChainHeads``, which follows
+    each aggregate's last *good* event for a reaction's chain check.)"""
 
     heads: dict[str, str] = field(default_factory=dict)
     position: int = 0
@@ -50,7 +52,7 @@ class SealCheck:
     """Heads as of the last good seal plus what came after it, so a seal covering any sequence
     since then can be recomputed when it is read (it is stored after the sequence it covers)."""
 
-    sealed: ChainHeads = field(default_factory=ChainHeads)
+    sealed: StoredHeads = field(default_factory=StoredHeads)
     later: list[tuple[int, str, str]] = field(default_factory=list)
     seals: int = 0
     last_seal_hash: str = GENESIS_HASH
@@ -74,7 +76,7 @@ class SealCheck:
             return "previous_seal_hash is not the hash of the previous seal"
         if not self.sealed.position <= seal.up_to_sequence < sequence:
             return f"up_to_sequence {seal.up_to_sequence} outside {self.sealed.position}..{sequence - 1}"
-        heads = ChainHeads(dict(self.sealed.heads), self.sealed.position)
+        heads = StoredHeads(dict(self.sealed.heads), self.sealed.position)
         for entry in self.later:
             if entry[0] <= seal.up_to_sequence:
                 heads.add(*entry)

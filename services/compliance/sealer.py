@@ -30,7 +30,7 @@ from jianfu.compliance.standby import StillHeld, lead_for_ever
 from jianfu.events.envelope import SYSTEM_ACTOR, Envelope, stored_hash
 from jianfu.events.recording import CommandContext
 from jianfu.events.schemas.seal import LogSealed, SealReason
-from jianfu.events.sealing import SEAL_AGGREGATE_ID, SEAL_AGGREGATE_TYPE, SEAL_SUBJECT, ChainHeads
+from jianfu.events.sealing import SEAL_AGGREGATE_ID, SEAL_AGGREGATE_TYPE, SEAL_SUBJECT, StoredHeads
 from jianfu.events.settings import Clock
 from jianfu.events.store import ALL_EVENTS, ConcurrencyConflict, EventStore, History
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -69,7 +69,7 @@ class Sealer:
 
     async def _follow(self, still_held: StillHeld) -> None:
         self.history = await self.store.load(SEAL_AGGREGATE_TYPE, SEAL_AGGREGATE_ID)
-        heads, unsealed, sealed_up_to = ChainHeads(), 0, self._sealed_up_to()
+        heads, unsealed, sealed_up_to = StoredHeads(), 0, self._sealed_up_to()
         day, day_end = self.clock.today(), None  # day_end: (the day that ended, sequence to read to)
         sub = await self.store.js.subscribe(ALL_EVENTS, stream=self.store.stream, ordered_consumer=True,
                                             deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
@@ -113,7 +113,7 @@ class Sealer:
                 return LogSealed.model_validate(stored.envelope.data)
         return None
 
-    async def _seal(self, heads: ChainHeads, reason: SealReason, day: date | None = None) -> None:
+    async def _seal(self, heads: StoredHeads, reason: SealReason, day: date | None = None) -> None:
         """Append the seal unless one already covers this point; on a lost race, reload and decide again."""
         for _ in range(self.options.retries):
             event = self._decide(heads, reason, day)
@@ -129,7 +129,7 @@ class Sealer:
             return
         raise ConcurrencyConflict(SEAL_SUBJECT)
 
-    def _decide(self, heads: ChainHeads, reason: SealReason, day: date | None) -> Envelope | None:
+    def _decide(self, heads: StoredHeads, reason: SealReason, day: date | None) -> Envelope | None:
         last = self._last_seal()
         key = f"day-end-{day}" if reason is SealReason.DAY_END else f"up-to-{heads.position}"
         context = CommandContext(SYSTEM_ACTOR, f"seal-{key}", f"seal-{key}", self.policy_version, self.clock.now())

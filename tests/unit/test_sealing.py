@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from jianfu.events.envelope import GENESIS_HASH
 from jianfu.events.schemas.seal import SealReason
-from jianfu.events.sealing import SEAL_SUBJECT, ChainHeads, SealCheck, heads_hash
+from jianfu.events.sealing import SEAL_SUBJECT, SealCheck, StoredHeads, heads_hash
 
 A, B = "jf.ev.escalation.a", "jf.ev.escalation.b"
 HASHES = {n: f"{n:064x}" for n in range(1, 10)}
 
 
 def sealed_after(entries: list[tuple[int, str, str]], up_to: int, number: int = 1, previous: str = GENESIS_HASH):
-    heads = ChainHeads()
+    heads = StoredHeads()
     for entry in entries:
         if entry[0] <= up_to:
             heads.add(*entry)
@@ -47,7 +47,7 @@ def test_a_changed_head_a_skipped_number_or_a_foreign_previous_seal_is_named():
 
 
 def test_the_seals_own_subject_is_no_chain_head():
-    heads = ChainHeads()
+    heads = StoredHeads()
     heads.add(1, A, HASHES[1])
     heads.add(2, SEAL_SUBJECT, HASHES[2])
     assert heads.heads == {A: HASHES[1]} and heads.position == 2
