@@ -41,9 +41,10 @@ class _Subject:
     verdicts: dict[int, str | None] = field(default_factory=dict)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    def fold(self, sequence: int, subject: str, data: bytes) -> None:
+    def fold(self, sequence: int, subject: str, data: bytes, envelope: Envelope | None = None) -> None:
+        """Judge the message; ``envelope`` is its parsed form when the caller has it already."""
         try:
-            envelope = Envelope.model_validate_json(data)
+            envelope = envelope or Envelope.model_validate_json(data)
         except ValidationError:
             self.verdicts[sequence] = UNREADABLE  # the store passes it over too
         else:
@@ -63,13 +64,15 @@ class ChainHeads:
         self.capacity = capacity
         self._subjects: OrderedDict[str, _Subject] = OrderedDict()
 
-    async def check(self, js: JetStreamContext, sequence: int, subject: str, data: bytes) -> None:
+    async def check(self, js: JetStreamContext, sequence: int, subject: str, data: bytes,
+                    envelope: Envelope | None = None) -> None:
         """Raise ChainBroken unless the message at ``sequence`` on ``subject`` continues its chain."""
-        why = await self.verdict(js, sequence, subject, data)
+        why = await self.verdict(js, sequence, subject, data, envelope)
         if why is not None:
             raise ChainBroken(why)
 
-    async def verdict(self, js: JetStreamContext, sequence: int, subject: str, data: bytes) -> str | None:
+    async def verdict(self, js: JetStreamContext, sequence: int, subject: str, data: bytes,
+                      envelope: Envelope | None = None) -> str | None:
         """Why the message breaks its aggregate's chain, or None."""
         tracked = self._tracked(subject)
         async with tracked.lock:
@@ -77,7 +80,7 @@ class ChainHeads:
                 tracked.covered, tracked.head, tracked.verdicts = 0, None, {}  # cannot happen; start over
             if sequence > tracked.covered:
                 await self._read_between(js, tracked, subject, sequence)
-                tracked.fold(sequence, subject, data)
+                tracked.fold(sequence, subject, data, envelope)
             return tracked.verdicts[sequence]
 
     async def _read_between(self, js: JetStreamContext, tracked: _Subject, subject: str, sequence: int) -> None:

@@ -82,7 +82,7 @@ def on_events(
         bind_correlation(envelope.correlation_id, event_type=envelope.event_type)
         raw, sequence = msg.raw_message, msg.raw_message.metadata.sequence.stream
         try:
-            await chains.check(broker.connection.jetstream(), sequence, raw.subject, raw.data)
+            await chains.check(broker.connection.jetstream(), sequence, raw.subject, raw.data, envelope)
             await handler(envelope, sequence)
         except Exception as error:  # noqa: BLE001 - every failure is sorted: retried or quarantined
             deliveries = raw.metadata.num_delivered or 1
