@@ -80,10 +80,18 @@ class Lifeline:
 
 
 def make_app(broker: NatsBroker, lifeline: Lifeline | None = None) -> FastStream:
-    """The app, whose start and stop lines go through structlog like every other line."""
+    """The app, whose start and stop lines go through structlog like every other line, and whose
+    start returns only once the server holds its subscriptions."""
     app = FastStream(broker, logger=structlog.get_logger("faststream"))
     if lifeline is not None:
         app.on_shutdown(lifeline.shutting_down)
+
+    @app.after_startup
+    async def subscribed() -> None:
+        # SUBs are written to the socket but not yet processed: without a round trip, a request
+        # sent on another connection right after start can still meet "no responders".
+        await broker.connection.flush()
+
     return app
 
 
