@@ -157,3 +157,16 @@ async def test_the_chain_hashes_the_bytes_as_stored_so_an_extra_key_breaks_it(tm
         await log.js.publish(f"jf.ev.activity.{aggregate}", json_.dumps({**first, "note": "slipped in"}).encode())
         report = await verify_log(log.store)
     assert [u["sequence"] for u in report.unreadable] == [1] and "note" in report.unreadable[0]["error"]
+
+
+async def test_append_all_once_pipelines_new_aggregates_and_skips_those_that_exist(store):
+    ids = [f"v-{uuid.uuid4().hex}" for _ in range(40)]
+    first = await store.append_all_once([reminder(aggregate_id, 1) for aggregate_id in ids[:20]])
+    assert all(stored is not None for stored in first)
+    assert len({stored.sequence for stored in first}) == 20
+
+    again = await store.append_all_once([reminder(aggregate_id, 1) for aggregate_id in ids])
+    assert again[:20] == [None] * 20 and all(stored is not None for stored in again[20:])
+    for aggregate_id in ids:
+        [loaded] = (await store.load("escalation", aggregate_id)).events
+        assert loaded.envelope.prev_hash == GENESIS_HASH
