@@ -1,16 +1,20 @@
 """Policy parameters, loaded from a versioned TOML file (``reference/policy.toml``).
 
-Every number the rules use lives here and nowhere else; each field cites its clause.
+Every number the rules use lives here and nowhere else; each field cites its clause. The file's
+top level is the version in force now; earlier versions stay in it as ``[[previous]]`` tables,
+because a fact is judged by the version in force on the day it happened (DOMAIN.md: parameters
+are versioned per year).
 """
 
 from __future__ import annotations
 
 import tomllib
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 
 from jianfu.events.semesters import Semester, Term
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class CampusEntryPolicy(BaseModel):
@@ -46,14 +50,65 @@ class EscalationPolicy(BaseModel):
 
 
 class Policy(BaseModel):
+    """The version in force now, with the earlier versions it replaced (``previous``, oldest first).
+
+    Services use the current version for new commands; ``in_force_on`` gives the version a fact
+    of a given day is judged by.
+    """
+
     model_config = ConfigDict(frozen=True)
 
     version: str = Field(description="Recorded as `policy_version` on every event.")
-    in_force_from: date = Field(date(2021, 8, 20), description="The day the plan took effect: what happened "
-                                "before it is not reported to or judged by this system.")
+    in_force_from: date = Field(date(2021, 8, 20), description="The day this version took effect. The earliest "
+                                "version's is the day the plan took effect: what happened before it is not "
+                                "reported to or judged by this system.")
     campus_entry: CampusEntryPolicy = CampusEntryPolicy()
     escalation: EscalationPolicy = EscalationPolicy()
+    previous: tuple[Policy, ...] = Field((), description="Earlier versions, oldest first, each whole "
+                                         "(a missing section takes the defaults) and without `previous` of its own.")
+
+    @model_validator(mode="after")
+    def _versions_form_one_timeline(self) -> Policy:
+        """Refuse a file whose versions do not say unambiguously which one was in force on a day."""
+        for earlier in self.previous:
+            if earlier.previous:
+                raise ValueError(f"previous version {earlier.version!r} holds a `previous` of its own: "
+                                 "list every earlier version as a top-level [[previous]] table")
+        names = [v.version for v in self.versions]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"version names must be unique, and {', '.join(map(repr, duplicates))} appears "
+                             "more than once: every event records its version by name")
+        for earlier, later in pairwise(self.versions):
+            if earlier.in_force_from >= later.in_force_from:
+                raise ValueError(_order_refusal(earlier, later, current=later is self))
+        return self
+
+    @property
+    def versions(self) -> tuple[Policy, ...]:
+        """Every version, oldest first; the last is the current one."""
+        return (*self.previous, self)
+
+    @property
+    def plan_in_force_from(self) -> date:
+        """The day the plan took effect: the earliest version's ``in_force_from``."""
+        return self.versions[0].in_force_from
+
+    def in_force_on(self, day: date) -> Policy | None:
+        """The version in force on ``day``: the latest one in force from that day or earlier.
+
+        None before the earliest version: nothing that happened before the plan is judged.
+        """
+        return next((v for v in reversed(self.versions) if v.in_force_from <= day), None)
 
     @classmethod
     def load(cls, path: Path) -> Policy:
         return cls.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+
+
+def _order_refusal(earlier: Policy, later: Policy, *, current: bool) -> str:
+    dates = (f"{earlier.version!r} is in force from {earlier.in_force_from}, "
+             f"{later.version!r} from {later.in_force_from}")
+    if current:
+        return f"the current (top-level) version must be the latest, in force after every previous one: {dates}"
+    return f"previous versions must be listed oldest first, each in force strictly before the next: {dates}"
