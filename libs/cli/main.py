@@ -204,12 +204,14 @@ def rebuild(
                                       "append nothing; exit 1 if they differ."),
 ) -> None:
     """Replay the whole log into fresh read-model tables and switch them in (JIANFU_DATABASE_URL);
-    print the digests of the rebuild and of the live model it replaced."""
+    print the digests of the rebuild and of the live model it replaced. On a terminal, a progress
+    bar on standard error shows the events replayed of the total, the rate and the time left."""
     from dataclasses import asdict
 
-    from jianfu.compliance.rebuild import rebuild_with
+    from jianfu.compliance.rebuild import progress_bar, rebuild_with
 
-    result = asyncio.run(rebuild_with(Settings(), switch=not verify_only))
+    with progress_bar() as bar:
+        result = asyncio.run(rebuild_with(Settings(), switch=not verify_only, progress=bar))
     typer.echo(json.dumps({**asdict(result), "matched": result.matched}, indent=2))
     raise typer.Exit(1 if verify_only and result.matched is False else 0)
 
