@@ -18,7 +18,7 @@ from faststream.nats import (
     NatsBroker,
     NatsUserPassword,
 )
-from jianfu.events.answering import health, serve, unrouted
+from jianfu.events.answering import answering, health, serve, unrouted
 from jianfu.events.commands import Router
 from jianfu.events.dependencies import Deps
 from jianfu.events.ledger import CommandLedger
@@ -88,9 +88,15 @@ def make_app(broker: NatsBroker, lifeline: Lifeline | None = None) -> FastStream
 
     @app.after_startup
     async def subscribed() -> None:
+        # The request-reply subscriptions (``answering.py``) are made on the connected broker.
+        await answering(broker).start(broker.connection)
         # SUBs are written to the socket but not yet processed: without a round trip, a request
         # sent on another connection right after start can still meet "no responders".
         await broker.connection.flush()
+
+    @app.on_shutdown
+    async def answered() -> None:
+        await answering(broker).stop()
 
     return app
 
