@@ -1,13 +1,15 @@
-"""One function per command: load → decide (domain) → append. Dependencies come by name."""
+"""One function per command: decide (domain) → append, loading the aggregate only when it exists. Dependencies come by name."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from typing import TypeVar
 
 from jianfu.events.commands import Caller, command_context
 from jianfu.events.dependencies import Deps
 from jianfu.events.envelope import EVENT_ID_NAMESPACE
+from jianfu.events.errors import Refused
 from jianfu.events.recording import CommandContext
 from jianfu.events.schemas.base import EventData
 from jianfu.events.schemas.campus_entry import (
@@ -16,8 +18,10 @@ from jianfu.events.schemas.campus_entry import (
     RecordActivityHeld,
     RequestActivity,
 )
-from jianfu.events.store import History, StoredEvent, execute
+from jianfu.events.store import ConcurrencyConflict, History, StoredEvent, execute
 from jianfu.requests.domain.campus_entry import declare_activity, report_activity_held
+
+E = TypeVar("E", bound=EventData)
 
 
 def id_for(kind: str, context: CommandContext) -> uuid.UUID:
@@ -29,9 +33,9 @@ def id_for(kind: str, context: CommandContext) -> uuid.UUID:
 async def request_activity(command: RequestActivity, caller: Caller, deps: Deps) -> dict:
     context = command_context(caller, command, deps.policy.version, deps.clock.now())
     activity_id = id_for("activity", context)
-    stored = await _record_once(deps, context, "activity", activity_id, lambda: declare_activity(
-        command, activity_id, caller.org, deps.clock.today(), deps.policy.campus_entry, deps.directory))
-    recorded = ActivityRequested.model_validate(stored.envelope.data)
+    stored, recorded = await _record_once(deps, context, "activity", activity_id, lambda: declare_activity(
+        command, activity_id, caller.org, deps.clock.today(), deps.policy.campus_entry, deps.directory),
+        ActivityRequested)
     return {
         "activity_id": str(activity_id),
         "route": recorded.route.value,
@@ -45,19 +49,36 @@ async def request_activity(command: RequestActivity, caller: Caller, deps: Deps)
 async def record_activity_held(command: RecordActivityHeld, caller: Caller, deps: Deps) -> dict:
     context = command_context(caller, command, deps.policy.version, deps.clock.now())
     report_id = id_for("report", context)
-    stored = await _record_once(deps, context, "campus_entry_report", report_id, lambda: (
+    stored, recorded = await _record_once(deps, context, "campus_entry_report", report_id, lambda: (
         report_activity_held(command, report_id, caller.org, deps.clock.today(), deps.directory,
-                             deps.policy.in_force_from)))
-    recorded = ActivityHeldReported.model_validate(stored.envelope.data)
+                             deps.policy.in_force_from)), ActivityHeldReported)
     return {"report_id": str(report_id), "semester": recorded.semester, "sequence": stored.sequence}
 
 
 async def _record_once(deps: Deps, context: CommandContext, aggregate_type: str, aggregate_id: uuid.UUID,
-                       decide: Callable[[], EventData]) -> StoredEvent:
+                       decide: Callable[[], E], recorded_as: type[E]) -> tuple[StoredEvent, E]:
     """Start a new aggregate with the event the command decides; a retry gets the stored one,
-    the same command id with another body is refused."""
+    the same command id with another body is refused.
+
+    The aggregate's id derives from the command's key, so it is almost always new: the event is
+    appended at once, expecting the subject empty (one round trip, no load). Only when that
+    append finds the aggregate there (a retry, or the key sent with another body) or the
+    decision refuses (a retry may be answered from what was accepted before) does the command
+    take the full path: load, answer from its earlier outcome or decide again, append."""
+    try:
+        data = decide()
+    except Refused:
+        data = None
+    if data is not None:
+        try:
+            [stored] = await deps.store.append(History(aggregate_type, str(aggregate_id)),
+                                               [context.event(data, str(aggregate_id))])
+            return stored, data
+        except ConcurrencyConflict:
+            pass
 
     def on(history: History):
         return context.earlier_outcome(history.envelopes) or [context.event(decide(), str(aggregate_id))]
 
-    return (await execute(deps.store, aggregate_type, str(aggregate_id), on, deps.retries))[0]
+    [stored] = await execute(deps.store, aggregate_type, str(aggregate_id), on, deps.retries)
+    return stored, recorded_as.model_validate(stored.envelope.data)
