@@ -144,14 +144,16 @@ async def consumed(js: JetStreamContext, durable: str, sequence: int, timeout: f
     raise TimeoutError(f"{durable} did not ack up to {sequence} within {timeout}s")
 
 
-async def alerts_by_sequence(js, service: str, expect: int = 0, timeout: float = 5.0) -> dict[int, list]:
-    """The service's stored quarantine alerts by stream sequence; waits (up to ``timeout``) for at
-    least ``expect`` sequences, since a consumer publishes its alerts after it has committed."""
+async def alerts_by_sequence(js, service: str, expect: int = 0, timeout: float = 5.0,
+                             consumer: str | None = None) -> dict[int, list]:
+    """The service's stored quarantine alerts (of one ``consumer``, if given) by stream sequence;
+    waits (up to ``timeout``) for at least ``expect`` sequences, since a consumer publishes its
+    alerts after it has committed."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         found: dict[int, list] = {}
         for alert in await stored_alerts(js):
-            if alert.service == service:
+            if alert.service == service and consumer in (None, alert.consumer):
                 found.setdefault(alert.stream_sequence, []).append(alert)
         if len(found) >= expect or asyncio.get_running_loop().time() > deadline:
             return found

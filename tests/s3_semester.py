@@ -10,9 +10,12 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
-from jianfu.compliance.projection import Detection
+from jianfu.compliance.detection import detector
+from jianfu.compliance.domain.folding import Projection
+from jianfu.compliance.domain.s3_detection import s3_detection
 from jianfu.compliance.projector import Projector, ProjectorOptions
 from jianfu.compliance.standby import cancel_and_wait
 from jianfu.events.envelope import Actor
@@ -44,29 +47,54 @@ def unique_semester() -> str:
     return f"{next(_years)}-autumn"
 
 
-def detection(store: EventStore | None) -> Detection:
-    return Detection(store, POLICY.campus_entry.items_per_school_per_semester, POLICY.version, SystemClock(), NAMES)
+DETECTION = s3_detection(POLICY, NAMES)
+
+
+class Compliance:
+    """The projector and the S3 detector, running side by side as the compliance service runs them."""
+
+    def __init__(self, projector: Projector, detector: Projector) -> None:
+        self.projector = projector
+        self.detector = detector
+
+    @property
+    def checkpoint(self) -> int:
+        return min(self.projector.checkpoint, self.detector.checkpoint)
+
+    @property
+    def active(self) -> bool:
+        return self.projector.active
+
+    async def wait_for(self, sequence: int, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        await self.projector.wait_for(sequence, timeout)
+        await self.detector.wait_for(sequence, max(deadline - time.monotonic(), 0.1))
 
 
 @asynccontextmanager
-async def running(engine, js, store: EventStore, durable: str | None = None, batch: int = 64) -> AsyncIterator[Projector]:
-    """A projector running as a task until the block ends."""
-    options = ProjectorOptions(durable=durable or f"test-{uuid.uuid4().hex[:8]}", batch=batch, fetch_timeout=0.2,
-                               standby_poll=0.1, retry_initial=0.1, retry_max=1.0)
-    projector = Projector(engine, js, detection(store), options)
-    task = asyncio.create_task(projector.run())
+async def running(engine, js, store: EventStore, durable: str | None = None, batch: int = 64,
+                  detection: Projection = DETECTION) -> AsyncIterator[Compliance]:
+    """A projector and a detector running as tasks until the block ends."""
+    durable = durable or f"test-{uuid.uuid4().hex[:8]}"
+    options = ProjectorOptions(durable=durable, batch=batch, fetch_timeout=0.2, standby_poll=0.1, retry_initial=0.1,
+                               retry_max=1.0)
+    both = Compliance(Projector(engine, js, options),
+                      detector(engine, js, store, SystemClock(), detection, replace(options, durable=f"{durable}-d")))
+    tasks = [asyncio.create_task(both.projector.run()), asyncio.create_task(both.detector.run())]
     try:
-        yield projector
+        yield both
     finally:
-        await cancel_and_wait(task)
+        for task in tasks:
+            await cancel_and_wait(task)
 
 
-async def settle(projector: Projector, store: EventStore, timeout: float = 15.0) -> int:
-    """Wait until the projector has applied the whole log, including the violations it appended."""
+async def settle(compliance: Compliance, store: EventStore, timeout: float = 15.0) -> int:
+    """Wait until the projector and the detector have applied the whole log, including the
+    violations the detector appended (and the projector then projected)."""
     deadline = time.monotonic() + timeout
     while True:
         last = await store.last_sequence()
-        await projector.wait_for(last, max(deadline - time.monotonic(), 0.1))
+        await compliance.wait_for(last, max(deadline - time.monotonic(), 0.1))
         if await store.last_sequence() == last:
             return last
 

@@ -89,24 +89,26 @@ def service_grant(interface: Interface, durables: tuple[str, ...], inboxes: tupl
     return Grant(name, tuple(publish) + inboxes, subscribe, f"service: {name}")
 
 
-def grants(directory: Directory, interfaces: list[Interface], projector_durables: dict[str, str]) -> list[Grant]:
+def grants(directory: Directory, interfaces: list[Interface],
+           projector_durables: dict[str, tuple[str, ...]]) -> list[Grant]:
     """Every user of the account: services, the operator, then each organisation."""
     inboxes = tuple(f"{inbox_prefix(user)}.>" for user in (OPERATOR, *(o.org_id for o in directory.organisations)))
-    found = [service_grant(i, tuple(s.durable for s in i.subscriptions) + tuple(
-        d for service, d in projector_durables.items() if service == i.service), inboxes) for i in interfaces]
+    found = [service_grant(i, tuple(s.durable for s in i.subscriptions) + projector_durables.get(i.service, ()),
+                           inboxes) for i in interfaces]
     found.append(operator_grant())
     found += [organisation_grant(org.org_id, f"{org.kind.value}: {org.name}") for org in directory.organisations]
     return found
 
 
 def code_grants(directory: Directory) -> list[Grant]:
-    """The grants of the services as the code declares them (their interfaces, the projector)."""
+    """The grants of the services as the code declares them (their interfaces, the projectors)."""
     from jianfu.cli.asyncapi import interfaces
     from jianfu.compliance.settings import ComplianceSettings
     from jianfu.events.settings import Settings
 
-    projector = ComplianceSettings.model_fields["projector_durable"].default
-    return grants(directory, interfaces(Settings()), {"compliance": projector})
+    fields = ComplianceSettings.model_fields
+    durables = (fields["projector_durable"].default, fields["detector_durable"].default)
+    return grants(directory, interfaces(Settings()), {"compliance": durables})
 
 
 def _list(subjects: tuple[str, ...]) -> str:

@@ -1,7 +1,8 @@
 """``jianfu status``: how far the consumers are behind the log, and what they quarantined.
 
 Read-only: stream and consumer info from JetStream, quarantine alerts from ``JIANFU_OPS`` and,
-when ``JIANFU_DATABASE_URL`` is set and reachable, the compliance projector's quarantine table.
+when ``JIANFU_DATABASE_URL`` is set and reachable, the quarantine tables of the compliance
+projector and of the S3 detector.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ async def status_report(settings: Settings, with_database: bool) -> dict[str, An
         "quarantined": [alert.model_dump(mode="json") for alert in alerts],
     }
     if with_database:
-        report["compliance_quarantined_events"] = await _compliance_rows(settings.database_url)
+        from jianfu.compliance.read_model import DETECTOR, LIVE
+
+        report["compliance_quarantined_events"] = await _quarantine_rows(settings.database_url, LIVE)
+        report["detector_quarantined_events"] = await _quarantine_rows(settings.database_url, DETECTOR)
     return report
 
 
@@ -45,16 +49,15 @@ def _consumer(info) -> dict[str, Any]:
             "ack_floor_sequence": info.ack_floor.stream_seq}
 
 
-async def _compliance_rows(database_url: str) -> list[dict[str, Any]] | dict[str, str]:
-    """The quarantine table's rows, or why they could not be read (never creates a database)."""
+async def _quarantine_rows(database_url: str, model) -> list[dict[str, Any]] | dict[str, str]:
+    """A projector's quarantine table's rows, or why they could not be read (never creates a database)."""
     from jianfu.compliance.database import make_engine
-    from jianfu.compliance.read_model import LIVE
 
     url = sa.make_url(database_url)
     if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
         return {"unreachable": f"no database file {url.database}"}
     engine = make_engine(database_url)
-    table = LIVE.quarantined_events
+    table = model.quarantined_events
     try:
         async with asyncio.timeout(DATABASE_TIMEOUT), engine.connect() as conn:
             rows = await conn.execute(sa.select(table).order_by(table.c.sequence))

@@ -1,21 +1,22 @@
 """Composition root of the compliance service: ``faststream run jianfu.compliance.app:app``.
 
-It answers the compliance queries (queue group ``compliance``) and runs the projector as a
-background task once the broker is up: the read models and the S3 detector; beside it the
-sealer (``sealer.py``). Every replica answers queries; one projects and one seals, the others
-wait on the locks as hot standby.
+It answers the compliance queries (queue group ``compliance``) and runs three background tasks
+once the broker is up: the projector (the read models), the S3 detector (a projector of its own
+that appends violations) and the sealer (``sealer.py``). Every replica answers queries; one
+projects, one detects and one seals, the others wait on the locks as hot standby.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from functools import partial
 
 from faststream import FastStream
 from jianfu.compliance import handlers
 from jianfu.compliance.database import make_engine
+from jianfu.compliance.detection import detection, detector
 from jianfu.compliance.migrations import migrate
-from jianfu.compliance.projection import Detection
 from jianfu.compliance.projector import Projector, ProjectorOptions
 from jianfu.compliance.sealer import Sealer, SealerOptions
 from jianfu.compliance.settings import ComplianceSettings
@@ -65,11 +66,14 @@ def build(settings: ComplianceSettings) -> FastStream:
 
     @app.after_startup
     async def start_projector() -> None:
-        detection = Detection.from_settings(settings, deps.store, deps.clock)
+        js = broker.connection.jetstream()
         options = ProjectorOptions(durable=settings.projector_durable, stream=settings.stream,
                                    batch=settings.projector_batch, standby_poll=settings.standby_poll_seconds)
-        projector = Projector(engine, broker.connection.jetstream(), detection, options)
+        projector = Projector(engine, js, options)
         tasks.append(asyncio.create_task(projector.run(), name="compliance-projector"))
+        s3 = detector(engine, js, deps.store, deps.clock, detection(settings),
+                      replace(options, durable=settings.detector_durable))
+        tasks.append(asyncio.create_task(s3.run(), name="compliance-detector"))
         sealer = Sealer(engine, deps.store, deps.clock, settings.policy.version, SealerOptions(
             every=settings.seal_every, tick=settings.seal_tick_seconds, standby_poll=settings.standby_poll_seconds))
         tasks.append(asyncio.create_task(sealer.run(), name="compliance-sealer"))

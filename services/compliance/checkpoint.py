@@ -22,26 +22,29 @@ all the same, and the next event of its aggregate continues from it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import sqlalchemy as sa
 import structlog
 from jianfu.compliance.database import upsert
+from jianfu.compliance.domain.folding import Emitted, Fact, Projection
 from jianfu.compliance.heads import read_heads, write_heads
-from jianfu.compliance.projection import Detection, apply
+from jianfu.compliance.projection import apply, fact
 from jianfu.compliance.quarantine import Quarantined, is_transient, of_event, of_unreadable, record
 from jianfu.compliance.read_model import PROJECTION, ReadModel
 from jianfu.events import chain
 from jianfu.events.envelope import Envelope, stored_hash
 from jianfu.events.logging import bind_correlation, unbind_correlation
 from jianfu.events.quarantine import printable
-from jianfu.events.store import StoredEvent
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 log = structlog.get_logger("jianfu.compliance.checkpoint")
+
+Emit = Callable[[list[Emitted]], Awaitable[None]]
+"""Appends a batch's decisions to the log before its transaction commits (the detector's)."""
 
 
 class Delivered(NamedTuple):
@@ -109,33 +112,42 @@ async def advance(conn: AsyncConnection, model: ReadModel, sequence: int) -> Non
 
 
 async def apply_events(conn: AsyncConnection, model: ReadModel, events: Sequence[Delivered],
-                       detection: Detection, one_by_one: bool = False) -> Projected:
-    """Apply the events above the claimed checkpoint, in order, and advance it; inside the
-    caller's transaction. An unreadable envelope or a broken chain is quarantined at once. With
-    ``one_by_one`` each event gets a SAVEPOINT and one that fails for a reason of its own is
-    quarantined; without it the first failure propagates and the caller's transaction rolls back."""
+                       one_by_one: bool = False, projection: Projection | None = None,
+                       emit: Emit | None = None) -> Projected:
+    """Fold the events above the claimed checkpoint into the model, in order, and advance it;
+    inside the caller's transaction. An unreadable envelope or a broken chain is quarantined at
+    once. Without ``one_by_one`` the whole batch is folded at once, what it decided is handed to
+    ``emit``, and the first failure propagates (the caller's transaction rolls back); with it each
+    event gets a SAVEPOINT of its own (its fold, its writes and its decisions), and one that fails
+    for a reason of its own is quarantined."""
+    projection = projection or model.projection
     checkpoint = await claim_checkpoint(conn, model)
     fresh = above(checkpoint, events)
     readable = [event.link() for event in fresh if event.envelope is not None]
     chains = chain.fold(await read_heads(conn, model, {link.subject for link in readable}), readable)
     quarantined: list[Quarantined] = []
+    facts: list[Fact] = []
     for sequence, envelope, subject, data in fresh:
         if envelope is None:
-            row = of_unreadable(sequence, subject, data)
+            quarantined.append(of_unreadable(sequence, subject, data))
         elif sequence in chains.breaks:
-            row = of_break(sequence, subject, envelope, chains.breaks[sequence])
+            quarantined.append(of_break(sequence, subject, envelope, chains.breaks[sequence]))
         elif one_by_one:
-            row = await _apply_or_quarantine(conn, model, sequence, subject, envelope, detection)
+            row = await _apply_or_quarantine(conn, model, projection, emit, sequence, subject, envelope)
+            if row is not None:
+                quarantined.append(row)
         else:
-            row = await _apply(conn, model, sequence, envelope, detection)
-        if row is not None:
-            await record(conn, model, row)
-            quarantined.append(row)
+            found = fact(sequence, envelope, projection)
+            if found is not None:
+                facts.append(found)
+    if facts:
+        await _apply(conn, model, projection, emit, facts)
+    await record(conn, model, quarantined)
     await write_heads(conn, model, chains.heads)
     if fresh:
         checkpoint = fresh[-1].sequence
         await advance(conn, model, checkpoint)
-    return Projected(checkpoint, tuple(quarantined))
+    return Projected(checkpoint, tuple(sorted(quarantined, key=lambda row: row.sequence)))
 
 
 def above(checkpoint: int, events: Sequence[Delivered]) -> list[Delivered]:
@@ -159,34 +171,37 @@ def of_break(sequence: int, subject: str, envelope: Envelope, why: str) -> Quara
                        printable(envelope.event_type, 100), printable(why, 1000))
 
 
-async def _apply(conn: AsyncConnection, model: ReadModel, sequence: int, envelope: Envelope,
-                 detection: Detection) -> None:
+async def _apply(conn: AsyncConnection, model: ReadModel, projection: Projection, emit: Emit | None,
+                 facts: list[Fact]) -> None:
+    decided = await apply(conn, model, projection, facts)
+    if decided and emit is not None:
+        await emit(decided)
+
+
+async def _apply_or_quarantine(conn: AsyncConnection, model: ReadModel, projection: Projection, emit: Emit | None,
+                               sequence: int, subject: str, envelope: Envelope) -> Quarantined | None:
     bind_correlation(envelope.correlation_id, event_type=envelope.event_type, sequence=sequence)
     try:
-        await apply(conn, model, StoredEvent(sequence, envelope), detection)
-    finally:
-        unbind_correlation("event_type", "sequence")
-
-
-async def _apply_or_quarantine(conn: AsyncConnection, model: ReadModel, sequence: int, subject: str,
-                               envelope: Envelope, detection: Detection) -> Quarantined | None:
-    try:
         async with conn.begin_nested():
-            await _apply(conn, model, sequence, envelope, detection)
+            found = fact(sequence, envelope, projection)
+            if found is not None:
+                await _apply(conn, model, projection, emit, [found])
     except Exception as error:  # noqa: BLE001 - sorted below: the event's own failures are quarantined
         if is_transient(error):
             raise
         return of_event(sequence, subject, envelope, error, model)
+    finally:
+        unbind_correlation("event_type", "sequence")
     return None
 
 
 async def project(engine: AsyncEngine, model: ReadModel, events: Sequence[Delivered],
-                  detection: Detection) -> Projected:
-    """One transaction: the batch's effects (and its violations appended to the log), what it
+                  projection: Projection | None = None, emit: Emit | None = None) -> Projected:
+    """One transaction: the batch's effects (and its decisions appended to the log), what it
     quarantined and the checkpoint commit together or not at all."""
     try:
         async with engine.begin() as conn:
-            return await apply_events(conn, model, events, detection)
+            return await apply_events(conn, model, events, projection=projection, emit=emit)
     except (CheckpointGap, CheckpointMissing):
         raise
     except Exception as error:  # noqa: BLE001 - transient ones propagate; the rest retry one by one
@@ -195,9 +210,9 @@ async def project(engine: AsyncEngine, model: ReadModel, events: Sequence[Delive
         log.warning("batch_failed_applying_event_by_event", error=printable(repr(error), 500),
                     first_sequence=Delivered(*events[0]).sequence, events=len(events))
     async with engine.begin() as conn:
-        return await apply_events(conn, model, events, detection, one_by_one=True)
+        return await apply_events(conn, model, events, one_by_one=True, projection=projection, emit=emit)
 
 
-async def apply_batch(engine: AsyncEngine, model: ReadModel, events: Sequence[Delivered], detection: Detection) -> int:
-    """As ``project``; returns the new checkpoint."""
-    return (await project(engine, model, events, detection)).checkpoint
+async def apply_batch(engine: AsyncEngine, model: ReadModel, events: Sequence[Delivered]) -> int:
+    """As ``project`` for the model's own projection, deciding nothing; returns the new checkpoint."""
+    return (await project(engine, model, events)).checkpoint

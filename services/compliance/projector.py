@@ -1,4 +1,6 @@
-"""The compliance projector: ``jf.ev.>`` in stream order into the read model.
+"""A projector: ``jf.ev.>`` in stream order through one projection (``domain/folding.py``) into
+its tables: the read model's (``compliance-projector``) or the S3 detector's own state
+(``compliance-detector``, which also appends what it decides: ``detection.py``).
 
 A durable pull consumer made with nats-py (FastStream would process a pull batch concurrently
 and could not be told where to start). On taking the lead it deletes and re-creates the durable
@@ -21,13 +23,14 @@ from dataclasses import dataclass
 
 import structlog
 from jianfu.compliance.checkpoint import (
+    Emit,
     Projected,
     ensure_checkpoint,
     project,
     read,
     read_checkpoint,
 )
-from jianfu.compliance.projection import Detection
+from jianfu.compliance.domain.folding import Projection
 from jianfu.compliance.read_model import LIVE, ReadModel
 from jianfu.compliance.standby import StillHeld, lead_for_ever
 from jianfu.events import quarantine
@@ -56,13 +59,14 @@ class ProjectorOptions:
 class Projector:
     """Run with ``await projector.run()`` (forever, until cancelled); one per process."""
 
-    def __init__(self, engine: AsyncEngine, js: JetStreamContext, detection: Detection,
-                 options: ProjectorOptions = ProjectorOptions(), model: ReadModel = LIVE) -> None:
+    def __init__(self, engine: AsyncEngine, js: JetStreamContext, options: ProjectorOptions = ProjectorOptions(),
+                 model: ReadModel = LIVE, projection: Projection | None = None, emit: Emit | None = None) -> None:
         self.engine = engine
         self.js = js
-        self.detection = detection
         self.options = options
         self.model = model
+        self.projection = projection or model.projection
+        self.emit = emit
         self.checkpoint = 0
         self.active = False
 
@@ -95,7 +99,8 @@ class Projector:
             self.checkpoint = await read_checkpoint(conn, self.model)
         await self._warn_if_ahead_of_the_log()
         sub = await self._consumer(self.checkpoint + 1)
-        log.info("projector_following", start_sequence=self.checkpoint + 1, durable=self.options.durable)
+        log.info("projector_following", start_sequence=self.checkpoint + 1, durable=self.options.durable,
+                 projection=self.projection.name)
         try:
             while True:
                 try:
@@ -108,7 +113,7 @@ class Projector:
                     continue  # a fetch can end with a status instead of messages
                 started = time.perf_counter()
                 projected = await project(self.engine, self.model, [_delivered(m) for m in messages],
-                                          self.detection)
+                                          self.projection, self.emit)
                 await messages[-1].ack()  # AckPolicy.ALL: acks the whole batch
                 await self._report(projected)
                 # Only now: whoever waits for this checkpoint (wait_for) finds the batch's alerts out too.

@@ -24,11 +24,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
-from jianfu.compliance.database import upsert
+from jianfu.compliance.database import is_postgres
 from jianfu.compliance.read_model import LIVE_PREFIX, ReadModel
 from jianfu.events import quarantine
 from jianfu.events.envelope import Envelope
 from pydantic import ValidationError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 DATA_SQLSTATE_CLASSES = ("22", "23")
@@ -81,9 +82,11 @@ def of_unreadable(sequence: int, subject: str, data: bytes) -> Quarantined:
                        _text(f"unreadable envelope: {why}", 1000))
 
 
-async def record(conn: AsyncConnection, model: ReadModel, row: Quarantined) -> None:
-    """Insert the row unless this sequence is quarantined already."""
-    await upsert(conn, model.quarantined_events, asdict(row), ("sequence",))
+async def record(conn: AsyncConnection, model: ReadModel, rows: list[Quarantined]) -> None:
+    """Insert the rows (one statement), but none whose sequence is quarantined already."""
+    if rows:
+        insert = (postgresql.insert if is_postgres(conn) else sqlite.insert)(model.quarantined_events)
+        await conn.execute(insert.on_conflict_do_nothing(index_elements=["sequence"]), [asdict(row) for row in rows])
 
 
 def reason(error: BaseException, model: ReadModel) -> str:

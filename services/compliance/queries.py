@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from jianfu.compliance import paging
 from jianfu.compliance.checkpoint import read_checkpoint
 from jianfu.compliance.database import plain
+from jianfu.compliance.domain.campus_entry_view import COUNTERS
 from jianfu.compliance.read_model import ReadModel
-from jianfu.compliance.statements import COUNTERS
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 

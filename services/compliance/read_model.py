@@ -12,35 +12,48 @@ the chain heads are those of the log up to the checkpoint.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import sqlalchemy as sa
+from jianfu.compliance.domain.campus_entry_view import CAMPUS_ENTRY_VIEW, COUNTERS
+from jianfu.compliance.domain.folding import Projection
+from jianfu.compliance.domain.s3_detection import KEYS as S3_DETECTION_KEYS
 
 LIVE_PREFIX = "compliance_"
 REBUILD_PREFIX = "compliance_rebuild_"
+DETECTOR_PREFIX = "compliance_detector_"
 PROJECTION = "compliance"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: one object per copy
 class ReadModel:
-    """The tables of one copy of the read model (live or rebuild), sharing one MetaData."""
+    """The tables of one copy of a projection (live or rebuild), sharing one MetaData: the
+    projection's own tables and the bookkeeping every projector keeps (the checkpoint, the
+    quarantined events, the chain heads). ``model.<name>`` is the table ``<prefix><name>``."""
 
     prefix: str
     metadata: sa.MetaData
-    checkpoint: sa.Table
-    applications: sa.Table
-    application_schools: sa.Table
-    semester_lists: sa.Table
-    campus_entries: sa.Table
-    campus_entry_items: sa.Table
-    held_reports: sa.Table
-    violations: sa.Table
-    quarantined_events: sa.Table
-    chain_heads: sa.Table
+    keys: Mapping[str, tuple[str, ...]]
+    by_name: Mapping[str, sa.Table]
+    projection: Projection | None = None  # None: given at run time (the detector's depends on the policy)
+
+    def __getattr__(self, name: str) -> sa.Table:
+        if name == "by_name":  # not set yet (copying): no table lookup before it exists
+            raise AttributeError(name)
+        try:
+            return self.by_name[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
     @property
     def tables(self) -> list[sa.Table]:
-        return [getattr(self, f.name) for f in fields(self) if f.name not in ("prefix", "metadata")]
+        return list(self.by_name.values())
+
+    @property
+    def own_tables(self) -> dict[str, sa.Table]:
+        """The projection's tables, by unprefixed name (what its folds read and write)."""
+        return {name: table for name, table in self.by_name.items() if name in self.keys}
 
     def unprefixed(self, table: sa.Table) -> str:
         return table.name[len(self.prefix):]
@@ -58,18 +71,56 @@ def _s(length: int = 64) -> sa.String:
     return sa.String(length)
 
 
+def _model(prefix: str, md: sa.MetaData, keys: Mapping[str, tuple[str, ...]], projection: Projection | None,
+           **tables: sa.Table) -> ReadModel:
+    """The projection's tables with the bookkeeping every projector keeps beside them."""
+    seq = sa.BigInteger
+    bookkeeping = {
+        # The last stream sequence applied; advanced in the same transaction as the effects.
+        "checkpoint": _table(md, prefix, "checkpoint",
+                             sa.Column("projection", _s(), nullable=False),
+                             sa.Column("last_sequence", seq, nullable=False),
+                             key=("projection",)),
+        # Events the projector could not apply and passed (see quarantine.py); texts are escaped.
+        "quarantined_events": _table(md, prefix, "quarantined_events",
+                                     sa.Column("sequence", seq, nullable=False),
+                                     sa.Column("subject", sa.Text, nullable=False),
+                                     sa.Column("event_id", sa.Text),
+                                     sa.Column("event_type", sa.Text),
+                                     sa.Column("reason", sa.Text, nullable=False),
+                                     key=("sequence",)),
+        # The last good event of every aggregate seen: what its next event's prev_hash must be.
+        "chain_heads": _table(md, prefix, "chain_heads",
+                              sa.Column("subject", sa.String(255), nullable=False),
+                              sa.Column("sequence", seq, nullable=False),
+                              sa.Column("hash", _s(64), nullable=False),
+                              key=("subject",)),
+    }
+    for name, table in tables.items():
+        key = tuple(column.name for column in table.primary_key.columns)
+        assert keys.get(name) == key, f"{table.name}: the projection keys it by {keys.get(name)}"
+    assert set(keys) == set(tables), "every table of the projection, and only those"
+    return ReadModel(prefix, md, keys, {**bookkeeping, **tables}, projection)
+
+
+def _authorisations(md: sa.MetaData, prefix: str) -> sa.Table:
+    """What each organizer may bring into each school (S3): kept by the read model and the detector alike."""
+    return _table(md, prefix, "authorisations",
+                  sa.Column("semester", _s(16), nullable=False),
+                  sa.Column("school_id", _s(), nullable=False),
+                  sa.Column("organizer_org_id", _s(), nullable=False),
+                  sa.Column("activity_id", _s(36), nullable=False),
+                  sa.Column("title", sa.Text, nullable=False),
+                  sa.Column("decided_sequence", sa.BigInteger, nullable=False),
+                  key=("semester", "school_id", "organizer_org_id", "activity_id"))
+
+
 def build_tables(prefix: str = LIVE_PREFIX) -> ReadModel:
     """The read-model tables named ``<prefix><name>``, in a MetaData of their own."""
     md = sa.MetaData()
     seq = sa.BigInteger
-    return ReadModel(
-        prefix=prefix,
-        metadata=md,
-        # The last stream sequence applied; advanced in the same transaction as the effects.
-        checkpoint=_table(md, prefix, "checkpoint",
-                          sa.Column("projection", _s(), nullable=False),
-                          sa.Column("last_sequence", seq, nullable=False),
-                          key=("projection",)),
+    return _model(
+        prefix, md, CAMPUS_ENTRY_VIEW.keys, CAMPUS_ENTRY_VIEW,
         # S3 applications (Attachment 4) and what became of them.
         applications=_table(md, prefix, "applications",
                             sa.Column("semester", _s(16), nullable=False),
@@ -93,6 +144,7 @@ def build_tables(prefix: str = LIVE_PREFIX) -> ReadModel:
                                    sa.Column("school_id", _s(), nullable=False),
                                    sa.Column("activity_id", _s(36), nullable=False),
                                    key=("semester", "school_id", "activity_id")),
+        authorisations=_authorisations(md, prefix),
         # Attachment 3: the latest edition published for each semester.
         semester_lists=_table(md, prefix, "semester_lists",
                               sa.Column("semester", _s(16), nullable=False),
@@ -103,17 +155,11 @@ def build_tables(prefix: str = LIVE_PREFIX) -> ReadModel:
                               sa.Column("event_id", _s(36), nullable=False),
                               sa.Column("sequence", seq, nullable=False),
                               key=("semester",)),
-        # Counters per school and semester against the S3 cap.
+        # Counters per school and semester against the S3 cap; the last two count ViolationDetected.
         campus_entries=_table(md, prefix, "campus_entries",
                               sa.Column("semester", _s(16), nullable=False),
                               sa.Column("school_id", _s(), nullable=False),
-                              sa.Column("certified_items", sa.Integer, nullable=False, default=0),
-                              sa.Column("urgent_items", sa.Integer, nullable=False, default=0),
-                              sa.Column("exempt_items", sa.Integer, nullable=False, default=0),
-                              sa.Column("held_reports", sa.Integer, nullable=False, default=0),
-                              sa.Column("held_items", sa.Integer, nullable=False, default=0),
-                              sa.Column("unauthorised_entries", sa.Integer, nullable=False, default=0),
-                              sa.Column("items_over_cap", sa.Integer, nullable=False, default=0),
+                              *(sa.Column(name, sa.Integer, nullable=False, default=0) for name in COUNTERS),
                               key=("semester", "school_id")),
         # Distinct items held at a school (the unit the S3 cap counts).
         campus_entry_items=_table(md, prefix, "campus_entry_items",
@@ -126,9 +172,9 @@ def build_tables(prefix: str = LIVE_PREFIX) -> ReadModel:
                                   sa.Column("first_report_id", _s(36), nullable=False),
                                   sa.Column("first_held_on", sa.Date, nullable=False),
                                   sa.Column("reports", sa.Integer, nullable=False),
-                                  sa.Column("authorised", sa.Boolean, nullable=False),
-                                  sa.Column("over_cap", sa.Boolean, nullable=False),
+                                  sa.Column("quota_violation_id", _s(40)),
                                   key=("semester", "school_id", "item_key")),
+        # Schools' reports; the violation ids come from the ViolationDetected naming the report.
         held_reports=_table(md, prefix, "held_reports",
                             sa.Column("semester", _s(16), nullable=False),
                             sa.Column("school_id", _s(), nullable=False),
@@ -140,14 +186,11 @@ def build_tables(prefix: str = LIVE_PREFIX) -> ReadModel:
                             sa.Column("participants", sa.Integer, nullable=False),
                             sa.Column("teacher_hours", sa.Float, nullable=False),
                             sa.Column("item_key", sa.String(300), nullable=False),
-                            sa.Column("authorised_by", _s(36)),
                             sa.Column("unauthorised_violation_id", _s(40)),
                             sa.Column("quota_violation_id", _s(40)),
                             sa.Column("event_id", _s(36), nullable=False),
                             sa.Column("sequence", seq, nullable=False),
-                            key=("semester", "school_id", "report_id"),
-                            # an earlier report of the same unauthorised entry, found per report
-                            indexes=(("semester", "school_id", "unauthorised_violation_id"),)),
+                            key=("semester", "school_id", "report_id")),
         # The violations register, from ViolationDetected events.
         violations=_table(md, prefix, "violations",
                           sa.Column("violation_id", _s(40), nullable=False),
@@ -166,21 +209,24 @@ def build_tables(prefix: str = LIVE_PREFIX) -> ReadModel:
                           # GetViolations: newest first, by semester, by unit charged, by school
                           indexes=(("sequence",), ("semester", "sequence"), ("responsible_org_id", "sequence"),
                                    ("school_id", "sequence"))),
-        # Events the projector could not apply and passed (see quarantine.py); texts are escaped.
-        quarantined_events=_table(md, prefix, "quarantined_events",
-                                  sa.Column("sequence", seq, nullable=False),
-                                  sa.Column("subject", sa.Text, nullable=False),
-                                  sa.Column("event_id", sa.Text),
-                                  sa.Column("event_type", sa.Text),
-                                  sa.Column("reason", sa.Text, nullable=False),
-                                  key=("sequence",)),
-        # The last good event of every aggregate seen: what its next event's prev_hash must be.
-        chain_heads=_table(md, prefix, "chain_heads",
-                           sa.Column("subject", sa.String(255), nullable=False),
-                           sa.Column("sequence", seq, nullable=False),
-                           sa.Column("hash", _s(64), nullable=False),
-                           key=("subject",)),
+    )
+
+
+def build_detector_tables(prefix: str = DETECTOR_PREFIX) -> ReadModel:
+    """The S3 detector's own state, beside the read model: never digested, never rebuilt."""
+    md = sa.MetaData()
+    return _model(
+        prefix, md, S3_DETECTION_KEYS, None,
+        authorisations=_authorisations(md, prefix),
+        # Distinct items each school held: what the cap counts.
+        items=_table(md, prefix, "items",
+                     sa.Column("semester", _s(16), nullable=False),
+                     sa.Column("school_id", _s(), nullable=False),
+                     sa.Column("item_key", sa.String(300), nullable=False),
+                     sa.Column("first_report_id", _s(36), nullable=False),
+                     key=("semester", "school_id", "item_key")),
     )
 
 
 LIVE = build_tables(LIVE_PREFIX)
+DETECTOR = build_detector_tables(DETECTOR_PREFIX)

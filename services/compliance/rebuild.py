@@ -26,10 +26,9 @@ A rebuild
    ``ACCESS EXCLUSIVE``: an audit that changes nothing and holds nobody but writers up.
 
 A running projector simply continues after the switch: the checkpoint it finds is the one it
-left. A rebuild reads the log and never writes to it: the detector judges during a rebuild as it
-did live (the read model's violation columns come from the same deterministic judgement), but
-appends nothing, whatever detection it is given, so an auditor's rebuild can never add a
-retroactive violation to the log.
+left. A rebuild reads the log and never writes to it: it runs the read model's projection only,
+which decides nothing (the violation columns come from the ViolationDetected events in the log),
+never the detector, so an auditor's rebuild can never add a retroactive violation to the log.
 Events the projector quarantined are quarantined again, into the fresh tables, with the same
 reasons; a rebuild publishes no alerts.
 
@@ -44,7 +43,7 @@ import json
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any, Protocol, TextIO
 
 import sqlalchemy as sa
@@ -60,7 +59,6 @@ from jianfu.compliance.checkpoint import (
 )
 from jianfu.compliance.database import is_postgres, make_engine, plain
 from jianfu.compliance.migrations import migrate
-from jianfu.compliance.projection import Detection
 from jianfu.compliance.read_model import (
     LIVE_PREFIX,
     REBUILD_PREFIX,
@@ -182,16 +180,15 @@ def _byte_order(conn: AsyncConnection, table: sa.Table) -> list[sa.ColumnElement
             for column in table.primary_key.columns]
 
 
-async def rebuild_read_model(engine: AsyncEngine, store: EventStore, detection: Detection, switch: bool = True,
-                             batch: int = 500, progress: Progress | None = None) -> RebuildResult:
+async def rebuild_read_model(engine: AsyncEngine, store: EventStore, switch: bool = True, batch: int = 500, progress: Progress | None = None) -> RebuildResult:
     """Rebuild the live read model from the log (the live schema must exist: ``migrate``).
     Rebuilds share the ``compliance_rebuild_*`` tables, so a second one waits for the first."""
     async with leadership(engine, f"rebuild:{REBUILD_PREFIX}"):
-        return await _rebuild(engine, store, replace(detection, store=None), switch, batch,
+        return await _rebuild(engine, store, switch, batch,
                               Silent() if progress is None else progress)
 
 
-async def _rebuild(engine: AsyncEngine, store: EventStore, detection: Detection, switch: bool, batch: int,
+async def _rebuild(engine: AsyncEngine, store: EventStore, switch: bool, batch: int,
                    progress: Progress, digesting: Callable[[], Awaitable[None]] = _carry_on) -> RebuildResult:
     live, fresh = build_tables(LIVE_PREFIX), build_tables(REBUILD_PREFIX)
     async with engine.begin() as conn:
@@ -202,7 +199,7 @@ async def _rebuild(engine: AsyncEngine, store: EventStore, detection: Detection,
         target = await read_checkpoint(conn, live) or await store.last_sequence()
     progress.total = target
     progress.refresh()
-    rebuilt = await _replay_batches(engine, store, fresh, detection, target, batch, progress)
+    rebuilt = await _replay_batches(engine, store, fresh, target, batch, progress)
     log.info("rebuild_replayed", last_sequence=rebuilt)
 
     async with engine.begin() as conn:
@@ -211,7 +208,7 @@ async def _rebuild(engine: AsyncEngine, store: EventStore, detection: Detection,
         if rebuilt < live_sequence:
             progress.set_description("catching up")
             progress.total = live_sequence
-            caught_up = await apply_events(conn, fresh, await _events(store, rebuilt + 1, live_sequence), detection,
+            caught_up = await apply_events(conn, fresh, await _events(store, rebuilt + 1, live_sequence),
                                            one_by_one=True)
             progress.update(caught_up.checkpoint - rebuilt)
             rebuilt = caught_up.checkpoint
@@ -256,23 +253,22 @@ async def rebuild_with(settings: Settings, switch: bool = True, progress: Progre
     engine = make_engine(settings.database_url)
     try:
         store = EventStore(nc.jetstream(), settings.stream)
-        detection = Detection.from_settings(settings, None, settings.make_clock())
-        return await rebuild_read_model(engine, store, detection, switch, settings.projector_batch, progress)
+        return await rebuild_read_model(engine, store, switch, settings.projector_batch, progress)
     finally:
         await engine.dispose()
         await nc.close()
 
 
-async def _replay_batches(engine, store: EventStore, model: ReadModel, detection: Detection, last: int,
-                          batch: int, progress: Progress) -> int:
+async def _replay_batches(engine, store: EventStore, model: ReadModel, last: int, batch: int,
+                          progress: Progress) -> int:
     checkpoint, pending = 0, []
     async for delivered in _range(store, 1, last):
         pending.append(delivered)
         if len(pending) >= batch:
-            checkpoint = _advanced(progress, checkpoint, await apply_batch(engine, model, pending, detection))
+            checkpoint = _advanced(progress, checkpoint, await apply_batch(engine, model, pending))
             pending = []
     if pending:
-        checkpoint = _advanced(progress, checkpoint, await apply_batch(engine, model, pending, detection))
+        checkpoint = _advanced(progress, checkpoint, await apply_batch(engine, model, pending))
     return checkpoint
 
 

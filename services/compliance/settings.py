@@ -11,6 +11,9 @@ class ComplianceSettings(Settings):
     projector_durable: str = Field(
         "compliance-projector", pattern=r"^[A-Za-z0-9_-]+$",
         description="JIANFU_PROJECTOR_DURABLE: the projector's durable consumer (one per read-model database).")
+    detector_durable: str = Field(
+        "compliance-detector", pattern=r"^[A-Za-z0-9_-]+$",
+        description="JIANFU_DETECTOR_DURABLE: the S3 detector's durable consumer (one per read-model database).")
     standby_poll_seconds: float = Field(
         1.0, gt=0, description="JIANFU_STANDBY_POLL_SECONDS: how often a hot standby tries the projector lock.")
     seal_every: int = Field(

@@ -33,7 +33,7 @@ from jianfu.events.store import EventStore
 
 from tests.conftest import fresh_database
 from tests.factories import DIRECTORY, SCHOOLS
-from tests.s3_semester import S3Semester, detection, listing
+from tests.s3_semester import S3Semester, listing
 
 pytestmark = pytest.mark.faults
 
@@ -148,7 +148,7 @@ async def test_killed_mid_batch_and_restarted_the_read_model_equals_a_rebuild(lo
             second.kill()
 
         try:
-            audit = await rebuild_read_model(engine, store, detection(None), switch=False)
+            audit = await rebuild_read_model(engine, store, switch=False)
             assert audit.matched is True, "the live read model differs from a rebuild of the log"
             await assert_no_violation_counted_twice(engine, store, semester.semester, loaded)
         finally:

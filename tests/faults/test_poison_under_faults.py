@@ -18,7 +18,7 @@ from jianfu.compliance.rebuild import rebuild_read_model
 
 from tests.conftest import PG_ADMIN_DSN, fresh_database
 from tests.poison import activity_poison, own_log, publish, requested
-from tests.s3_semester import detection, running, settle
+from tests.s3_semester import running, settle
 
 pytestmark = pytest.mark.faults
 
@@ -64,7 +64,7 @@ async def test_statements_cancelled_and_connections_dropped_quarantine_only_the_
             async with engine.connect() as conn:
                 quarantined = set(await conn.scalars(sa.select(LIVE.quarantined_events.c.sequence)))
             assert quarantined == poison
-            audit = await rebuild_read_model(engine, log.store, detection(None), switch=False)
+            audit = await rebuild_read_model(engine, log.store, switch=False)
             assert audit.matched is True
         finally:
             stop.set()

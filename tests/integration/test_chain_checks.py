@@ -32,7 +32,7 @@ from tests.poison import (
     run_until_consumed,
     subject_of,
 )
-from tests.s3_semester import S3Semester, detection, listing, running, settle
+from tests.s3_semester import S3Semester, listing, running, settle
 
 FIRE, POLICE, PRIMARY_1 = "dept-fire", "dept-public-security", "school-dwk-primary-1"
 MADE_UP = "f" * 64
@@ -126,9 +126,9 @@ async def test_the_chain_heads_survive_a_restart_and_stay_at_the_last_good_event
     assert (await heads(engine))[semester_subject] == (last_good.sequence, last_good.chain_hash)
 
     live, live_heads = await read_model_digest(engine), await heads(engine)
-    audit = await rebuild_read_model(engine, log.store, detection(None), switch=False)
+    audit = await rebuild_read_model(engine, log.store, switch=False)
     assert audit.matched is True
-    switched = await rebuild_read_model(engine, log.store, detection(log.store))
+    switched = await rebuild_read_model(engine, log.store)
     assert switched.matched is True and await read_model_digest(engine) == live
     assert await heads(engine) == live_heads  # the rebuild folded the same chains
 
@@ -152,7 +152,7 @@ async def test_a_batch_reads_and_writes_the_chain_heads_in_one_statement_each_wh
         counts = []
         for batch in (events[:3], events[3:]):
             statements.clear()
-            await apply_batch(engine, LIVE, batch, detection(None))
+            await apply_batch(engine, LIVE, batch)
             counts.append(sorted(statements))
     finally:
         sa.event.remove(engine.sync_engine, "before_cursor_execute", seen)

@@ -26,7 +26,7 @@ from jianfu.events.settings import Settings
 
 from tests.conftest import fresh_database
 from tests.integration.test_event_store import reminder
-from tests.s3_semester import S3Semester, detection, running, settle
+from tests.s3_semester import S3Semester, running, settle
 
 PRIMARY_1, PRIMARY_2, MIDDLE_1 = "school-dwk-primary-1", "school-dwk-primary-2", "school-dwk-middle-1"
 POLICE, FIRE, HEALTH, YOUTH = "dept-public-security", "dept-fire", "dept-health", "youth-league"
@@ -132,7 +132,7 @@ async def test_events_at_or_below_the_checkpoint_change_nothing(engine, projecto
     before = await read_model_digest(engine)
 
     replayed = [(e.sequence, e.envelope) async for e in store.replay(1)]
-    assert await apply_batch(engine, LIVE, replayed, detection(store)) == checkpoint
+    assert await apply_batch(engine, LIVE, replayed) == checkpoint
     assert await read_model_digest(engine) == before
     assert await store.last_sequence() == checkpoint  # and nothing was appended to the log
 
@@ -168,17 +168,17 @@ async def test_rebuild_equals_the_live_model_and_the_projector_carries_on_after_
     checkpoint = await settle(projector, store)
     live = await read_model_digest(engine)
 
-    result = await rebuild_read_model(engine, store, detection(store))
+    result = await rebuild_read_model(engine, store)
     assert result.matched is True and result.digest == live and result.last_sequence == checkpoint
     assert await read_model_digest(engine) == live
 
     # Again while events keep arriving: the projector waits at the switch and carries on after it.
-    during, (s, _) = await asyncio.gather(rebuild_read_model(engine, store, detection(store)),
+    during, (s, _) = await asyncio.gather(rebuild_read_model(engine, store),
                                           semester_with_every_outcome(store))
     assert during.matched is True and during.switched
     await settle(projector, store)
     assert len(await rows(engine, LIVE.violations, semester=s.semester)) == 1
-    audit = await rebuild_read_model(engine, store, detection(None), switch=False)
+    audit = await rebuild_read_model(engine, store, switch=False)
     assert audit.matched is True and not audit.switched
 
 
@@ -212,5 +212,5 @@ async def test_a_second_projector_waits_as_hot_standby_and_takes_over(engine, js
             assert len(await rows(engine, LIVE.violations, semester=s.semester)) == 2
     finally:
         await first_stack.aclose()
-    audit = await rebuild_read_model(engine, store, detection(None), switch=False)
+    audit = await rebuild_read_model(engine, store, switch=False)
     assert audit.matched is True

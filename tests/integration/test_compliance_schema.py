@@ -8,12 +8,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from jianfu.compliance.database import make_engine
 from jianfu.compliance.migrations import VERSION_TABLE, migrate
-from jianfu.compliance.read_model import LIVE
+from jianfu.compliance.read_model import DETECTOR, LIVE
 from jianfu.compliance.rebuild import read_model_digest, rebuild_read_model
 from jianfu.events.schemas.campus_entry import Route
 
 from tests.conftest import fresh_database
-from tests.s3_semester import S3Semester, detection, running, settle
+from tests.s3_semester import S3Semester, running, settle
 
 
 def _differences(connection) -> list:
@@ -21,7 +21,7 @@ def _differences(connection) -> list:
         "version_table": VERSION_TABLE,
         "include_name": lambda name, kind, _parent: kind != "table" or name.startswith("compliance_"),
     })
-    return compare_metadata(context, LIVE.metadata)
+    return compare_metadata(context, [LIVE.metadata, DETECTOR.metadata])
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ async def test_migrating_twice_reaches_a_head_equal_to_the_read_model_tables(dia
         try:
             async with engine.connect() as conn:
                 assert await conn.run_sync(_differences) == []
-                assert (await conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0004"
+                assert (await conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0005"
         finally:
             await engine.dispose()
 
@@ -66,7 +66,7 @@ async def test_the_embedded_sqlite_read_model_equals_the_postgresql_one_and_rebu
                 assert on_postgres.checkpoint == on_sqlite.checkpoint
                 assert await read_model_digest(sqlite) == await read_model_digest(postgres)
 
-                result = await rebuild_read_model(sqlite, store, detection(store))
+                result = await rebuild_read_model(sqlite, store)
                 assert result.matched is True and result.digest == await read_model_digest(postgres)
         finally:
             await postgres.dispose()
@@ -84,7 +84,7 @@ async def test_after_two_switched_rebuilds_the_schema_still_equals_the_read_mode
         engine = make_engine(url)
         try:
             for _ in range(2):
-                assert (await rebuild_read_model(engine, store, detection(None), switch=True)).switched
+                assert (await rebuild_read_model(engine, store, switch=True)).switched
             async with engine.connect() as conn:
                 assert await conn.run_sync(_differences) == []
         finally:

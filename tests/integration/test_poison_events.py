@@ -42,7 +42,7 @@ from tests.poison import (
     run_until_consumed,
     violation_poison,
 )
-from tests.s3_semester import S3Semester, detection, running, settle
+from tests.s3_semester import S3Semester, running, settle
 
 JIANFU = str(Path(sys.executable).parent / "jianfu")
 FIRE, PRIMARY_1 = "dept-fire", "school-dwk-primary-1"
@@ -87,13 +87,18 @@ async def test_the_projector_quarantines_each_poison_event_once_and_projects_the
     assert statuses[str(promo.activity_id)] == "rejected" and len(statuses) == 2
     assert violations == ["UnauthorizedCampusEntry"] and held_reports == 1
 
-    alerts = await alerts_by_sequence(log.js, "compliance", expect=len(rows))
+    alerts = await alerts_by_sequence(log.js, "compliance", expect=len(rows),
+                                      consumer=projector.projector.options.durable)
     assert set(alerts) == set(rows) and all(len(each) == 1 for each in alerts.values())
+    # The detector has no use for most of these events; it sets aside only what it cannot read.
+    detector_alerts = await alerts_by_sequence(log.js, "compliance", consumer=projector.detector.options.durable)
+    assert set(detector_alerts) == {poison[k] for k in ("unknown_type", "not_json")} | {
+        more[k] for k in ("unknown_type", "not_json")}
 
     live = await read_model_digest(engine)
-    audit = await rebuild_read_model(engine, log.store, detection(None), switch=False)
+    audit = await rebuild_read_model(engine, log.store, switch=False)
     assert audit.matched is True and audit.last_sequence == checkpoint
-    switched = await rebuild_read_model(engine, log.store, detection(log.store))
+    switched = await rebuild_read_model(engine, log.store)
     assert switched.matched is True and await read_model_digest(engine) == live
     assert set(await quarantined_rows(engine)) == set(rows)
 
@@ -217,8 +222,11 @@ async def test_jianfu_status_lists_consumers_and_quarantined_events(log, databas
     assert status["stream"]["last_sequence"] == checkpoint
     [consumer] = [c for c in status["consumers"] if c["durable"] == "status-projector"]
     assert consumer["pending"] == 0 and consumer["ack_pending"] == 0
-    assert sorted(a["stream_sequence"] for a in status["quarantined"]) == sorted(poison.values())
+    by_projector = [a["stream_sequence"] for a in status["quarantined"] if a["consumer"] == "status-projector"]
+    assert sorted(by_projector) == sorted(poison.values())
     assert [row["sequence"] for row in status["compliance_quarantined_events"]] == sorted(poison.values())
+    unreadable = sorted(poison[k] for k in ("unknown_type", "not_json"))  # all the detector cannot pass by
+    assert [row["sequence"] for row in status["detector_quarantined_events"]] == unreadable
 
 
 async def test_the_embedded_sqlite_read_model_quarantines_the_same_way(log, tmp_path):
@@ -235,7 +243,7 @@ async def test_the_embedded_sqlite_read_model_quarantines_the_same_way(log, tmp_
         async with engine.connect() as conn:
             a = LIVE.applications
             assert await conn.scalar(sa.select(a.c.status).where(a.c.activity_id == str(after.activity_id))) == "requested"
-        audit = await rebuild_read_model(engine, log.store, detection(None), switch=False)
+        audit = await rebuild_read_model(engine, log.store, switch=False)
         assert audit.matched is True
     finally:
         await engine.dispose()

@@ -17,7 +17,7 @@ import termios
 
 from jianfu.compliance.rebuild import progress_bar, rebuild_read_model
 
-from tests.s3_semester import S3Semester, detection
+from tests.s3_semester import S3Semester
 
 
 async def some_events(store) -> int:
@@ -31,7 +31,7 @@ async def test_the_progress_bar_counts_the_events_replayed_of_the_total(log, eng
     total = await some_events(log.store)
     shown = io.StringIO()
     with progress_bar(shown, force=True) as bar:
-        result = await rebuild_read_model(engine, log.store, detection(None), switch=False, batch=2, progress=bar)
+        result = await rebuild_read_model(engine, log.store, switch=False, batch=2, progress=bar)
     assert result.last_sequence == total
     printed = shown.getvalue()
     assert f"{total}/{total}" in printed and "events/s" in printed and "verified" in printed
@@ -42,7 +42,7 @@ async def test_no_progress_bar_when_standard_error_is_no_terminal(log, engine):
     await some_events(log.store)
     shown = io.StringIO()
     with progress_bar(shown) as bar:
-        await rebuild_read_model(engine, log.store, detection(None), switch=False, progress=bar)
+        await rebuild_read_model(engine, log.store, switch=False, progress=bar)
     assert shown.getvalue() == ""
 
 

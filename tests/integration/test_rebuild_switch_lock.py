@@ -13,7 +13,7 @@ from jianfu.compliance.checkpoint import read_checkpoint
 from jianfu.compliance.read_model import LIVE_PREFIX, build_tables
 from jianfu.compliance.rebuild import Silent, _rebuild
 
-from tests.s3_semester import S3Semester, detection, running, settle
+from tests.s3_semester import S3Semester, running, settle
 
 PRIMARY_1, PRIMARY_2 = "school-dwk-primary-1", "school-dwk-primary-2"
 
@@ -62,7 +62,7 @@ async def test_queries_read_while_a_rebuild_digests_and_the_projector_waits_for_
             paused.set()
             await resume.wait()
 
-        rebuilding = asyncio.create_task(_rebuild(engine, log.store, detection(None), True, 500, Silent(), digesting))
+        rebuilding = asyncio.create_task(_rebuild(engine, log.store, True, 500, Silent(), digesting))
         try:
             await paused_in_digest(rebuilding, paused)
             modes = await held_locks(engine, live)
@@ -104,9 +104,9 @@ async def test_access_exclusive_comes_after_the_digests_and_only_for_the_switch(
 
     sa.event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
-        audit = await _rebuild(engine, log.store, detection(None), False, 500, Silent())
+        audit = await _rebuild(engine, log.store, False, 500, Silent())
         audited, statements[:] = list(statements), []
-        switched = await _rebuild(engine, log.store, detection(None), True, 500, Silent())
+        switched = await _rebuild(engine, log.store, True, 500, Silent())
     finally:
         sa.event.remove(engine.sync_engine, "before_cursor_execute", record)
     assert audit.matched is True and switched.matched is True

@@ -1,0 +1,180 @@
+"""Batch folds decide nothing by batch size (issue 7): random valid S3 histories, projected one
+event per batch and in batches of random sizes, give identical read models and identical
+violations. On the embedded SQLite, through the real adapter (keyed loads, bulk upserts,
+checkpoint, chain heads), so a fold that reads a row it did not name as a need shows up as a
+difference between batchings."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jianfu.compliance.checkpoint import Delivered, ensure_checkpoint, project
+from jianfu.compliance.database import make_engine, plain
+from jianfu.compliance.detection import ViolationRecorder
+from jianfu.compliance.domain.folding import Emitted, Fact
+from jianfu.compliance.read_model import DETECTOR, LIVE, ReadModel
+from jianfu.events.envelope import GENESIS_HASH, Actor, Envelope
+from jianfu.events.errors import RefusalCode
+from jianfu.events.recording import CommandContext
+from jianfu.events.schemas.campus_entry import (
+    ActivityCertified,
+    ActivityExemptionRecorded,
+    ActivityHeldReported,
+    ActivityRejected,
+    ActivityRequested,
+    ExemptCategory,
+    Route,
+    SemesterListPublished,
+)
+from jianfu.events.schemas.compliance import ViolationDetected
+from jianfu.events.settings import SystemClock
+
+from tests.factories import DIRECTORY, POLICY, application
+from tests.s3_semester import DETECTION, listing
+
+SEMESTER = "2031-autumn"
+SCHOOLS = ["school-dwk-primary-1", "school-dwk-primary-2", "school-dwk-middle-1"]
+UNITS = ["dept-public-security", "dept-fire", "dept-health", "youth-league", "dept-justice"]
+TITLES = ["法治讲座", "消防演练", "法治 讲座", "防溺水教育"]  # the third is the first, spaced differently
+
+requests = st.tuples(st.just("request"), st.sampled_from(UNITS), st.sets(st.sampled_from(SCHOOLS), min_size=1),
+                     st.sampled_from(TITLES), st.sampled_from([Route.REGULAR, Route.URGENT, Route.EXEMPT]))
+decisions = st.tuples(st.sampled_from(["certify", "exempt", "reject"]), st.integers(0, 30))
+reports = st.tuples(st.just("held"), st.sampled_from(SCHOOLS), st.sampled_from(UNITS), st.sampled_from(TITLES),
+                    st.integers(0, 30), st.booleans())
+histories = st.lists(st.one_of(requests, decisions, reports, st.just(("publish",))), min_size=1, max_size=40)
+
+
+class History:
+    """S3 events as the services would append them, chained per aggregate."""
+
+    def __init__(self) -> None:
+        self.envelopes: list[Envelope] = []
+        self.heads: dict[str, str] = {}
+        self.requested: list[ActivityRequested] = []
+        self.admitted: list[ActivityRequested] = []
+        self.ids = (uuid.UUID(int=n) for n in range(1, 10**6))
+
+    def add(self, org: str, data, aggregate_id: str, n: int) -> None:
+        kind = DIRECTORY.get(org).kind
+        context = CommandContext(Actor(org_id=org, org_kind=kind), f"c-{n}", f"k-{n}", POLICY.version,
+                                 datetime(2031, 7, 10, 9, tzinfo=UTC))
+        envelope = context.event(data, aggregate_id)
+        envelope = envelope.model_copy(update={"prev_hash": self.heads.get(envelope.subject, GENESIS_HASH)})
+        self.heads[envelope.subject] = envelope.hash()
+        self.envelopes.append(envelope)
+
+    def act(self, n: int, action: tuple) -> None:
+        match action:
+            case ("request", unit, schools, title, route):
+                form = application(target_semester=SEMESTER, start_date="2031-09-15", end_date="2031-12-15",
+                                   scope={"school_ids": sorted(schools)}, title=title)
+                form.pop("command_id")
+                if route is Route.URGENT:
+                    form.update(declaration_type="urgent", urgency_reason="突发公共卫生事件")
+                event = ActivityRequested(**form, activity_id=next(self.ids), applicant_org_id=unit, route=route,
+                                          declared_on=date(2031, 7, 10), in_window=route is Route.REGULAR,
+                                          school_ids=tuple(sorted(schools)))
+                self.requested.append(event)
+                self.add(unit, event, str(event.activity_id), n)
+            case (decision, index) if self.requested:
+                request = self.requested[index % len(self.requested)]
+                self.add("edu-bureau", self.decision(decision, request), SEMESTER, n)
+            case ("held", school, unit, title, index, named):
+                named_id = self.requested[index % len(self.requested)].activity_id if named and self.requested else None
+                self.add(school, ActivityHeldReported(
+                    report_id=next(self.ids), school_id=school, organizer_org_id=unit, activity_id=named_id,
+                    title=title, held_on=date(2031, 10, 20), semester=SEMESTER, participants=30,
+                    teacher_hours=1.0), f"r-{n}", n)
+            case ("publish",):
+                self.add("edu-bureau", SemesterListPublished(semester=SEMESTER, edition=n + 1, items=tuple(
+                    listing(r) for r in self.admitted)), SEMESTER, n)
+
+    def decision(self, decision: str, request: ActivityRequested):
+        who = {"activity_id": request.activity_id, "applicant_org_id": request.applicant_org_id}
+        if decision == "reject":
+            return ActivityRejected(**who, refusal_code=RefusalCode.NOT_STUDENT_FOCUSED, reason="意见",
+                                  automatic=False)
+        self.admitted.append(request)
+        if decision == "exempt":
+            return ActivityExemptionRecorded(**who, category=ExemptCategory.CITY_CREATION, reference="创建方案",
+                                             listing=listing(request))
+        return ActivityCertified(**who, listing=listing(request))
+
+
+def partition(events: list, sizes: list[int]) -> list[list]:
+    batches, start = [], 0
+    for size in sizes:
+        if start >= len(events):
+            break
+        batches.append(events[start:start + size])
+        start += size
+    return batches + ([events[start:]] if start < len(events) else [])
+
+
+async def run(model: ReadModel, events: list[Envelope], sizes: list[int], projection=None) -> tuple[dict, list]:
+    """Project ``events`` in batches of ``sizes`` into a fresh in-memory database; the model's
+    rows and whatever the projection decided."""
+    engine = make_engine("sqlite+aiosqlite://")
+    decided: list = []
+
+    async def emit(emitted) -> None:
+        decided.extend(e.decision for e in emitted)
+
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(model.metadata.create_all)
+            await ensure_checkpoint(conn, model)
+        delivered = [Delivered(n, envelope) for n, envelope in enumerate(events, 1)]
+        for batch in partition(delivered, sizes):
+            await project(engine, model, batch, projection, emit if projection else None)
+        async with engine.connect() as conn:
+            tables = {name: sorted(json.dumps([plain(v) for v in row], ensure_ascii=False)
+                                   for row in await conn.execute(sa.select(table)))
+                      for name, table in model.by_name.items()}
+        return tables, [violation.model_dump(mode="json") for violation in decided]
+    finally:
+        await engine.dispose()
+
+
+def with_violations(history: History, violations: list) -> list[Envelope]:
+    """The history with each violation appended right after the report that revealed it, as
+    the detector appends it."""
+    recorder, by_report = ViolationRecorder(None, SystemClock()), {}
+    for violation in violations:
+        by_report.setdefault(violation["evidence"]["report_event_id"], []).append(violation)
+    out = []
+    for envelope in history.envelopes:
+        out.append(envelope)
+        for violation in by_report.get(envelope.event_id, []):
+            cause = Fact(0, envelope.event_id, envelope.event_type, envelope.aggregate_id, envelope.occurred_at,
+                         envelope.correlation_id, None)
+            out.append(recorder.envelope(Emitted(ViolationDetected.model_validate(violation), cause, POLICY.version)))
+    return out
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories, st.lists(st.integers(1, 12), max_size=40))
+async def test_one_event_per_batch_and_random_batches_give_the_same_read_model_and_violations(actions, sizes):
+    """S3 and issue 7: the detector decides the same violations and the read model holds the same
+    rows whether a batch holds one event, some, or all of them."""
+    history = History()
+    for n, action in enumerate(actions):
+        history.act(n, action)
+    if not history.envelopes:
+        return
+    state_one, violations_one = await run(DETECTOR, history.envelopes, [1] * len(history.envelopes), DETECTION)
+    state_random, violations_random = await run(DETECTOR, history.envelopes, sizes, DETECTION)
+    assert (state_random, violations_random) == (state_one, violations_one)
+
+    stream = with_violations(history, violations_one)
+    model_one, _ = await run(LIVE, stream, [1] * len(stream))
+    model_random, _ = await run(LIVE, stream, sizes)
+    model_whole, _ = await run(LIVE, stream, [len(stream)])
+    assert model_random == model_one == model_whole
+    assert len(model_one["violations"]) == len({v["violation_id"] for v in violations_one})
