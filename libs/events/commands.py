@@ -61,11 +61,19 @@ class Caller:
     person: str | None = None
     context: str = ""
     command: str = ""
+    sent: BaseModel | None = field(default=None, repr=False, compare=False)
+    """The validated command this caller sent, with its ``digest`` as the router computed it for
+    the ledger: ``command_context`` reuses it for that very command instead of hashing again."""
+    digest: str | None = None
 
     @property
     def scope(self) -> str:
         """Where a command id is unique: this organisation's command of this context."""
-        return f"{self.org.org_id}/{self.context}/{self.command}"
+        return command_scope(self.org.org_id, self.context, self.command)
+
+
+def command_scope(org_id: str, context: str, command: str) -> str:
+    return f"{org_id}/{context}/{command}"
 
 
 Handler = Callable[[Any, Caller], Awaitable[Mapping[str, Any]]]
@@ -133,8 +141,8 @@ class Router:
     async def _dispatch(self, subject: str, payload: bytes, provenance: Provenance) -> dict:
         try:
             route, caller, command = self._parse(subject, payload, provenance)
-            if self.ledger is not None and isinstance(command, Command):
-                await self.ledger.claim(f"{caller.scope}/{command.command_id}", command_digest(caller.scope, command))
+            if self.ledger is not None and caller.digest is not None:
+                await self.ledger.claim(f"{caller.scope}/{command.command_id}", caller.digest)
             result = await route.handler(command, caller)
             return {"ok": True, **result}
         except Refused as refusal:
@@ -165,8 +173,11 @@ class Router:
             allowed = ", ".join(sorted(route.allowed_kinds))
             raise Refused(ErrorCode.FORBIDDEN, f"{org.kind} may not {name}; allowed: {allowed}", "org_id")
         check_body(payload, self.max_payload_bytes)
-        caller = Caller(org, provenance.correlation_id, provenance.person, self.context, name)
-        return route, caller, validate(route.model, payload)
+        command = validate(route.model, payload)
+        scope = command_scope(org.org_id, self.context, name)
+        digest = command_digest(scope, command) if isinstance(command, Command) else None
+        caller = Caller(org, provenance.correlation_id, provenance.person, self.context, name, command, digest)
+        return route, caller, command
 
 
 MAX_ERRORS = 50
@@ -189,11 +200,12 @@ def _refuse_duplicate_keys(payload: bytes) -> None:
     length were bounded before, so this parse is cheap and safe."""
 
     def no_duplicates(pairs: list[tuple[str, object]]) -> dict:
-        keys = [key for key, _ in pairs]
-        if len(set(keys)) != len(keys):
+        found = dict(pairs)
+        if len(found) != len(pairs):
+            keys = [key for key, _ in pairs]
             twice = next(key for key in keys if keys.count(key) > 1)
             raise Refused(ErrorCode.MALFORMED_JSON, f"the key '{shown(twice)}' appears twice in one object")
-        return dict(pairs)
+        return found
 
     try:
         json.loads(payload, object_pairs_hook=no_duplicates)
@@ -226,8 +238,9 @@ def _log_outcome(reply: dict, subject: str, elapsed_ms: float) -> None:
 def command_context(caller: Caller, command: Command, policy_version: str, now: datetime) -> CommandContext:
     """The context every event of one command shares: actor, scoped ids, body digest, policy."""
     actor = Actor(org_id=caller.org.org_id, org_kind=caller.org.kind, person=caller.person)
+    digest = caller.digest if caller.sent is command and caller.digest else command_digest(caller.scope, command)
     return CommandContext(actor, str(command.command_id), caller.correlation_id, policy_version, now,
-                          scope=caller.scope, digest=command_digest(caller.scope, command))
+                          scope=caller.scope, digest=digest)
 
 
 def command_digest(scope: str, command: Command) -> str:
