@@ -1,8 +1,9 @@
 """Compliance read model on PostgreSQL, two figures over S3 events (requests, certifications and
 many held reports, as a busy semester has them):
 
-- ``projector``: the live projector (batch 256, checkpoint in the same transaction) applying a
-  log, against a raw nats-py pull consumer over the same events that only acks (fetch 256);
+- ``projector``: the live read-model projector (batch 256, checkpoint in the same transaction)
+  applying a log, against a raw nats-py pull consumer over the same events that only acks
+  (fetch 256); ``detector``: the S3 detector alone over the same log, against the same baseline;
 - ``rebuild``: ``rebuild_read_model`` from sequence 1 over at least 100,000 events, against a raw
   nats-py ordered consumer reading the same stream.
 
@@ -17,16 +18,20 @@ import uuid
 from datetime import date
 
 from jianfu.compliance.database import make_engine
+from jianfu.compliance.detection import detector
 from jianfu.compliance.migrations import migrate
+from jianfu.compliance.projector import Projector, ProjectorOptions
 from jianfu.compliance.rebuild import rebuild_read_model
+from jianfu.compliance.standby import cancel_and_wait
 from jianfu.events.schemas.campus_entry import ActivityHeldReported
+from jianfu.events.settings import SystemClock
 from jianfu.events.store import EventStore
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from bench.harness import Figure, fresh_nats, per_second
 from tests.conftest import fresh_database
 from tests.factories import SCHOOLS
-from tests.s3_semester import S3Semester, detection, running, settle
+from tests.s3_semester import DETECTION, S3Semester
 
 BATCH = 256
 REQUESTS = 100
@@ -96,19 +101,35 @@ async def raw_read(js, last: int) -> float:
     return rate
 
 
-async def projector_figure(js, store: EventStore, events: int) -> Figure:
+async def projected(engine, js, store: EventStore, which: str) -> tuple[int, float]:
+    """Run the read-model projector or the S3 detector alone over the whole log: (events, seconds)."""
+    options = ProjectorOptions(durable=f"bench-{which}-{uuid.uuid4().hex[:6]}", batch=BATCH, fetch_timeout=0.2)
+    follower = (Projector(engine, js, options) if which == "projector"
+                else detector(engine, js, store, SystemClock(), DETECTION, options))
+    started = time.perf_counter()
+    task = asyncio.create_task(follower.run())
+    try:
+        last = await store.last_sequence()
+        await follower.wait_for(last, timeout=600)
+        return last, time.perf_counter() - started
+    finally:
+        await cancel_and_wait(task)
+
+
+async def projector_figures(js, store: EventStore, events: int) -> list[Figure]:
+    """The read-model projector and the detector, each alone, against one raw pull consumer."""
     last = await fill(js, store, events)
-    async with fresh_database("bench_projector") as url:
-        await migrate(url)
-        engine = make_engine(url)
-        started = time.perf_counter()
-        async with running(engine, js, store, batch=BATCH) as projector:
-            projected = await settle(projector, store, timeout=600)
-        seconds = time.perf_counter() - started
-        await engine.dispose()
-    return Figure("projector", f"live projector, PostgreSQL, batch {BATCH}, {projected:,} events",
-                  per_second(projected, seconds), f"raw pull consumer, ack only, fetch {BATCH}",
-                  await raw_pull(js, last))
+    figures = []
+    for which in ("projector", "detector"):
+        async with fresh_database(f"bench_{which}") as url:
+            await migrate(url)
+            engine = make_engine(url)
+            count, seconds = await projected(engine, js, store, which)
+            await engine.dispose()
+        figures.append((which, count, seconds))
+    baseline = await raw_pull(js, last)
+    return [Figure(which, f"live {which}, PostgreSQL, batch {BATCH}, {count:,} events", per_second(count, seconds),
+                   f"raw pull consumer, ack only, fetch {BATCH}", baseline) for which, count, seconds in figures]
 
 
 async def rebuild_figure(js, store: EventStore, events: int) -> Figure:
@@ -117,7 +138,7 @@ async def rebuild_figure(js, store: EventStore, events: int) -> Figure:
         await migrate(url)
         engine = make_engine(url)
         started = time.perf_counter()
-        result = await rebuild_read_model(engine, store, detection(None))
+        result = await rebuild_read_model(engine, store)
         seconds = time.perf_counter() - started
         await engine.dispose()
     return Figure("rebuild", f"rebuild_read_model from sequence 1, PostgreSQL, {result.last_sequence:,} events",
@@ -129,5 +150,5 @@ async def run(quick: bool = False) -> list[Figure]:
     async with fresh_nats() as (_, nc):
         js = nc.jetstream()
         store = EventStore(js)
-        return [await projector_figure(js, store, 2_000 if quick else 10_000),
+        return [*await projector_figures(js, store, 2_000 if quick else 10_000),
                 await rebuild_figure(js, store, 10_000 if quick else 100_000)]

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import structlog
 from jianfu.compliance.checkpoint import (
+    Delivered,
     Emit,
     Projected,
     ensure_checkpoint,
@@ -32,7 +33,7 @@ from jianfu.compliance.checkpoint import (
 )
 from jianfu.compliance.domain.folding import Projection
 from jianfu.compliance.read_model import LIVE, ReadModel
-from jianfu.compliance.standby import StillHeld, lead_for_ever
+from jianfu.compliance.standby import StillHeld, cancel_and_wait, lead_for_ever
 from jianfu.events import quarantine
 from jianfu.events.store import ALL_EVENTS
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -101,19 +102,17 @@ class Projector:
         sub = await self._consumer(self.checkpoint + 1)
         log.info("projector_following", start_sequence=self.checkpoint + 1, durable=self.options.durable,
                  projection=self.projection.name)
+        # The next batch is fetched and read while this one is in the database.
+        upcoming = asyncio.create_task(self._fetch(sub))
         try:
             while True:
-                try:
-                    messages = await sub.fetch(self.options.batch, timeout=self.options.fetch_timeout)
-                except (TimeoutError, NatsTimeoutError):  # nats-py raises either on an idle fetch
-                    await still_held()
-                    continue
+                messages, delivered = await upcoming
+                upcoming = asyncio.create_task(self._fetch(sub))
                 await still_held()
                 if not messages:
-                    continue  # a fetch can end with a status instead of messages
+                    continue  # idle, or a fetch that ended with a status instead of messages
                 started = time.perf_counter()
-                projected = await project(self.engine, self.model, [_delivered(m) for m in messages],
-                                          self.projection, self.emit)
+                projected = await project(self.engine, self.model, delivered, self.projection, self.emit)
                 await messages[-1].ack()  # AckPolicy.ALL: acks the whole batch
                 await self._report(projected)
                 # Only now: whoever waits for this checkpoint (wait_for) finds the batch's alerts out too.
@@ -122,10 +121,19 @@ class Projector:
                          quarantined=len(projected.quarantined),
                          elapsed_ms=round((time.perf_counter() - started) * 1000, 1))
         finally:
+            await cancel_and_wait(upcoming)
             try:
                 await asyncio.shield(sub.unsubscribe())
             except Exception as error:  # noqa: BLE001 - the connection may already be gone
                 log.warning("unsubscribe_failed", error=repr(error))
+
+    async def _fetch(self, sub: JetStreamContext.PullSubscription) -> tuple[list, list[Delivered]]:
+        """The next batch as messages (to ack) and as read (to project); nothing when idle."""
+        try:
+            messages = await sub.fetch(self.options.batch, timeout=self.options.fetch_timeout)
+        except (TimeoutError, NatsTimeoutError):  # nats-py raises either on an idle fetch
+            return [], []
+        return messages, [_delivered(message) for message in messages]
 
     async def _report(self, projected: Projected) -> None:
         """Log and alert each event the committed batch quarantined (after the commit: the table

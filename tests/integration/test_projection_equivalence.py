@@ -34,6 +34,7 @@ from jianfu.events.schemas.campus_entry import (
 from jianfu.events.schemas.compliance import ViolationDetected
 from jianfu.events.settings import SystemClock
 
+from tests.conftest import fresh_database
 from tests.factories import DIRECTORY, POLICY, application
 from tests.s3_semester import DETECTION, listing
 
@@ -178,3 +179,48 @@ async def test_one_event_per_batch_and_random_batches_give_the_same_read_model_a
     model_whole, _ = await run(LIVE, stream, [len(stream)])
     assert model_random == model_one == model_whole
     assert len(model_one["violations"]) == len({v["violation_id"] for v in violations_one})
+
+
+def busy_semester(reports: int) -> History:
+    """Requests, certifications and ``reports`` held reports at every school, as a July and an
+    October bring them."""
+    history = History()
+    actions = [("request", unit, set(SCHOOLS), title, Route.REGULAR) for unit, title in zip(UNITS, TITLES)]
+    actions += [("certify", n) for n in range(len(actions))] + [("publish",)]
+    actions += [("held", SCHOOLS[n % 3], UNITS[n % 5], TITLES[n % 4], n, n % 2 == 0) for n in range(reports)]
+    for n, action in enumerate(actions):
+        history.act(n, action)
+    return history
+
+
+async def statements_for(url: str, model: ReadModel, events: list[Envelope], projection=None) -> int:
+    """How many statements projecting ``events`` as one batch sends to the database."""
+    engine = make_engine(url)
+    sent: list[str] = []
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(model.metadata.create_all)
+            await ensure_checkpoint(conn, model)
+        sa.event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: sent.append(args[2]))
+
+        async def emit(_decided) -> None:
+            pass
+
+        await project(engine, model, [Delivered(n, e) for n, e in enumerate(events, 1)], projection,
+                      emit if projection else None)
+        return len(sent)
+    finally:
+        await engine.dispose()
+
+
+async def test_the_statements_a_batch_sends_do_not_grow_with_the_batch(pg_database):
+    """Issue 7: one keyed query per table and key shape, one upsert per table, whatever the
+    batch's size; on PostgreSQL, for the read model and for the detector."""
+    small, large = busy_semester(16).envelopes, busy_semester(400).envelopes
+    for model, projection in ((LIVE, None), (DETECTOR, DETECTION)):
+        counts = []
+        for events in (small, large):
+            async with fresh_database("statements") as url:
+                counts.append(await statements_for(url, model, events, projection))
+        assert counts[0] == counts[1], (model.prefix, counts)
+        assert counts[0] < 20
