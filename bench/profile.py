@@ -14,6 +14,7 @@ from jianfu.events.store import EventStore
 from bench import bench_projector
 from bench.harness import fresh_nats
 
+
 async def _projector(js, store, events):
     return (await bench_projector.projector_figures(js, store, events))[0]
 
