@@ -41,6 +41,8 @@ def event_stream_config(name: str = "JIANFU_EVENTS", replicas: int = 1) -> Strea
         deny_purge=True,
         allow_rollup_hdrs=False,
         allow_direct=True,
+        # A certification and the quota slots it takes at each school are one atomic batch (ADR-50).
+        allow_atomic=True,
         duplicate_window=120,
     )
 
