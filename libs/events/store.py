@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -141,6 +142,31 @@ class EventStore:
         except ConcurrencyConflict:
             return None
 
+    async def append_together(self, appends: Sequence[tuple[History, Envelope]]) -> list[StoredEvent]:
+        """One event on each of several aggregates, all stored or none: a JetStream atomic batch
+        (ADR-50), each message expecting its own aggregate's last sequence. Raises
+        ConcurrencyConflict when any of them moved on since it was loaded. An event already in
+        its loaded history (a retried command) is not sent again."""
+        if len({(history.aggregate_type, history.aggregate_id) for history, _ in appends}) != len(appends):
+            raise ValueError("one event per aggregate in an atomic append")
+        sending = [(history, event.model_copy(update={"prev_hash": history.last_hash}))
+                   for history, event in appends if history.find(event.event_id) is None]
+        if len(sending) == 1:
+            await self.append(sending[0][0], [sending[0][1]])
+        elif sending:
+            batch = uuid.uuid4().hex
+            for n, (history, event) in enumerate(sending, 1):
+                data = event.canonical_json()
+                headers = {**self._headers(event, history.last_sequence), "Nats-Batch-Id": batch,
+                           "Nats-Batch-Sequence": str(n)}
+                if n < len(sending):
+                    await self.js._nc.publish(event.subject, data, headers=headers)
+                    continue
+                ack = await self._acked(event, data, {**headers, "Nats-Batch-Commit": "1"})
+                for back, (earlier, sent) in enumerate(reversed(sending)):  # a batch is stored in order
+                    earlier.events.append(StoredEvent(ack.seq - back, sent, stored_hash(sent.canonical_json())))
+        return [history.find(event.event_id) for history, event in appends]
+
     async def append_all_once(self, events: Sequence[Envelope]) -> list[StoredEvent | None]:
         """``append_once`` for many new aggregates, pipelined: every event is sent, then every
         acknowledgement awaited, so a batch costs about one round trip instead of one per event.
@@ -167,25 +193,29 @@ class EventStore:
         return (await self.js.stream_info(self.stream)).state.last_seq
 
     async def _publish(self, event: Envelope, data: bytes, expected: int) -> int:
-        headers = {
-            "Nats-Msg-Id": event.event_id,
-            "Nats-Expected-Last-Subject-Sequence": str(expected),
-            "Jf-Event-Type": event.event_type,
-            "Jf-Correlation-Id": event.correlation_id,
-        }
-        try:
-            ack = await self.js.publish(
-                event.subject, data, stream=self.stream, timeout=self.timeout, headers=headers
-            )
-        except APIError as error:
-            if error.err_code == WRONG_LAST_SEQUENCE:
-                raise ConcurrencyConflict(event.subject) from error
-            raise
+        ack = await self._acked(event, data, self._headers(event, expected))
         if ack.duplicate and expected == 0:
             # Inside the dedupe window JetStream answers a repeated id with the first copy's ack:
             # for a new aggregate that means it exists already.
             raise ConcurrencyConflict(event.subject)
         return ack.seq
+
+    @staticmethod
+    def _headers(event: Envelope, expected: int) -> dict[str, str]:
+        return {
+            "Nats-Msg-Id": event.event_id,
+            "Nats-Expected-Last-Subject-Sequence": str(expected),
+            "Jf-Event-Type": event.event_type,
+            "Jf-Correlation-Id": event.correlation_id,
+        }
+
+    async def _acked(self, event: Envelope, data: bytes, headers: dict[str, str]):
+        try:
+            return await self.js.publish(event.subject, data, stream=self.stream, timeout=self.timeout, headers=headers)
+        except APIError as error:
+            if error.err_code == WRONG_LAST_SEQUENCE:
+                raise ConcurrencyConflict(event.subject) from error
+            raise
 
     async def _last_sequence_of(self, subject: str) -> int:
         try:
@@ -267,7 +297,32 @@ async def execute(
         except ConcurrencyConflict:
             if attempt == retries:
                 raise
-            # Jitter keeps racing writers from colliding again in lockstep; the window doubles so
-            # thirty writers on one aggregate spread out before the retries run out.
-            await asyncio.sleep(random.uniform(0, min(0.25, 0.004 * 2**attempt)))
+            await _pause(attempt)
     raise AssertionError("unreachable")
+
+
+async def execute_together(
+    store: EventStore,
+    aggregates: Sequence[tuple[str, str]],
+    decide: Callable[[list[History]], Sequence[tuple[History, Envelope]]],
+    retries: int = 10,
+) -> list[StoredEvent]:
+    """As ``execute`` for a decision that appends one event to each of several aggregates (a
+    certification and the quota slot it takes at each school): all are loaded at once, and the
+    events are appended together or not at all (``append_together``)."""
+    for attempt in range(retries + 1):
+        histories = list(await asyncio.gather(*(store.load(kind, key) for kind, key in aggregates)))
+        appends = decide(histories)
+        try:
+            return await store.append_together(appends)
+        except ConcurrencyConflict:
+            if attempt == retries:
+                raise
+            await _pause(attempt)
+    raise AssertionError("unreachable")
+
+
+async def _pause(attempt: int) -> None:
+    # Jitter keeps racing writers from colliding again in lockstep; the window doubles so
+    # thirty writers on one aggregate spread out before the retries run out.
+    await asyncio.sleep(random.uniform(0, min(0.25, 0.004 * 2**attempt)))

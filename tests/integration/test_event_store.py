@@ -170,3 +170,30 @@ async def test_append_all_once_pipelines_new_aggregates_and_skips_those_that_exi
     for aggregate_id in ids:
         [loaded] = (await store.load("escalation", aggregate_id)).events
         assert loaded.envelope.prev_hash == GENESIS_HASH
+
+
+async def test_append_together_stores_one_event_on_each_aggregate_or_none(store):
+    first, second = f"t-{uuid.uuid4().hex}", f"t-{uuid.uuid4().hex}"
+    together = [reminder(first, 1), reminder(second, 1)]
+    stored = await store.append_together([(await store.load("escalation", first), together[0]),
+                                          (await store.load("escalation", second), together[1])])
+    assert [s.sequence for s in stored] == [stored[0].sequence, stored[0].sequence + 1]
+    for aggregate_id in (first, second):
+        [loaded] = (await store.load("escalation", aggregate_id)).events
+        assert loaded.envelope.prev_hash == GENESIS_HASH
+
+    # One of them moved on since it was loaded: neither is appended.
+    stale_first = await store.load("escalation", first)
+    await store.append(await store.load("escalation", first), [reminder(first, 2)])
+    third = f"t-{uuid.uuid4().hex}"
+    with pytest.raises(ConcurrencyConflict):
+        await store.append_together([(stale_first, reminder(first, 3)), (await store.load("escalation", third),
+                                                                          reminder(third, 1))])
+    assert (await store.load("escalation", third)).events == []
+    history = await store.load("escalation", first)
+    assert len(history.events) == 2 and verify_chain(history.envelopes) is None
+
+    # A retry finds what the first attempt stored and sends nothing again.
+    again = await store.append_together([(await store.load("escalation", first), together[0]),
+                                         (await store.load("escalation", second), together[1])])
+    assert [s.sequence for s in again] == [s.sequence for s in stored]
