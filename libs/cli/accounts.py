@@ -10,6 +10,8 @@ deployment.
   of organisations and the operator (never elsewhere: no ``allow_responses``, which would let a
   requester pick any subject, deny list or not), and uses only the JetStream API calls it makes:
   stream info, direct and message get, ephemeral readers, its own durable consumers;
+- a service that snapshots an aggregate type writes and reads the latest snapshot of that type
+  only (``jf.snap.<aggregate_type>.>`` in ``JIANFU_SNAPSHOTS``);
 - the operator alone creates, updates and deletes streams, and asks services for their health.
 
 Subjects come from the code: each service's interface names the events it emits and its durable
@@ -28,6 +30,7 @@ from jianfu.events.runtime import Interface
 
 OPERATOR = "operator"
 EVENTS, COMMANDS, ALERTS = "JIANFU_EVENTS", "JIANFU_COMMANDS", "JIANFU_ALERTS"
+SNAPSHOTS = "JIANFU_SNAPSHOTS"
 API = "$JS.API"
 
 
@@ -74,7 +77,13 @@ def reading_the_log() -> tuple[str, ...]:
             f"{API}.STREAM.MSG.GET.{EVENTS}", f"{API}.CONSUMER.CREATE.{EVENTS}", f"$JS.FC.{EVENTS}.>")
 
 
-def service_grant(interface: Interface, durables: tuple[str, ...], inboxes: tuple[str, ...]) -> Grant:
+def snapshotting(aggregate_type: str) -> tuple[str, ...]:
+    """Writing the snapshots of one aggregate type and reading the latest one of an aggregate."""
+    return (f"jf.snap.{aggregate_type}.>", f"{API}.DIRECT.GET.{SNAPSHOTS}.jf.snap.{aggregate_type}.>")
+
+
+def service_grant(interface: Interface, durables: tuple[str, ...], inboxes: tuple[str, ...],
+                  snapshotted: tuple[str, ...] = ()) -> Grant:
     name = interface.service
     publish = [f"jf.ev.{kind}.>" for kind in sorted({event.aggregate_type for event in interface.emits})]
     publish += [f"jf.sys.alert.{name}.>", *reading_the_log()]
@@ -84,17 +93,20 @@ def service_grant(interface: Interface, durables: tuple[str, ...], inboxes: tupl
         publish += ["jf.alert.>", f"{API}.STREAM.MSG.GET.{ALERTS}"]
     for durable in durables:
         publish += durable_consumer(durable)
+    for aggregate_type in snapshotted:
+        publish += snapshotting(aggregate_type)
     # FastStream's connection uses NATS's default inbox; the CLI logged in as a service, its own
     subscribe = ("jf.cmd.>", "jf.q.>", f"jf.sys.health.{name}", "_INBOX.>", f"{inbox_prefix(name)}.>")
     return Grant(name, tuple(publish) + inboxes, subscribe, f"service: {name}")
 
 
 def grants(directory: Directory, interfaces: list[Interface],
-           projector_durables: dict[str, tuple[str, ...]]) -> list[Grant]:
+           projector_durables: dict[str, tuple[str, ...]],
+           snapshotted: dict[str, tuple[str, ...]] | None = None) -> list[Grant]:
     """Every user of the account: services, the operator, then each organisation."""
     inboxes = tuple(f"{inbox_prefix(user)}.>" for user in (OPERATOR, *(o.org_id for o in directory.organisations)))
     found = [service_grant(i, tuple(s.durable for s in i.subscriptions) + projector_durables.get(i.service, ()),
-                           inboxes) for i in interfaces]
+                           inboxes, (snapshotted or {}).get(i.service, ())) for i in interfaces]
     found.append(operator_grant())
     found += [organisation_grant(org.org_id, f"{org.kind.value}: {org.name}") for org in directory.organisations]
     return found
@@ -105,10 +117,12 @@ def code_grants(directory: Directory) -> list[Grant]:
     from jianfu.cli.asyncapi import interfaces
     from jianfu.compliance.settings import ComplianceSettings
     from jianfu.events.settings import Settings
+    from jianfu.notifications.handlers import LADDER
 
     fields = ComplianceSettings.model_fields
     durables = (fields["projector_durable"].default, fields["detector_durable"].default)
-    return grants(directory, interfaces(Settings()), {"compliance": durables})
+    return grants(directory, interfaces(Settings()), {"compliance": durables},
+                  {"notifications": (LADDER.aggregate_type,)})
 
 
 def _list(subjects: tuple[str, ...]) -> str:

@@ -176,7 +176,7 @@ def provision(
     replicas: int | None = typer.Option(None, min=1, help="Replicas of every stream (3 in a cluster); never "
                                         "lowered. Default: 1 for a new stream, an existing one keeps its own."),
 ) -> None:
-    """Create or update the JIANFU_EVENTS, JIANFU_ALERTS, JIANFU_OPS and JIANFU_COMMANDS streams
+    """Create or update the JIANFU_EVENTS, JIANFU_ALERTS, JIANFU_OPS, JIANFU_COMMANDS and JIANFU_SNAPSHOTS streams
     (JIANFU_NATS_URL), logged in as the operator (JIANFU_NATS_USER=operator): no other user may."""
     from jianfu.events.provisioning import ReplicasRefused
 

@@ -2,7 +2,8 @@
 kind, ``discard=new``, delete and purge denied. Services connect with ``declare=False`` and never
 create it themselves; this runs once per deployment (the migrate-and-provision job). Beside it:
 ``JIANFU_ALERTS`` (alerts to units and staff), ``JIANFU_OPS`` (alerts to operators) and
-``JIANFU_COMMANDS`` (the command ledger)."""
+``JIANFU_COMMANDS`` (the command ledger) and ``JIANFU_SNAPSHOTS`` (snapshots of aggregates,
+derived data that may be thrown away)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ OPS_SUBJECTS = ["jf.sys.alert.>"]
 OPS_MAX_AGE_SECONDS = 90 * 24 * 3600
 COMMAND_STREAM = "JIANFU_COMMANDS"
 COMMAND_PREFIX = "jf.cmdid"
+SNAPSHOT_STREAM = "JIANFU_SNAPSHOTS"
+SNAPSHOT_SUBJECTS = ["jf.snap.>"]
 
 
 def event_stream_config(name: str = "JIANFU_EVENTS", replicas: int = 1) -> StreamConfig:
@@ -98,6 +101,23 @@ def command_stream_config(replicas: int = 1) -> StreamConfig:
     )
 
 
+def snapshot_stream_config(replicas: int = 1) -> StreamConfig:
+    """Snapshots (``snapshots.py``): the latest one per aggregate is kept, an older one is
+    replaced; nothing is denied, since a snapshot is derived from the log and may be thrown away."""
+    return StreamConfig(
+        name=SNAPSHOT_STREAM,
+        description="jianfu snapshots of aggregates (jf.snap.>): derived data, one per aggregate",
+        subjects=SNAPSHOT_SUBJECTS,
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        max_msgs_per_subject=1,
+        max_age=0,
+        discard=DiscardPolicy.OLD,
+        num_replicas=replicas,
+        allow_direct=True,
+    )
+
+
 class ReplicasRefused(ValueError):
     """Provisioning was asked for fewer replicas than a stream has; nothing was changed."""
 
@@ -109,7 +129,8 @@ async def provision(js: JetStreamContext, stream: str = "JIANFU_EVENTS", replica
     never lowered: an R3 log scaled down to R1 would lose the copies that keep it when a node
     dies, so a smaller number is refused before anything changes; without it each existing
     stream keeps its own."""
-    configs = [event_stream_config(stream), alert_stream_config(), ops_stream_config(), command_stream_config()]
+    configs = [event_stream_config(stream), alert_stream_config(), ops_stream_config(), command_stream_config(),
+               snapshot_stream_config()]
     current = {config.name: await _replicas(js, config.name) for config in configs}
     lowered = [f"{name} has {has}" for name, has in current.items() if has and replicas and replicas < has]
     if lowered:

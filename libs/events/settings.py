@@ -101,6 +101,7 @@ class Settings(BaseSettings):
     max_payload_bytes: int = Field(64 * 1024, description="Larger commands are refused.")
     append_retries: int = Field(10, description="Reload-and-retry rounds on a concurrent append.")
     projector_batch: int = Field(256, description="Events per projector transaction.")
+    snapshot_every: int = Field(100, description="Snapshot an aggregate that keeps growing every N events; 0: never.")
 
     @property
     def nats_servers(self) -> list[str]:

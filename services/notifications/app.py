@@ -23,6 +23,7 @@ from jianfu.events.runtime import (
 from jianfu.events.schemas.compliance import ViolationDetected
 from jianfu.events.schemas.escalation import EscalationAlert, ReminderIssued
 from jianfu.events.settings import Settings
+from jianfu.events.snapshots import Snapshots
 from jianfu.notifications import handlers
 from jianfu.notifications.alerts import AlertChannel
 
@@ -37,8 +38,9 @@ def interface(
     subject: str = VIOLATIONS,
     durable: str = LADDER_DURABLE,
 ) -> Interface:
-    ladder = Subscription(subject, durable, partial(handlers.on_violation, deps=deps, alerts=alerts or AlertChannel()),
-                          (ViolationDetected,))
+    snapshots = Snapshots(deps.store, every=settings.snapshot_every)
+    ladder = Subscription(subject, durable, partial(handlers.on_violation, deps=deps, alerts=alerts or AlertChannel(),
+                                                    snapshots=snapshots), (ViolationDetected,))
     return Interface("notifications", "The G2 escalation ladder: a reminder and an alert for every violation.",
                      subscriptions=(ladder,), emits=(ReminderIssued,),
                      sends=(("jf.alert.{org_id}.reminder.{violation_id}", EscalationAlert),))

@@ -22,7 +22,7 @@ from nats.js.api import StreamConfig
 from tests.broker import ROOT, ComposeNats, Session, login
 from tests.factories import application
 
-STREAMS = ("JIANFU_EVENTS", "JIANFU_ALERTS", "JIANFU_OPS", "JIANFU_COMMANDS")
+STREAMS = ("JIANFU_EVENTS", "JIANFU_ALERTS", "JIANFU_OPS", "JIANFU_COMMANDS", "JIANFU_SNAPSHOTS")
 REFUSED = (nats.errors.TimeoutError, nats.errors.NoRespondersError, nats.js.errors.APIError)
 
 

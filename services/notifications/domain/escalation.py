@@ -2,7 +2,9 @@
 
 Every violation of an issue by a unit lands on the same escalation, so the later stages (a
 warning for a repeat within 12 months, circulation after three warnings) can count what came
-before. Stage 1 is implemented: each violation gets one reminder (提醒/整改通知), issued by the
+before, also across any calendar boundary. The log of an escalation keeps growing; its loads stay
+bounded by snapshots of the state below (``to_document``/``from_document``, ``SCHEMA_VERSION``),
+which keeps per reminded violation only its id and stage. Stage 1 is implemented: each violation gets one reminder (提醒/整改通知), issued by the
 education bureau when the unit is a school and by the supervision office otherwise.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from enum import IntEnum
+from typing import Any
 
 from jianfu.events.organisations import Directory, Organisation, OrgKind
 from jianfu.events.policy import EscalationPolicy
@@ -18,6 +21,7 @@ from jianfu.events.schemas.base import EventData
 from jianfu.events.schemas.compliance import ViolationDetected
 from jianfu.events.schemas.escalation import ReminderIssued
 
+SCHEMA_VERSION = 1  # of the state document a snapshot holds; change it whenever that shape changes
 UNIT_HEAD = "unit_head"  # G2 stage 1 goes to the unit's head (单位负责人)
 
 
@@ -59,7 +63,7 @@ class Escalation:
         self.responsible_org_id: str | None = None
         self.issue_key: str | None = None
         self.stage = 0  # highest rung reached; 0 before the first step
-        self.reminders: dict[str, ReminderIssued] = {}  # by violation id
+        self.reminders: dict[str, int] = {}  # violation id -> stage of its step
 
     @classmethod
     def from_events(cls, escalation_id: str, events: Iterable[EventData]) -> Escalation:
@@ -71,8 +75,22 @@ class Escalation:
     def apply(self, event: EventData) -> None:
         if isinstance(event, ReminderIssued):
             self.responsible_org_id, self.issue_key = event.responsible_org_id, event.issue_key
-            self.reminders[event.violation_id] = event
+            self.reminders[event.violation_id] = event.stage
             self.stage = max(self.stage, event.stage)
+
+    def to_document(self) -> dict[str, Any]:
+        """The state as JSON (a snapshot's ``state``), read back by ``from_document``."""
+        return {"responsible_org_id": self.responsible_org_id, "issue_key": self.issue_key, "stage": self.stage,
+                "reminders": dict(self.reminders)}
+
+    @classmethod
+    def from_document(cls, escalation_id: str, document: dict[str, Any]) -> Escalation:
+        escalation = cls(escalation_id)
+        escalation.responsible_org_id = document["responsible_org_id"]
+        escalation.issue_key = document["issue_key"]
+        escalation.stage = int(document["stage"])
+        escalation.reminders = {str(violation): int(stage) for violation, stage in document["reminders"].items()}
+        return escalation
 
     def reminded(self, violation_id: str) -> bool:
         return violation_id in self.reminders
