@@ -132,17 +132,19 @@ class S3Semester:
 
     async def certify(self, request: ActivityRequested) -> None:
         await self._decide(ActivityCertified(activity_id=request.activity_id, applicant_org_id=request.applicant_org_id,
-                                             listing=listing(request)))
+                                             listing=listing(request), semester=self.semester))
 
     async def exempt(self, request: ActivityRequested) -> None:
         await self._decide(ActivityExemptionRecorded(
             activity_id=request.activity_id, applicant_org_id=request.applicant_org_id,
-            category=ExemptCategory.CITY_CREATION, reference="全国文明城市创建工作方案", listing=listing(request)))
+            category=ExemptCategory.CITY_CREATION, reference="全国文明城市创建工作方案", listing=listing(request),
+            semester=self.semester))
 
     async def reject(self, request: ActivityRequested, code: RefusalCode = RefusalCode.NOT_STUDENT_FOCUSED,
                      automatic: bool = False) -> None:
         await self._decide(ActivityRejected(activity_id=request.activity_id, applicant_org_id=request.applicant_org_id,
-                                            refusal_code=code, reason="区教体局集中认定意见", automatic=automatic))
+                                            refusal_code=code, reason="区教体局集中认定意见", automatic=automatic,
+                                            semester=self.semester))
 
     async def publish(self, *admitted: ActivityRequested, edition: int = 1) -> None:
         await self._decide(SemesterListPublished(semester=self.semester, edition=edition,
@@ -157,8 +159,9 @@ class S3Semester:
         return await self._append(self._context(school).event(report, str(report.report_id)))
 
     async def _decide(self, event: EventData) -> None:
-        envelope = self._context("edu-bureau").event(event, self.semester)
-        await execute(self.store, "campus_entry_semester", self.semester, lambda history: [envelope])
+        """A decision is an event of its activity; a publication one of the semester list."""
+        activity_id = getattr(event, "activity_id", None)
+        await self._append(self._context("edu-bureau").event(event, str(activity_id) if activity_id else self.semester))
 
     async def _append(self, envelope) -> StoredEvent:
         return (await execute(self.store, envelope.aggregate_type, envelope.aggregate_id, lambda h: [envelope]))[0]

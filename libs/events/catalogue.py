@@ -18,6 +18,7 @@ from jianfu.events.schemas.campus_entry import (
     ActivityHeldReported,
     ActivityRejected,
     ActivityRequested,
+    CampusEntrySlotTaken,
     SemesterListPublished,
 )
 from jianfu.events.schemas.compliance import ViolationDetected
@@ -38,6 +39,7 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         ActivityCertified,
         ActivityRejected,
         ActivityExemptionRecorded,
+        CampusEntrySlotTaken,
         SemesterListPublished,
         ActivityHeldReported,
         ViolationDetected,

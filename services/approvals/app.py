@@ -16,6 +16,7 @@ from jianfu.events.schemas.campus_entry import (
     ActivityExemptionRecorded,
     ActivityRejected,
     ActivityRequested,
+    CampusEntrySlotTaken,
     CertifyActivity,
     PublishSemesterList,
     RejectActivity,
@@ -36,7 +37,8 @@ def interface(deps: Deps, settings: Settings) -> Interface:
     return Interface(
         "approvals", "The education bureau's decisions and the semester list.", routers=(router,),
         subscriptions=(screening,),
-        emits=(ActivityCertified, ActivityRejected, ActivityExemptionRecorded, SemesterListPublished),
+        emits=(ActivityCertified, ActivityRejected, ActivityExemptionRecorded, CampusEntrySlotTaken,
+               SemesterListPublished),
     )
 
 

@@ -1,87 +1,142 @@
-"""One function per command or event: load → decide (domain aggregate) → append."""
+"""One function per command or event: load → decide (domain aggregate) → append.
+
+A decision is an event of its activity (``activity.<id>``); an admission also takes a slot at
+each of its schools (``campus_entry_quota.<semester>.<school>``), and the decision and its slots
+are appended together or not at all (``execute_together``). A publication is an event of the
+semester list (``campus_entry_semester.<semester>``).
+"""
 
 from __future__ import annotations
 
-from uuid import UUID
+import asyncio
 
-from jianfu.approvals.domain.campus_entry_semester import CampusEntrySemester
+from jianfu.approvals.domain.campus_entry_activity import CampusEntryActivity, Decided
+from jianfu.approvals.domain.school_quota import SchoolQuota
+from jianfu.approvals.domain.semester_list import SemesterList
 from jianfu.events import catalogue
 from jianfu.events.commands import Caller, command_context
 from jianfu.events.dependencies import Deps
 from jianfu.events.envelope import SYSTEM_ACTOR, Envelope
-from jianfu.events.errors import ErrorCode, Refused
 from jianfu.events.recording import CommandContext
-from jianfu.events.schemas.base import Command
 from jianfu.events.schemas.campus_entry import (
+    ActivityCertified,
+    ActivityExemptionRecorded,
     ActivityRejected,
     ActivityRequested,
+    CampusEntrySlotTaken,
     CertifyActivity,
+    ListedActivity,
     PublishSemesterList,
     RejectActivity,
 )
-from jianfu.events.store import EventStore, History, StoredEvent, execute
+from jianfu.events.store import EventStore, History, StoredEvent, execute, execute_together
 
-SEMESTER = "campus_entry_semester"
+ACTIVITY, QUOTA, SEMESTER = "activity", CampusEntrySlotTaken.aggregate_type, "campus_entry_semester"
+LOADS_AT_ONCE = 64  # quota and activity loads a publication runs concurrently
 
 
 async def certify_activity(command: CertifyActivity, caller: Caller, deps: Deps) -> dict:
-    return await _decide_on_request(command.activity_id, command, caller, deps, lambda semester, request: (
-        semester.certify(request, deps.directory, command.note)))
+    cap = deps.policy.campus_entry.items_per_school_per_semester
+    context = command_context(caller, command, deps.policy.version, deps.clock.now())
+    return _decision_reply(await _decide(deps, str(command.activity_id), context, lambda activity, quotas: (
+        activity.certify(deps.directory, quotas, cap, command.note))))
 
 
 async def reject_activity(command: RejectActivity, caller: Caller, deps: Deps) -> dict:
-    return await _decide_on_request(command.activity_id, command, caller, deps, lambda semester, request: (
-        semester.reject(request, command.refusal_code, command.reason)))
-
-
-async def _decide_on_request(activity_id: UUID, command: Command, caller: Caller, deps: Deps, decide) -> dict:
-    request = await load_request(deps.store, activity_id)
     context = command_context(caller, command, deps.policy.version, deps.clock.now())
-    stored = await _decide(deps, request.target_semester, context, lambda semester: decide(semester, request),
-                           str(request.activity_id))
-    return _decision_reply(stored)
+    return _decision_reply(await _decide(deps, str(command.activity_id), context, lambda activity, _quotas: (
+        activity.reject(command.refusal_code, command.reason)), with_quotas=False))
+
+
+async def screen_request(envelope: Envelope, sequence: int, deps: Deps) -> None:
+    """On every ActivityRequested: hard-rule refusals and exemptions are decided at once (S3)."""
+    if envelope.event_type != ActivityRequested.__name__:
+        return
+    request: ActivityRequested = catalogue.parse(envelope)
+    context = CommandContext(SYSTEM_ACTOR, envelope.event_id, envelope.correlation_id, deps.policy.version, deps.clock.now())
+    # The decision goes where the request is stored: its envelope's aggregate.
+    await _decide(deps, envelope.aggregate_id, context, lambda activity, quotas: activity.screen(deps.directory, quotas),
+                  request=request)
 
 
 async def publish_semester_list(command: PublishSemesterList, caller: Caller, deps: Deps) -> dict:
     context = command_context(caller, command, deps.policy.version, deps.clock.now())
-    stored = await _decide(deps, command.semester, context, lambda semester: semester.publish(), "")
+    admitted = await admitted_in(deps, command.semester)
+
+    def publish(history: History):
+        return context.earlier_outcome(history.envelopes) or [context.event(
+            SemesterList.from_events(command.semester, _parsed(history)).publish(admitted), command.semester)]
+
+    stored = await execute(deps.store, SEMESTER, command.semester, publish, deps.retries)
     published = stored[0].envelope.data
     return {"semester": command.semester, "edition": published["edition"], "item_count": len(published["items"]),
             "sequence": stored[0].sequence}
 
 
-async def screen_request(envelope: Envelope, sequence: int, deps: Deps) -> None:
-    """On every ActivityRequested: hard-rule refusals and exemptions are decided at once (S3)."""
-    if envelope.event_type != "ActivityRequested":
-        return
-    request = catalogue.parse(envelope)
-    context = CommandContext(SYSTEM_ACTOR, envelope.event_id, envelope.correlation_id, deps.policy.version, deps.clock.now())
-    await _decide(deps, request.target_semester, context,
-                  lambda semester: semester.screen(request, deps.directory), str(request.activity_id))
+async def admitted_in(deps: Deps, semester: str) -> list[ListedActivity]:
+    """The semester's admissions, in the order they were decided: the activities holding a slot
+    at any school of the directory, each read from its decision."""
+    limit = asyncio.Semaphore(LOADS_AT_ONCE)
+
+    async def load(kind: str, key: str) -> History:
+        async with limit:
+            return await deps.store.load(kind, key)
+
+    quotas = await asyncio.gather(*(load(QUOTA, SchoolQuota.aggregate_id(semester, school))
+                                    for school in deps.directory.school_ids))
+    holders = sorted({str(slot.activity_id) for quota in quotas for slot in _parsed(quota)})
+    decided: list[tuple[int, ListedActivity]] = []
+    for history in await asyncio.gather(*(load(ACTIVITY, key) for key in holders)):
+        for stored in history.events:
+            if stored.envelope.event_type in (ActivityCertified.__name__, ActivityExemptionRecorded.__name__):
+                decided.append((stored.sequence, catalogue.parse(stored.envelope).listing))
+    return [listing for _, listing in sorted(decided, key=lambda pair: pair[0])]
 
 
-async def load_request(store: EventStore, activity_id: UUID) -> ActivityRequested:
-    history = await store.load("activity", str(activity_id))
-    if not history.events:
-        raise Refused(ErrorCode.NOT_FOUND, f"no activity {activity_id}", "activity_id")
-    return catalogue.parse(history.events[0].envelope)
+async def _decide(deps: Deps, activity_id: str, context: CommandContext, decide, with_quotas: bool = True,
+                  request: ActivityRequested | None = None) -> list[StoredEvent]:
+    """Load the activity (and its schools' quotas), decide, append the decision and its slots together."""
+    request = request or await load_request(deps.store, activity_id)
+    schools = request.school_ids if with_quotas else ()
+    aggregates = [(ACTIVITY, activity_id),
+                  *((QUOTA, SchoolQuota.aggregate_id(request.target_semester, school)) for school in schools)]
 
-
-async def _decide(deps: Deps, semester_id: str, context: CommandContext, decide, key: str) -> list[StoredEvent]:
-    def on(history: History):
-        already = context.earlier_outcome(history.envelopes)
+    def on(histories: list[History]):
+        activity_history, *quota_histories = histories
+        already = context.earlier_outcome(activity_history.envelopes)
         if already:
-            return already
-        semester = CampusEntrySemester.from_events(
-            semester_id, deps.policy.campus_entry, (catalogue.parse(e) for e in history.envelopes)
-        )
-        decision = decide(semester)
-        return [context.event(decision, semester_id, key=key)] if decision else []
+            return [(activity_history, event) for event in already[:1]]
+        quotas = {school: SchoolQuota.from_events(request.target_semester, school, _parsed(history))
+                  for school, history in zip(schools, quota_histories, strict=True)}
+        activity = CampusEntryActivity.from_events(_parsed(activity_history), request)
+        decided: Decided | None = decide(activity, quotas)
+        if decided is None:
+            return []
+        key = activity_id
+        slots = [(history, context.event(slot, history.aggregate_id, key=key))
+                 for history, slot in zip(quota_histories, _by_school(decided, schools), strict=True) if slot]
+        return [(activity_history, context.event(decided.decision, key, key=key)), *slots]
 
-    return await execute(deps.store, SEMESTER, semester_id, on, deps.retries)
+    return await execute_together(deps.store, aggregates, on, deps.retries)
+
+
+def _by_school(decided: Decided, schools) -> list[CampusEntrySlotTaken | None]:
+    taken = {slot.school_id: slot for slot in decided.slots}
+    return [taken.get(school) for school in schools]
+
+
+async def load_request(store: EventStore, activity_id: str) -> ActivityRequested:
+    history = await store.load(ACTIVITY, activity_id)
+    return CampusEntryActivity.from_events(_parsed(history)).request
+
+
+def _parsed(history: History) -> list:
+    return [catalogue.parse(envelope) for envelope in history.envelopes]
 
 
 def _decision_reply(stored: list[StoredEvent]) -> dict:
+    if not stored:
+        return {}
     event = stored[0].envelope
     reply = {"activity_id": event.data["activity_id"], "sequence": stored[0].sequence}
     if event.event_type == ActivityRejected.__name__:

@@ -27,7 +27,6 @@ from jianfu.events.schemas.campus_entry import (
     ActivityExemptionRecorded,
     ActivityRejected,
     ExemptCategory,
-    SemesterListPublished,
 )
 from jianfu.events.store import EventStore
 
@@ -51,19 +50,19 @@ async def load_semester(store, rng: random.Random, requests: int = 240, reports:
         declared += await asyncio.gather(*(
             s.request(UNITS[i % len(UNITS)], [SCHOOLS[i % len(SCHOOLS)]]) for i in range(start, min(start + 60, requests))))
     admitted = declared[:4 * len(SCHOOLS)]
-    bureau = s._context("edu-bureau")
-    decisions = [ActivityCertified(activity_id=r.activity_id, applicant_org_id=r.applicant_org_id, listing=listing(r))
-                 for r in admitted[:3 * len(SCHOOLS)]]
+    bureau, semester = s._context("edu-bureau"), {"semester": s.semester}
+    decisions = [ActivityCertified(activity_id=r.activity_id, applicant_org_id=r.applicant_org_id, listing=listing(r),
+                                   **semester) for r in admitted[:3 * len(SCHOOLS)]]
     decisions += [ActivityExemptionRecorded(activity_id=r.activity_id, applicant_org_id=r.applicant_org_id,
                                             category=ExemptCategory.CITY_CREATION, reference="创城方案",
-                                            listing=listing(r)) for r in admitted[3 * len(SCHOOLS):]]
+                                            listing=listing(r), **semester) for r in admitted[3 * len(SCHOOLS):]]
     refused = declared[len(admitted):]
     decisions += [ActivityRejected(activity_id=r.activity_id, applicant_org_id=r.applicant_org_id,
-                                   refusal_code=REFUSALS[n % 3], reason="集中认定意见", automatic=False)
+                                   refusal_code=REFUSALS[n % 3], reason="集中认定意见", automatic=False, **semester)
                   for n, r in enumerate(refused)]
-    decisions.append(SemesterListPublished(semester=s.semester, edition=1, items=tuple(listing(r) for r in admitted)))
-    history = await store.load("campus_entry_semester", s.semester)
-    await store.append(history, [bureau.event(d, s.semester, key=str(n)) for n, d in enumerate(decisions)])
+    for start in range(0, len(decisions), 60):  # each decision is an event of its activity
+        await asyncio.gather(*(s._append(bureau.event(d, str(d.activity_id))) for d in decisions[start:start + 60]))
+    await s.publish(*admitted)
 
     def report(n: int):
         school = SCHOOLS[n % len(SCHOOLS)]

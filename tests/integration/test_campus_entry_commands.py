@@ -42,10 +42,11 @@ async def request(client, org=POLICE, **overrides) -> dict:
 
 
 async def decisions(store, semester: str, activity_id: str, want: int = 1, timeout: float = 5.0):
+    """The decisions on an activity (events of its own aggregate, after the request)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        history = await store.load("campus_entry_semester", semester)
-        found = [e.envelope for e in history.events if e.envelope.data.get("activity_id") == activity_id]
+        history = await store.load("activity", activity_id)
+        found = [e.envelope for e in history.events[1:] if e.envelope.data.get("semester") == semester]
         if len(found) >= want:
             return found
         await asyncio.sleep(0.05)

@@ -45,12 +45,13 @@ async def publish(js, envelope: dict, subject: str | None = None) -> tuple[int, 
 
 
 def certification(semester: S3Semester, request, prev_hash: str = GENESIS_HASH) -> dict:
-    """An ActivityCertified for ``semester`` as the bureau's approvals would write it."""
+    """An ActivityCertified for ``semester`` as the bureau's approvals would write it: an event of
+    the activity, after its request (so GENESIS is a forgery too)."""
     from jianfu.events.schemas.campus_entry import ActivityCertified
 
     event = ActivityCertified(activity_id=request.activity_id, applicant_org_id=request.applicant_org_id,
-                              listing=listing(request))
-    envelope = semester._context("edu-bureau").event(event, semester.semester).model_dump(mode="json")
+                              listing=listing(request), semester=semester.semester)
+    envelope = semester._context("edu-bureau").event(event, str(request.activity_id)).model_dump(mode="json")
     return {**envelope, "prev_hash": prev_hash}
 
 
@@ -110,11 +111,12 @@ async def test_the_chain_heads_survive_a_restart_and_stay_at_the_last_good_event
     await good.certify(first)
     async with running(engine, log.js, log.store) as projector:
         await settle(projector, log.store)
-    semester_subject = f"jf.ev.campus_entry_semester.{good.semester}"
-    [last_good] = (await log.store.load("campus_entry_semester", good.semester)).events
-    assert (await heads(engine))[semester_subject] == (last_good.sequence, last_good.chain_hash)
+    activity_subject = f"jf.ev.activity.{first.activity_id}"
+    last_good = (await log.store.load("activity", str(first.activity_id))).events[-1]
+    assert last_good.envelope.event_type == "ActivityCertified"
+    assert (await heads(engine))[activity_subject] == (last_good.sequence, last_good.chain_hash)
 
-    # A new projector knows only what the read model kept: GENESIS on a semester with events is forged.
+    # A new projector knows only what the read model kept: GENESIS on an activity with events is forged.
     second = await good.request(POLICE, [PRIMARY_1])
     restarted, _ = await publish(log.js, certification(good, second, GENESIS_HASH))
     after = await good.request(FIRE, [PRIMARY_1])
@@ -123,7 +125,7 @@ async def test_the_chain_heads_survive_a_restart_and_stay_at_the_last_good_event
 
     assert await status_of(engine, second) == "requested" and await status_of(engine, after) == "requested"
     assert "prev_hash" in (await quarantined_rows(engine))[restarted]["reason"]
-    assert (await heads(engine))[semester_subject] == (last_good.sequence, last_good.chain_hash)
+    assert (await heads(engine))[activity_subject] == (last_good.sequence, last_good.chain_hash)
 
     live, live_heads = await read_model_digest(engine), await heads(engine)
     audit = await rebuild_read_model(engine, log.store, switch=False)
@@ -162,7 +164,8 @@ async def test_a_batch_reads_and_writes_the_chain_heads_in_one_statement_each_wh
 
 async def test_approvals_screening_acts_on_no_forged_request_and_reads_the_head_from_the_log_after_a_restart(log):
     # S3: commercial content is refused by screening, without anyone looking.
-    made_up, _ = await publish(log.js, {**requested(commercial_content=True), "prev_hash": MADE_UP})
+    made_up_request = {**requested(commercial_content=True), "prev_hash": MADE_UP}
+    made_up, _ = await publish(log.js, made_up_request)
     claimed = requested(commercial_content=True)
     mismatched, _ = await publish(log.js, claimed, f"jf.ev.activity.{uuid.uuid4()}")
     harmless = requested()
@@ -179,8 +182,9 @@ async def test_approvals_screening_acts_on_no_forged_request_and_reads_the_head_
     last, _ = await publish(log.js, continued)
     await screening(log, last)
 
-    semester = await log.store.load("campus_entry_semester", "2026-autumn")
-    refused = {e.envelope.data["activity_id"] for e in semester.events if e.envelope.event_type == "ActivityRejected"}
+    refused = {e.envelope.data["activity_id"] for envelope in (made_up_request, claimed, harmless, good)
+               for e in (await log.store.load("activity", envelope["aggregate_id"])).events
+               if e.envelope.event_type == "ActivityRejected"}
     assert refused == {good["data"]["activity_id"], continued["data"]["activity_id"]}
     alerts = await alerts_by_sequence(log.js, "approvals", expect=3)
     assert set(alerts) == {made_up, mismatched, genesis_again}

@@ -13,8 +13,10 @@ async def test_the_builders_append_events_the_catalogue_reads_with_intact_chains
     first = await semester.request("dept-fire", ["school-dwk-primary-1"])
     await semester.certify(first)
     await semester.publish(first)
-    history = await store.load("campus_entry_semester", semester.semester)
-    assert verify_chain(history.envelopes) is None
-    assert [type(catalogue.parse(e)).__name__ for e in history.envelopes] == [
-        "ActivityCertified", "SemesterListPublished"]
+    activity = await store.load("activity", str(first.activity_id))
+    listed = await store.load("campus_entry_semester", semester.semester)
+    for history in (activity, listed):
+        assert verify_chain(history.envelopes) is None
+    assert [type(catalogue.parse(e)).__name__ for e in activity.envelopes + listed.envelopes] == [
+        "ActivityRequested", "ActivityCertified", "SemesterListPublished"]
 

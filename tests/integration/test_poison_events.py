@@ -141,8 +141,8 @@ async def test_approvals_screening_quarantines_poison_and_still_refuses_the_comm
     last = await publish(log.js, commercial)
     await run_until_consumed(log, build, "approvals-screening", last)
 
-    semester = await log.store.load("campus_entry_semester", "2026-autumn")
-    [refusal] = [e.envelope.data for e in semester.events if e.envelope.event_type == "ActivityRejected"]
+    [refusal] = [e.envelope.data for e in (await log.store.load("activity", commercial["aggregate_id"])).events
+                 if e.envelope.event_type == "ActivityRejected"]
     assert refusal["activity_id"] == commercial["data"]["activity_id"]
     assert (refusal["refusal_code"], refusal["automatic"]) == ("COMMERCIAL_OR_FEE", True)
     alerts = await alerts_by_sequence(log.js, "approvals", expect=len(poison))

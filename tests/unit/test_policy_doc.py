@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from jianfu.approvals.domain.campus_entry_semester import CampusEntrySemester
+from jianfu.approvals.domain.campus_entry_activity import CampusEntryActivity
 from jianfu.events.catalogue import EVENT_TYPES, RESERVED_EVENT_TYPES
 from jianfu.events.errors import RefusalCode
 from jianfu.events.schemas.campus_entry import ActivityRejected, ActivityRequested, Route
@@ -49,8 +49,7 @@ def requested() -> ActivityRequested:
 
 @pytest.mark.parametrize("code", sorted(codes(BUREAU_ROW)))
 def test_s3_the_bureau_refuses_with_each_code_the_doc_lists(code):
-    semester = CampusEntrySemester.from_events("2026-autumn", POLICY.campus_entry, [])
-    rejected = semester.reject(requested(), RefusalCode(code), "不符合进校园要求")
+    rejected = CampusEntryActivity(requested()).reject(RefusalCode(code), "不符合进校园要求").decision
     assert isinstance(rejected, ActivityRejected)
     assert (rejected.refusal_code, rejected.automatic) == (code, False)
 

@@ -203,33 +203,55 @@ class ListedActivity(BaseModel):
     policy_basis: str
 
 
+DECIDED_SEMESTER = Field(
+    None, description="The semester decided for. Decisions are events of the activity (`activity.<id>`); "
+    "those recorded before that carry none and were stored on `campus_entry_semester.<semester>`.")
+
+
 class ActivityCertified(EventData):
-    aggregate_type: ClassVar[str] = "campus_entry_semester"
+    aggregate_type: ClassVar[str] = "activity"
 
     activity_id: UUID
     applicant_org_id: str
     listing: ListedActivity = Field(description="The row this activity takes in the semester list.")
     note: str = ""
+    semester: str | None = DECIDED_SEMESTER
 
 
 class ActivityRejected(EventData):
-    aggregate_type: ClassVar[str] = "campus_entry_semester"
+    aggregate_type: ClassVar[str] = "activity"
 
     activity_id: UUID
     applicant_org_id: str
     refusal_code: RefusalCode
     reason: str
     automatic: bool = Field(description="Refused by a hard rule rather than by a person.")
+    semester: str | None = DECIDED_SEMESTER
 
 
 class ActivityExemptionRecorded(EventData):
-    aggregate_type: ClassVar[str] = "campus_entry_semester"
+    aggregate_type: ClassVar[str] = "activity"
 
     activity_id: UUID
     applicant_org_id: str
     category: ExemptCategory
     reference: str
     listing: ListedActivity
+    semester: str | None = DECIDED_SEMESTER
+
+
+class CampusEntrySlotTaken(EventData):
+    """One of a school's S3 slots for a semester, taken by an admitted activity. Appended in one
+    atomic batch with the certification (or exemption) that takes it, so the cap is guarded per
+    school (aggregate `campus_entry_quota.<semester>.<school_id>`) and no aggregate spans the district."""
+
+    aggregate_type: ClassVar[str] = "campus_entry_quota"
+
+    semester: str
+    school_id: str
+    activity_id: UUID
+    organizer_org_id: str
+    route: Route
 
 
 class SemesterListPublished(EventData):

@@ -16,11 +16,17 @@ TABLE = "authorisations"
 KEY = ("semester", "school_id", "organizer_org_id", "activity_id")
 
 
+def decided_semester(fact: Fact) -> str:
+    """The semester a decision is for: in its data, or (decisions recorded before decisions were
+    events of their activity) the id of the semester aggregate it was stored on."""
+    return fact.data.semester or fact.aggregate_id
+
+
 def admission_needs(fact: Fact):
     """The rows an admission may add: one per school of its listing."""
     event: ActivityCertified | ActivityExemptionRecorded = fact.data
     for school_id in event.listing.school_ids:
-        yield Need(TABLE, (fact.aggregate_id, school_id, event.applicant_org_id, str(event.activity_id)))
+        yield Need(TABLE, (decided_semester(fact), school_id, event.applicant_org_id, str(event.activity_id)))
 
 
 def record_admission(batch: Batch, fact: Fact) -> None:
@@ -28,7 +34,7 @@ def record_admission(batch: Batch, fact: Fact) -> None:
     event: ActivityCertified | ActivityExemptionRecorded = fact.data
     rows = batch[TABLE]
     for school_id in event.listing.school_ids:
-        key = (fact.aggregate_id, school_id, event.applicant_org_id, str(event.activity_id))
+        key = (decided_semester(fact), school_id, event.applicant_org_id, str(event.activity_id))
         if rows.get(*key) is None:
             rows.put({**dict(zip(KEY, key, strict=True)), "title": event.listing.title,
                       "decided_sequence": fact.sequence})

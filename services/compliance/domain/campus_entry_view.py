@@ -12,7 +12,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from jianfu.compliance.domain import authorisations
-from jianfu.compliance.domain.authorisations import admission_needs, record_admission, report_needs
+from jianfu.compliance.domain.authorisations import (
+    admission_needs,
+    decided_semester,
+    record_admission,
+    report_needs,
+)
 from jianfu.compliance.domain.detector import item_key
 from jianfu.compliance.domain.folding import Batch, Fact, Need, On, Projection, Row, nothing
 from jianfu.events.schemas.campus_entry import (
@@ -90,7 +95,7 @@ def _requested_needs(fact: Fact):
 
 def _admitted(batch: Batch, fact: Fact) -> None:
     event: ActivityCertified | ActivityExemptionRecorded = fact.data
-    semester, activity_id, listing = fact.aggregate_id, str(event.activity_id), event.listing
+    semester, activity_id, listing = decided_semester(fact), str(event.activity_id), event.listing
     exempt = isinstance(event, ActivityExemptionRecorded)
     row = batch["applications"].get(semester, activity_id)
     before = row["status"] if row else None
@@ -110,7 +115,7 @@ def _admitted(batch: Batch, fact: Fact) -> None:
 
 
 def _admitted_needs(fact: Fact):
-    event, semester = fact.data, fact.aggregate_id
+    event, semester = fact.data, decided_semester(fact)
     yield Need("applications", (semester, str(event.activity_id)))
     yield from admission_needs(fact)
     for school_id in event.listing.school_ids:
@@ -121,7 +126,7 @@ def _admitted_needs(fact: Fact):
 
 def _rejected(batch: Batch, fact: Fact) -> None:
     event: ActivityRejected = fact.data
-    semester, activity_id = fact.aggregate_id, str(event.activity_id)
+    semester, activity_id = decided_semester(fact), str(event.activity_id)
     row = batch["applications"].get(semester, activity_id) or {
         "semester": semester, "activity_id": activity_id, **APPLICATION, "applicant_org_id": event.applicant_org_id,
         "title": "", "route": Route.REGULAR.value}
@@ -131,7 +136,7 @@ def _rejected(batch: Batch, fact: Fact) -> None:
 
 
 def _rejected_needs(fact: Fact):
-    return (Need("applications", (fact.aggregate_id, str(fact.data.activity_id))),)
+    return (Need("applications", (decided_semester(fact), str(fact.data.activity_id))),)
 
 
 # SemesterListPublished: Attachment 3, the latest edition.
