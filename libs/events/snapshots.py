@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import structlog
-from jianfu.events.chain import Head, Link, judge
+from jianfu.events.chain import Head
 from jianfu.events.envelope import GENESIS_HASH, Envelope, stored_hash, subject_for
 from jianfu.events.provisioning import SNAPSHOT_STREAM
-from jianfu.events.store import ConcurrencyConflict, EventStore, History, RawEvent, StoredEvent
+from jianfu.events.store import ConcurrencyConflict, EventStore, History, RawEvent, StoredEvent, continues
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
@@ -193,9 +193,7 @@ class Snapshots:
                 log.error("unreadable_event_passed_over", sequence=raw.sequence, subject=raw.subject,
                           error=str(error)[:500])
                 continue
-            broken = judge(Link(stored.sequence, subject, stored.envelope, stored.chain_hash), head)
-            if broken:
-                log.error("broken_link_passed_over", sequence=stored.sequence, subject=subject, reason=broken)
+            if not continues(stored, subject, head):
                 continue
             history.events.append(stored)
             head = Head(stored.sequence, stored.chain_hash)

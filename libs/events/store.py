@@ -102,11 +102,7 @@ class EventStore:
         head: Head | None = None
         if last:
             async for stored in self._read(subject, 1, last, self.read_direct):
-                # Writers and readers agree on the chain: an event that does not continue it (forged,
-                # or written around the store) is passed over here as every consumer quarantines it.
-                broken = judge(Link(stored.sequence, subject, stored.envelope, stored.chain_hash), head)
-                if broken:
-                    log.error("broken_link_passed_over", sequence=stored.sequence, subject=subject, reason=broken)
+                if not continues(stored, subject, head):
                     continue
                 history.events.append(stored)
                 head = Head(stored.sequence, stored.chain_hash)
@@ -274,6 +270,16 @@ class EventStore:
                 yield RawEvent(sequence, stored_subject or subject, data)
         except (TimeoutError, DirectGetFailed) as error:
             raise StoreUnavailable(f"no event up to {last} on {subject}: {error!r}") from error
+
+
+def continues(stored: StoredEvent, subject: str, head: Head | None) -> bool:
+    """Whether ``stored`` continues its aggregate's chain after ``head``. Writers and readers
+    agree on the chain: an event that does not continue it (forged, or written around the store)
+    is logged and passed over by every load, as every consumer quarantines it."""
+    broken = judge(Link(stored.sequence, subject, stored.envelope, stored.chain_hash), head)
+    if broken:
+        log.error("broken_link_passed_over", sequence=stored.sequence, subject=subject, reason=broken)
+    return not broken
 
 
 class StoreUnavailable(Exception):

@@ -6,29 +6,13 @@ import asyncio
 import json
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from jianfu.cli.client import JianfuClient
-from jianfu.events.settings import Settings
 
-from tests.apps import command_services
 from tests.factories import POLICY, SCHOOLS, application, held_report
 
 BUREAU, POLICE, FIRE = "edu-bureau", "dept-public-security", "dept-fire"
-
-
-@pytest.fixture(scope="module")
-def clock_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("clock") / "today"
-    path.write_text("2026-07-10")
-    return path
-
-
-@pytest.fixture(scope="module")
-async def services(nats_server, nc, clock_file):
-    async with command_services(Settings(nats_url=nats_server.url, clock=f"file:{clock_file}", log_level="WARNING")):
-        yield
 
 
 @pytest.fixture

@@ -7,29 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from pathlib import Path
 
 import pytest
 from jianfu.cli.client import JianfuClient
-from jianfu.events.settings import Settings
 
-from tests.apps import command_services
 from tests.factories import application
 
 POLICE = "dept-public-security"
-
-
-@pytest.fixture(scope="module")
-def clock_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("clock") / "today"
-    path.write_text("2026-07-10")
-    return path
-
-
-@pytest.fixture(scope="module")
-async def services(nats_server, nc, clock_file):
-    async with command_services(Settings(nats_url=nats_server.url, clock=f"file:{clock_file}", log_level="WARNING")):
-        yield
 
 
 @pytest.fixture
