@@ -28,6 +28,7 @@ from jianfu.events.schemas.campus_entry import (
     ListedActivity,
     PublishSemesterList,
     RejectActivity,
+    Route,
 )
 from jianfu.events.store import EventStore, History, StoredEvent, execute, execute_together
 
@@ -54,9 +55,10 @@ async def screen_request(envelope: Envelope, sequence: int, deps: Deps) -> None:
         return
     request: ActivityRequested = catalogue.parse(envelope)
     context = CommandContext(SYSTEM_ACTOR, envelope.event_id, envelope.correlation_id, deps.policy.version, deps.clock.now())
-    # The decision goes where the request is stored: its envelope's aggregate.
+    # The decision goes where the request is stored: its envelope's aggregate. Only an exemption
+    # takes slots, so only then are the schools' quotas loaded.
     await _decide(deps, envelope.aggregate_id, context, lambda activity, quotas: activity.screen(deps.directory, quotas),
-                  request=request)
+                  with_quotas=request.route is Route.EXEMPT, request=request)
 
 
 async def publish_semester_list(command: PublishSemesterList, caller: Caller, deps: Deps) -> dict:

@@ -50,7 +50,9 @@ class ProjectorOptions:
     durable: str = "compliance-projector"
     stream: str = "JIANFU_EVENTS"
     batch: int = 256
-    fetch_timeout: float = 1.0
+    # nats-py's fetch, once a first event has come, waits up to this long for the batch to fill:
+    # it bounds how long a lone event waits to be projected (a whole batch never waits).
+    fetch_timeout: float = 0.05
     standby_poll: float = 1.0
     ack_wait: float = 60.0
     retry_initial: float = 0.5
@@ -70,6 +72,7 @@ class Projector:
         self.emit = emit
         self.checkpoint = 0
         self.active = False
+        self._lock_checked = 0.0
 
     async def run(self) -> None:
         await lead_for_ever(self.engine, f"projector:{self.model.prefix}", self._lead,
@@ -108,7 +111,7 @@ class Projector:
             while True:
                 messages, delivered = await upcoming
                 upcoming = asyncio.create_task(self._fetch(sub))
-                await still_held()
+                await self._still_leading(still_held)
                 if not messages:
                     continue  # idle, or a fetch that ended with a status instead of messages
                 started = time.perf_counter()
@@ -126,6 +129,13 @@ class Projector:
                 await asyncio.shield(sub.unsubscribe())
             except Exception as error:  # noqa: BLE001 - the connection may already be gone
                 log.warning("unsubscribe_failed", error=repr(error))
+
+    async def _still_leading(self, still_held: StillHeld) -> None:
+        """Check the lock's connection at most once per standby poll, not on every fetch."""
+        now = time.monotonic()
+        if now - self._lock_checked >= self.options.standby_poll:
+            await still_held()
+            self._lock_checked = now
 
     async def _fetch(self, sub: JetStreamContext.PullSubscription) -> tuple[list, list[Delivered]]:
         """The next batch as messages (to ack) and as read (to project); nothing when idle."""
