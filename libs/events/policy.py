@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 class CampusEntryPolicy(BaseModel):
     """S3: social affairs entering campus."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     autumn_declaration_month: int = Field(7, ge=1, le=12, description="S3: July, for autumn")
     spring_declaration_month: int = Field(12, ge=1, le=12, description="S3: December, for spring")
@@ -42,7 +42,7 @@ class CampusEntryPolicy(BaseModel):
 class EscalationPolicy(BaseModel):
     """G2: the escalation ladder."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     warnings_before_circulation: int = Field(3, ge=1)
     repeat_window_months: int = Field(12, ge=1)
@@ -56,7 +56,7 @@ class Policy(BaseModel):
     of a given day is judged by.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     version: str = Field(description="Recorded as `policy_version` on every event.")
     in_force_from: date = Field(date(2021, 8, 20), description="The day this version took effect. The earliest "

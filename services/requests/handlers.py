@@ -51,7 +51,7 @@ async def record_activity_held(command: RecordActivityHeld, caller: Caller, deps
     report_id = id_for("report", context)
     stored, recorded = await _record_once(deps, context, "campus_entry_report", report_id, lambda: (
         report_activity_held(command, report_id, caller.org, deps.clock.today(), deps.directory,
-                             deps.policy.in_force_from)), ActivityHeldReported)
+                             deps.policy.plan_in_force_from)), ActivityHeldReported)
     return {"report_id": str(report_id), "semester": recorded.semester, "sequence": stored.sequence}
 
 

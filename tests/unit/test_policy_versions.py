@@ -154,3 +154,22 @@ def test_the_doc_names_each_refusal():
     for words in ("two versions share a name", "not strictly earlier than the next", "the current one is not the latest",
                   "holds a `previous` of its own"):
         assert words in " ".join(VERSIONS_SECTION.split())
+
+
+def test_a_misspelled_key_is_refused_rather_than_ignored(tmp_path):
+    """A `[[previos]]` table silently ignored would judge every fact by the current version (S3 cap)."""
+    path = tmp_path / "policy.toml"
+    path.write_text('version = "v2"\nin_force_from = 2026-08-20\n[[previos]]\nversion = "v1"\n'
+                    'in_force_from = 2021-08-20\n', encoding="utf-8")
+    with pytest.raises(ValidationError):
+        Policy.load(path)
+    path.write_text('version = "v2"\n[campus_entry]\nitems_per_school_per_semster = 3\n', encoding="utf-8")
+    with pytest.raises(ValidationError):
+        Policy.load(path)
+
+
+def test_a_report_under_an_earlier_version_is_accepted_from_the_plan_s_first_day():
+    """S3: reports are accepted from the day the plan took effect, the earliest version's date."""
+    policy = Policy.model_validate({"version": "v2", "in_force_from": date(2027, 8, 20), "previous": [
+        {"version": "v1", "in_force_from": date(2021, 8, 20)}]})
+    assert policy.plan_in_force_from == date(2021, 8, 20) and policy.in_force_from == date(2027, 8, 20)
