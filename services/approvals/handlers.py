@@ -66,13 +66,14 @@ async def publish_semester_list(command: PublishSemesterList, caller: Caller, de
     admitted = await admitted_in(deps, command.semester)
 
     def publish(history: History):
-        return context.earlier_outcome(history.envelopes) or [context.event(
-            SemesterList.from_events(command.semester, _parsed(history)).publish(admitted), command.semester)]
+        return context.earlier_outcome(history.envelopes) or [
+            context.event(part, command.semester, key=str(part.part))
+            for part in SemesterList.from_events(command.semester, _parsed(history)).publish(admitted)]
 
     stored = await execute(deps.store, SEMESTER, command.semester, publish, deps.retries)
-    published = stored[0].envelope.data
-    return {"semester": command.semester, "edition": published["edition"], "item_count": len(published["items"]),
-            "sequence": stored[0].sequence}
+    last = stored[-1].envelope.data
+    return {"semester": command.semester, "edition": last["edition"], "item_count": last["item_count"],
+            "parts": last["parts"], "sequence": stored[-1].sequence}
 
 
 async def admitted_in(deps: Deps, semester: str) -> list[ListedActivity]:

@@ -47,9 +47,11 @@ async def list_organisations(query: ListOrganisations, caller: Caller, deps: Rea
 
 async def get_semester_list(query: GetSemesterList, caller: Caller, deps: ReadDeps) -> dict:
     """S3 Attachment 3: readable by every organisation."""
+    after = paging.read_cursor(paging.SEMESTER_LIST, query.cursor, paging.SEMESTER_LIST_KEY)
     async with deps.engine.connect() as conn:
         as_of = await queries.as_of(conn, deps.model)
-        return {**await queries.semester_list(conn, deps.model, query.semester), "as_of_sequence": as_of}
+        found = await queries.semester_list(conn, deps.model, query.semester, after, query.limit)
+        return {**found, "as_of_sequence": as_of}
 
 
 async def get_applications(query: GetApplications, caller: Caller, deps: ReadDeps) -> dict:

@@ -27,6 +27,7 @@ Key = tuple[Any, ...]
 # Cursor kinds and their key shapes: a cursor of one query is refused by another.
 VIOLATIONS, VIOLATION_KEY = "GetViolations", (int,)  # stream sequence of the last row
 APPLICATIONS, APPLICATION_KEY = "GetApplications", (int, str)  # requested sequence (0 if none), activity id
+SEMESTER_LIST, SEMESTER_LIST_KEY = "GetSemesterList", (int, int)  # edition, position of the last item in it
 
 
 def row_bytes(row: dict) -> int:

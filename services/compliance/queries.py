@@ -24,16 +24,28 @@ async def as_of(conn: AsyncConnection, model: ReadModel) -> int:
     return await read_checkpoint(conn, model)
 
 
-async def semester_list(conn: AsyncConnection, model: ReadModel, semester: str) -> dict:
-    """Attachment 3 as last published: the latest edition's items."""
-    t = model.semester_lists
-    row = (await conn.execute(sa.select(t).where(t.c.semester == semester))).first()
+async def semester_list(conn: AsyncConnection, model: ReadModel, semester: str, after: paging.Key | None,
+                        limit: int) -> dict:
+    """Attachment 3 as last published whole: one page of the edition's items, in its order. The
+    first page is of the latest edition; a cursor goes on through the edition it started with,
+    even when a newer one is published meanwhile (its items stay in the table)."""
+    t, e, i = model.semester_lists, model.semester_list_editions, model.semester_list_items
+    if after is None:
+        row = (await conn.execute(sa.select(t).where(t.c.semester == semester))).first()
+    else:
+        row = (await conn.execute(sa.select(e).where(e.c.semester == semester, e.c.edition == after[0]))).first()
     if row is None:
         return {"semester": semester, "published": False, "edition": None, "published_at": None,
-                "item_count": 0, "items": []}
+                "item_count": 0, "items": [], "next_cursor": None}
     found = _row(row)
-    return {"semester": semester, "published": True, "edition": found["edition"],
-            "published_at": found["published_at"], "item_count": found["item_count"], "items": found["items"]}
+    edition = found["edition"]
+    where = [i.c.semester == semester, i.c.edition == edition] + ([i.c.position > after[1]] if after else [])
+    rows = await conn.execute(sa.select(i.c.position, i.c.item).where(*where).order_by(i.c.position).limit(limit + 1))
+    items, next_cursor = paging.page(({"position": r.position, **r.item} for r in rows), limit,
+                                     paging.SEMESTER_LIST, lambda item: (edition, item["position"]))
+    return {"semester": semester, "published": True, "edition": edition, "published_at": found["published_at"],
+            "item_count": found["item_count"], "items": [{k: v for k, v in item.items() if k != "position"}
+                                                          for item in items], "next_cursor": next_cursor}
 
 
 async def applications(conn: AsyncConnection, model: ReadModel, semester: str, applicant: str | None,

@@ -11,11 +11,13 @@ from jianfu.approvals.domain.school_quota import SchoolQuota
 from jianfu.approvals.domain.semester_list import SemesterList
 from jianfu.events.errors import RefusalCode, Refused
 from jianfu.events.schemas.campus_entry import (
+    LIST_PART_ITEMS,
     ActivityCertified,
     ActivityExemptionRecorded,
     ActivityRejected,
     ActivityRequested,
     Route,
+    SemesterListPublished,
 )
 
 from tests.factories import DIRECTORY, POLICY, SCHOOLS, application
@@ -163,8 +165,8 @@ def test_s3_published_list_holds_certified_and_exempt_items_but_not_rejected_one
     s.apply(s.screen(requested(Route.EXEMPT, title="文明校园创建",
                                exemption_claim={"category": "city_creation", "reference": "x"})))
     s.apply(s.activity(requested(title="商业推广")).reject(RefusalCode.NOT_STUDENT_FOCUSED, "主体不是学生"))
-    published = SemesterList("2026-autumn").publish(listings(s))
-    assert published.edition == 1
+    [published] = SemesterList("2026-autumn").publish(listings(s))
+    assert (published.edition, published.part, published.parts, published.item_count) == (1, 1, 1, 2)
     assert [item.title for item in published.items] == ["交通安全进校园", "文明校园创建"]
 
 
@@ -172,11 +174,25 @@ def test_s3_republishing_an_unchanged_list_is_refused_and_an_urgent_addition_mak
     s = semester()
     s.apply(s.certify(requested()))
     first = SemesterList("2026-autumn").publish(listings(s))
-    after_first = SemesterList.from_events("2026-autumn", [first])
+    after_first = SemesterList.from_events("2026-autumn", first)
     with pytest.raises(Refused):
         after_first.publish(listings(s))
     s.apply(s.certify(requested(Route.URGENT, in_window=False)))
-    assert after_first.publish(listings(s)).edition == 2
+    assert [part.edition for part in after_first.publish(listings(s))] == [2]
+
+
+def test_s3_a_large_list_is_published_in_parts_that_together_are_the_edition():
+    """Issue 7: no event nears NATS's payload limit, however many items a district admits."""
+    items = [semester().certify(requested(title=f"活动{n}")).decision.listing for n in range(2 * LIST_PART_ITEMS + 1)]
+    parts = SemesterList("2026-autumn").publish(items)
+    assert [(p.part, p.parts, p.offset, len(p.items)) for p in parts] == [
+        (1, 3, 0, LIST_PART_ITEMS), (2, 3, LIST_PART_ITEMS, LIST_PART_ITEMS), (3, 3, 2 * LIST_PART_ITEMS, 1)]
+    assert all(len(p.model_dump_json()) < 256 * 1024 for p in parts)
+    assert SemesterList.from_events("2026-autumn", parts).latest == tuple(items)
+    # An edition missing a part is not published: the one before it still is the list.
+    assert SemesterList.from_events("2026-autumn", parts[:2]).latest is None
+    with pytest.raises(ValueError):
+        SemesterListPublished(semester="2026-autumn", edition=1, items=(), part=2, parts=1)
 
 
 def test_s3_hard_refusal_is_none_for_a_clean_regular_application():

@@ -155,7 +155,9 @@ class PublishSemesterList(Command):
     semester: SemesterId
 
 
-class GetSemesterList(Query):
+class GetSemesterList(PagedQuery):
+    """Attachment 3 as last published, its items page by page in the edition's order."""
+
     context: ClassVar[str] = "compliance"
     semester: SemesterId
 
@@ -254,12 +256,33 @@ class CampusEntrySlotTaken(EventData):
     route: Route
 
 
+LIST_PART_ITEMS = 100
+"""Items per part of a published list: about 100 KB, far below NATS's 1 MB payload limit however
+large the district (an edition of 2,000 items is 20 parts)."""
+
+
 class SemesterListPublished(EventData):
+    """One part of an edition of Attachment 3. An edition is published as ``parts`` events in a
+    row, part 1 to ``parts``, each with up to ``LIST_PART_ITEMS`` items starting at ``offset`` in
+    the edition's order; it is published once its last part is stored. Editions recorded before
+    lists came in parts are one part of every item."""
+
     aggregate_type: ClassVar[str] = "campus_entry_semester"
 
     semester: str
     edition: int = Field(ge=1, description="1 for the first publication; urgent additions republish.")
+    # No bound here: editions recorded in one part hold every item, and the log stays readable.
     items: tuple[ListedActivity, ...]
+    part: int = Field(1, ge=1, description="This part's number, 1 to `parts`.")
+    parts: int = Field(1, ge=1, description="How many parts the edition has.")
+    offset: int = Field(0, ge=0, description="The position of this part's first item in the edition.")
+    item_count: int | None = Field(None, ge=0, description="Items in the whole edition (none: this part's).")
+
+    @model_validator(mode="after")
+    def _part_of_the_edition(self) -> SemesterListPublished:
+        if self.part > self.parts:
+            raise ValueError(f"part {self.part} of {self.parts}")
+        return self
 
 
 class ActivityHeldReported(EventData):

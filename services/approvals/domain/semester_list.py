@@ -2,7 +2,9 @@
 what the education bureau publishes for schools to admit entries by (S3).
 
 Only publications live here; the items are the semester's admissions, gathered from the schools'
-quotas when the bureau publishes, in the order they were decided.
+quotas when the bureau publishes, in the order they were decided. An edition is published in
+parts of ``LIST_PART_ITEMS`` items, so no event nears NATS's payload limit however large the
+district.
 """
 
 from __future__ import annotations
@@ -10,26 +12,38 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from jianfu.events.errors import ErrorCode, Refused
-from jianfu.events.schemas.campus_entry import ListedActivity, SemesterListPublished
+from jianfu.events.schemas.campus_entry import LIST_PART_ITEMS, ListedActivity, SemesterListPublished
 
 
 class SemesterList:
     def __init__(self, semester: str) -> None:
         self.semester = semester
-        self.editions: list[SemesterListPublished] = []
+        self.editions: dict[int, list[SemesterListPublished]] = {}
 
     @classmethod
     def from_events(cls, semester: str, events: Iterable[object]) -> SemesterList:
         semester_list = cls(semester)
         for event in events:
             if isinstance(event, SemesterListPublished):  # older logs also hold decisions here
-                semester_list.editions.append(event)
+                semester_list.editions.setdefault(event.edition, []).append(event)
         return semester_list
 
-    def publish(self, admitted: Iterable[ListedActivity]) -> SemesterListPublished:
-        """A new edition of the admitted items; urgent additions publish the next one."""
+    @property
+    def latest(self) -> tuple[ListedActivity, ...] | None:
+        """The items of the latest edition published whole, if any."""
+        for edition in sorted(self.editions, reverse=True):
+            parts = sorted(self.editions[edition], key=lambda part: part.part)
+            if {part.part for part in parts} == set(range(1, parts[0].parts + 1)):
+                return tuple(item for part in parts for item in part.items)
+        return None
+
+    def publish(self, admitted: Iterable[ListedActivity]) -> list[SemesterListPublished]:
+        """A new edition of the admitted items, in parts; urgent additions publish the next one."""
         items = tuple(admitted)
-        if self.editions and self.editions[-1].items == items:
-            edition = self.editions[-1].edition
-            raise Refused(ErrorCode.INVALID_STATE, f"nothing changed since edition {edition}", "semester")
-        return SemesterListPublished(semester=self.semester, edition=len(self.editions) + 1, items=items)
+        if self.editions and self.latest == items:
+            raise Refused(ErrorCode.INVALID_STATE, f"nothing changed since edition {max(self.editions)}", "semester")
+        edition = max(self.editions, default=0) + 1
+        starts = range(0, max(len(items), 1), LIST_PART_ITEMS)
+        return [SemesterListPublished(semester=self.semester, edition=edition, items=items[start:start + LIST_PART_ITEMS],
+                                      part=n, parts=len(starts), offset=start, item_count=len(items))
+                for n, start in enumerate(starts, 1)]

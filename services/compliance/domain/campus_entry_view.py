@@ -19,7 +19,7 @@ from jianfu.compliance.domain.authorisations import (
     report_needs,
 )
 from jianfu.compliance.domain.detector import item_key
-from jianfu.compliance.domain.folding import Batch, Fact, Need, On, Projection, Row, nothing
+from jianfu.compliance.domain.folding import Batch, Fact, Need, On, Projection, Row
 from jianfu.events.schemas.campus_entry import (
     ActivityCertified,
     ActivityExemptionRecorded,
@@ -43,6 +43,8 @@ KEYS = {
     "application_schools": ("semester", "school_id", "activity_id"),
     authorisations.TABLE: authorisations.KEY,
     "semester_lists": ("semester",),
+    "semester_list_editions": ("semester", "edition"),
+    "semester_list_items": ("semester", "edition", "position"),
     "campus_entries": ("semester", "school_id"),
     "campus_entry_items": ("semester", "school_id", "item_key"),
     "held_reports": ("semester", "school_id", "report_id"),
@@ -139,14 +141,30 @@ def _rejected_needs(fact: Fact):
     return (Need("applications", (decided_semester(fact), str(fact.data.activity_id))),)
 
 
-# SemesterListPublished: Attachment 3, the latest edition.
+# SemesterListPublished: Attachment 3, part by part; an edition is the list once its last part is in.
 
 def _published(batch: Batch, fact: Fact) -> None:
-    event: SemesterListPublished = fact.data
-    batch["semester_lists"].put({
-        "semester": event.semester, "edition": event.edition, "published_at": utc(fact.occurred_at),
-        "item_count": len(event.items), "items": [item.model_dump(mode="json") for item in event.items],
-        "event_id": fact.event_id, "sequence": fact.sequence})
+    part: SemesterListPublished = fact.data
+    semester, edition = part.semester, part.edition
+    for position, item in enumerate(part.items, part.offset):
+        batch["semester_list_items"].put({"semester": semester, "edition": edition, "position": position,
+                                          "activity_id": str(item.activity_id), "item": item.model_dump(mode="json")})
+    editions = batch["semester_list_editions"]
+    received = editions.get(semester, edition) or {"semester": semester, "edition": edition, "parts_received": 0}
+    received = editions.put({**received, "parts": part.parts, "parts_received": received["parts_received"] + 1,
+                             "item_count": part.item_count if part.item_count is not None else len(part.items),
+                             "published_at": utc(fact.occurred_at), "event_id": fact.event_id,
+                             "sequence": fact.sequence})
+    current = batch["semester_lists"].get(semester)
+    if received["parts_received"] >= part.parts and (current is None or current["edition"] < edition):
+        batch["semester_lists"].put({"semester": semester, "edition": edition, "published_at": utc(fact.occurred_at),
+                                     "item_count": received["item_count"], "event_id": fact.event_id,
+                                     "sequence": fact.sequence})
+
+
+def _published_needs(fact: Fact):
+    part: SemesterListPublished = fact.data
+    return (Need("semester_list_editions", (part.semester, part.edition)), Need("semester_lists", (part.semester,)))
 
 
 # ActivityHeldReported: a school's report, counted by item.
@@ -240,7 +258,7 @@ CAMPUS_ENTRY_VIEW = Projection("campus_entry", KEYS, {
     ActivityCertified.__name__: On(_admitted_needs, _admitted),
     ActivityExemptionRecorded.__name__: On(_admitted_needs, _admitted),
     ActivityRejected.__name__: On(_rejected_needs, _rejected),
-    SemesterListPublished.__name__: On(nothing, _published),
+    SemesterListPublished.__name__: On(_published_needs, _published),
     ActivityHeldReported.__name__: On(_held_needs, _held),
     ViolationDetected.__name__: On(_violation_needs, _violation),
 })
