@@ -22,7 +22,7 @@ from jianfu.events.answering import answering, health, serve, unrouted
 from jianfu.events.commands import Router
 from jianfu.events.dependencies import Deps
 from jianfu.events.ledger import CommandLedger
-from jianfu.events.reactions import EventHandler, on_events
+from jianfu.events.reactions import EventHandler, on_events, reactions
 from jianfu.events.schemas.base import EventData
 from jianfu.events.settings import Settings
 from jianfu.events.store import EventStore
@@ -125,13 +125,27 @@ async def stream_reachable(broker: NatsBroker, stream: str) -> None:
     await broker.connection.jetstream().stream_info(stream)
 
 
+class Broker(NatsBroker):
+    """A NatsBroker that also runs the event reactions declared on it (``reactions.py``): they
+    start once it has connected and stop, their batches in hand finished, before it closes. On
+    the broker rather than the app, so any FastStream app serving it runs them."""
+
+    async def start(self) -> None:
+        await super().start()
+        await reactions(self).start(self.connection)
+
+    async def stop(self, *args: object, **kwargs: object) -> None:
+        await reactions(self).stop()
+        await super().stop(*args, **kwargs)
+
+
 def make_broker(settings: Settings, lifeline: Lifeline | None = None) -> NatsBroker:
     security = None
     if settings.nats_user:
         security = NatsUserPassword(settings.nats_user, settings.nats_password or "")
     # FastStream's own logger is off: our adapters log every outcome as structured JSON.
-    return NatsBroker(settings.nats_servers, logger=None, max_reconnect_attempts=-1, security=security,
-                      closed_cb=lifeline.connection_closed if lifeline else None)
+    return Broker(settings.nats_servers, logger=None, max_reconnect_attempts=-1, security=security,
+                  closed_cb=lifeline.connection_closed if lifeline else None)
 
 
 def connected_deps(app: FastStream, broker: NatsBroker, settings: Settings) -> Deps:
