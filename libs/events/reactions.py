@@ -155,6 +155,8 @@ class Reactions:
         self.reactions.append(reaction)
 
     async def start(self, nc: Client) -> None:
+        if self.followers:
+            return  # already following: a broker started twice fetches once
         js = nc.jetstream()
         for reaction in self.reactions:
             sub = await js.pull_subscribe(reaction.subject, durable=reaction.durable, stream=reaction.stream,
