@@ -4,8 +4,9 @@ the report's place in the log, when the report is judged, then these violations 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
+from jianfu.compliance.domain.authorisations import record_admission
 from jianfu.compliance.domain.detector import (
     Authorisation,
     authorising,
@@ -13,10 +14,14 @@ from jianfu.compliance.domain.detector import (
     item_key,
     normalise_title,
 )
-from jianfu.events.schemas.campus_entry import ActivityHeldReported
+from jianfu.compliance.domain.folding import Fact
+from jianfu.compliance.domain.s3_detection import s3_detection
+from jianfu.events.schemas.campus_entry import ActivityCertified, ActivityHeldReported, ListedActivity, Route
 from jianfu.events.schemas.compliance import Rule, violation_id
 
-from tests.factories import POLICY, SCHOOLS
+from tests.factories import DIRECTORY, POLICY, SCHOOLS
+
+DETECTION = s3_detection(POLICY, {org.org_id: org.name for org in DIRECTORY.organisations})
 
 CAP = POLICY.campus_entry.items_per_school_per_semester
 POLICE, FIRE = "dept-public-security", "dept-fire"
@@ -137,9 +142,26 @@ def test_s3_another_session_of_an_item_already_counted_does_not_exceed_the_cap()
     assert detect(report(activity_id=activity.activity_id), EVENT_ID, [activity], held, CAP) == []
 
 
-def test_s3_unauthorised_item_over_the_cap_is_both_violations():
+def test_s3_an_unauthorised_item_at_a_full_school_is_charged_as_unauthorised_only():
+    """Issue 8, finding 2: the organizer who entered without authorisation is charged for that."""
     found = detect(report(organizer=FIRE), EVENT_ID, [], items(CAP), CAP)
-    assert sorted(rules(found)) == sorted([Rule.UNAUTHORIZED_CAMPUS_ENTRY, Rule.CAMPUS_ENTRY_QUOTA_EXCEEDED])
+    assert rules(found) == [Rule.UNAUTHORIZED_CAMPUS_ENTRY] and found[0].responsible_org_id == FIRE
+
+
+def test_s3_unauthorised_entries_do_not_fill_the_count_so_no_certified_organizer_is_charged_for_them():
+    """Issue 8, finding 2: three certified items and two unauthorised ones, then a fourth certified
+    item: the cap (4) is reached, not exceeded."""
+    batch = DETECTION.empty_batch()
+    admitted = [certified(organizer=unit, title=f"活动{n}") for n, unit in enumerate((POLICE, "dept-health",
+                                                                                     "youth-league", "dept-justice"))]
+    for activity in admitted:
+        record_admission(batch, fact(listed(activity)))
+    held = [report(organizer=a.organizer_org_id, activity_id=a.activity_id, title=a.title) for a in admitted[:3]]
+    held += [report(organizer=FIRE, title=f"推介{n}") for n in range(2)]
+    held.append(report(organizer=admitted[3].organizer_org_id, activity_id=admitted[3].activity_id,
+                       title=admitted[3].title))
+    DETECTION.fold(batch, [fact(r) for r in held])
+    assert [e.decision.rule for e in batch.emitted] == [Rule.UNAUTHORIZED_CAMPUS_ENTRY] * 2
 
 
 def test_s3_item_key_is_the_activity_id_else_the_authorised_activity_else_organizer_and_title():
@@ -147,3 +169,18 @@ def test_s3_item_key_is_the_activity_id_else_the_authorised_activity_else_organi
     assert item_key(report(activity_id=activity.activity_id)) == activity.activity_id
     assert item_key(report(title=" 法治进校园:防电信诈骗宣讲 "), [activity]) == activity.activity_id
     assert item_key(report(organizer=FIRE, title="消防 演练"), [activity]) == f"{FIRE}:消防演练"
+
+
+def listed(activity: Authorisation) -> ActivityCertified:
+    return ActivityCertified(activity_id=uuid.UUID(activity.activity_id), applicant_org_id=activity.organizer_org_id,
+                             semester=activity.semester, listing=ListedActivity(
+                                 activity_id=uuid.UUID(activity.activity_id), title=activity.title,
+                                 organizer_org_id=activity.organizer_org_id, organizer_name=activity.organizer_org_id,
+                                 route=Route.REGULAR, form="讲座", frequency="每学期1次", start_date=date(2026, 9, 1),
+                                 end_date=date(2026, 12, 31), school_ids=tuple(sorted(activity.school_ids)),
+                                 policy_basis="依据"))
+
+
+def fact(data, sequence: int = 1) -> Fact:
+    return Fact(sequence, str(uuid.uuid4()), type(data).__name__, "aggregate", datetime(2026, 10, 20, tzinfo=UTC),
+                "correlation", data)

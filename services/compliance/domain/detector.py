@@ -157,9 +157,21 @@ def detect(
     names: Mapping[str, str] | None = None,
 ) -> list[ViolationDetected]:
     """Every S3 violation this report reveals, given the authorisations of its semester and the
-    distinct items already held at its school (both as of the report's place in the stream)."""
-    found = [
-        unauthorized_campus_entry(report, report_event_id, authorisations, names),
-        campus_entry_quota_exceeded(report, report_event_id, item_key(report, authorisations), items_held, cap, names),
-    ]
-    return [violation for violation in found if violation is not None]
+    distinct *authorised* items already held at its school (both as of the report's place in the
+    stream).
+
+    An unauthorised entry is charged as ``UnauthorizedCampusEntry`` to its organizer and takes no
+    place in the school's count: otherwise it would fill the count and the next certified
+    organizer would be the one charged with ``CampusEntryQuotaExceeded`` (issue 8, finding 2).
+    """
+    unauthorised = unauthorized_campus_entry(report, report_event_id, authorisations, names)
+    if unauthorised is not None:
+        return [unauthorised]
+    over = campus_entry_quota_exceeded(report, report_event_id, item_key(report, authorisations), items_held, cap,
+                                       names)
+    return [over] if over is not None else []
+
+
+def counts_towards_the_cap(report: ActivityHeldReported, authorisations: Iterable[Authorisation]) -> bool:
+    """S3: certified and exempt items fill the school's count; an unauthorised entry does not."""
+    return authorising(report, authorisations) is not None

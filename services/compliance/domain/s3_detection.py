@@ -1,6 +1,6 @@
 """The S3 detector as a batch fold over state of its own: it keeps, from the events it reads,
-what each organizer may bring into each school (``authorisations``) and the distinct items each
-school held (``items``), and judges every school's report against them as they stood at the
+what each organizer may bring into each school (``authorisations``) and the distinct authorised
+items each school held (``items``: what the cap counts), and judges every school's report against them as they stood at the
 report's place in the log, by the policy version in force on the day the activity was held.
 
 It writes no read model: it emits ``ViolationDetected`` decisions for the log, with ids that
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from jianfu.compliance.domain import authorisations
-from jianfu.compliance.domain.detector import detect, item_key
+from jianfu.compliance.domain.detector import counts_towards_the_cap, detect, item_key
 from jianfu.compliance.domain.folding import Batch, Fact, Need, On, Projection
 from jianfu.events.policy import Policy
 from jianfu.events.schemas.campus_entry import (
@@ -41,7 +41,7 @@ def s3_detection(policy: Policy, names: Mapping[str, str]) -> Projection:
         for violation in detect(report, fact.event_id, admitted, held_before, cap, names):
             batch.emit(violation, fact, in_force.version)
         key = item_key(report, admitted)
-        if key not in held_before:
+        if key not in held_before and counts_towards_the_cap(report, admitted):
             items.put({"semester": report.semester, "school_id": report.school_id, "item_key": key,
                        "first_report_id": str(report.report_id)})
 
