@@ -118,12 +118,23 @@ def fill(school: str, count: int, route: Route = Route.REGULAR) -> Semester:
     return s
 
 
-def test_s3_certification_beyond_the_per_school_cap_is_refused_with_quota_exceeded():
+def test_s3_certification_at_schools_that_are_all_full_is_refused_with_quota_exceeded():
     s = fill(SCHOOLS[0], CAP)
-    decided = s.certify(requested(schools=[SCHOOLS[0], SCHOOLS[1]]))
+    decided = s.certify(requested(schools=[SCHOOLS[0]]))
     assert decided.decision.refusal_code is RefusalCode.QUOTA_EXCEEDED and decided.decision.automatic
-    assert SCHOOLS[0] in decided.decision.reason and SCHOOLS[1] not in decided.decision.reason
+    assert SCHOOLS[0] in decided.decision.reason
     assert decided.slots == ()  # a refusal takes no slot anywhere
+
+
+def test_s3_one_full_school_does_not_refuse_an_application_for_the_others():
+    """Issue 8, finding 6: certified per school, partially, the refused school and why recorded."""
+    s = fill(SCHOOLS[0], CAP)
+    decided = s.certify(requested(schools=[SCHOOLS[0], SCHOOLS[1], SCHOOLS[2]]))
+    assert isinstance(decided.decision, ActivityCertified)
+    assert decided.decision.listing.school_ids == tuple(sorted(SCHOOLS[1:3]))
+    [refused] = decided.decision.refused_schools
+    assert (refused.school_id, refused.refusal_code) == (SCHOOLS[0], RefusalCode.QUOTA_EXCEEDED)
+    assert sorted(slot.school_id for slot in decided.slots) == sorted(SCHOOLS[1:3])
 
 
 def test_s3_urgent_and_exempt_items_count_towards_the_cap():

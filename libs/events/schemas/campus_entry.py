@@ -210,14 +210,27 @@ DECIDED_SEMESTER = Field(
     "those recorded before that carry none and were stored on `campus_entry_semester.<semester>`.")
 
 
+class RefusedSchool(BaseModel):
+    """A school an activity was not certified for, and why (S3: certified per school)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    school_id: str
+    refusal_code: RefusalCode
+    reason: str
+
+
 class ActivityCertified(EventData):
     aggregate_type: ClassVar[str] = "activity"
 
     activity_id: UUID
     applicant_org_id: str
-    listing: ListedActivity = Field(description="The row this activity takes in the semester list.")
+    listing: ListedActivity = Field(description="The row this activity takes in the semester list; its "
+                                    "`school_ids` are the schools it is certified for.")
     note: str = ""
     semester: str | None = DECIDED_SEMESTER
+    refused_schools: tuple[RefusedSchool, ...] = Field(
+        (), description="Schools of the application it is not certified for (a full school), with the reason.")
 
 
 class ActivityRejected(EventData):

@@ -22,6 +22,7 @@ from jianfu.events.schemas.campus_entry import (
     ActivityRequested,
     CampusEntrySlotTaken,
     ListedActivity,
+    RefusedSchool,
     Route,
 )
 
@@ -95,14 +96,18 @@ class CampusEntryActivity:
         refusal = hard_refusal(self.request)
         if refusal:
             return Decided(self._rejected(*refusal, automatic=True))
-        full = [school for school in self.request.school_ids if not quotas[school].has_room(cap)]
-        if full:
+        # S3: certified per school: a full school is refused on its own, the others keep their place.
+        room = tuple(school for school in self.request.school_ids if quotas[school].has_room(cap))
+        full = [school for school in self.request.school_ids if school not in room]
+        if not room:
             reason = f"{len(full)} school(s) already have {cap} items in {self.semester}: {', '.join(full)}"
             return Decided(self._rejected(RefusalCode.QUOTA_EXCEEDED, reason, automatic=True))
-        listing = listing_of(self.request, directory)
+        listing = listing_of(self.request, directory, room)
+        refused = tuple(RefusedSchool(school_id=school, refusal_code=RefusalCode.QUOTA_EXCEEDED,
+                                      reason=f"already has {cap} items in {self.semester}") for school in full)
         return Decided(ActivityCertified(
             activity_id=self.request.activity_id, applicant_org_id=self.request.applicant_org_id, listing=listing,
-            note=note, semester=self.semester), _slots(listing, quotas))
+            note=note, semester=self.semester, refused_schools=refused), _slots(listing, quotas))
 
     def reject(self, code: RefusalCode, reason: str) -> Decided:
         self._require_undecided()
@@ -123,7 +128,9 @@ def _slots(listing: ListedActivity, quotas: Mapping[str, SchoolQuota]) -> tuple[
                  if not quotas[school].holds(listing.activity_id))
 
 
-def listing_of(request: ActivityRequested, directory: Directory) -> ListedActivity:
+def listing_of(request: ActivityRequested, directory: Directory,
+               schools: tuple[str, ...] | None = None) -> ListedActivity:
+    """The application's row in Attachment 3, for ``schools`` (all it asked for by default)."""
     organizer = directory.get(request.applicant_org_id)
     return ListedActivity(
         activity_id=request.activity_id,
@@ -135,7 +142,7 @@ def listing_of(request: ActivityRequested, directory: Directory) -> ListedActivi
         frequency=request.frequency,
         start_date=request.start_date,
         end_date=request.end_date,
-        school_ids=request.school_ids,
+        school_ids=request.school_ids if schools is None else schools,
         policy_basis=request.policy_basis,
     )
 
