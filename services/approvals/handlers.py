@@ -145,4 +145,6 @@ def _decision_reply(stored: list[StoredEvent]) -> dict:
     if event.event_type == ActivityRejected.__name__:
         return {**reply, "decision": "rejected", "refusal_code": event.data["refusal_code"],
                 "automatic": event.data["automatic"], "reason": event.data["reason"]}
+    if event.event_type == ActivityCertified.__name__:  # per school: where it may enter, where not and why
+        reply |= {"school_ids": event.data["listing"]["school_ids"], "refused_schools": event.data["refused_schools"]}
     return {**reply, "decision": "certified"}

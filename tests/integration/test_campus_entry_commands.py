@@ -126,6 +126,23 @@ async def test_s3_racing_certifications_never_exceed_the_per_school_cap(client, 
     assert [r["refusal_code"] for r in replies if r.get("decision") == "rejected"] == ["QUOTA_EXCEEDED"] * 3
 
 
+async def test_s3_a_full_school_is_refused_alone_and_the_application_is_certified_for_the_others(client, clock_file):
+    """Issue 8, finding 6: certified per school, the refused school and the reason in the reply."""
+    semester = "2034-autumn"
+    clock_file.write_text("2034-07-05")
+    form = dict(target_semester=semester, start_date="2034-09-10", end_date="2034-10-10")
+    cap = POLICY.campus_entry.items_per_school_per_semester
+    for _ in range(cap):
+        filler = await request_in(client, semester, form, scope={"school_ids": [SCHOOLS[4]]})
+        assert (await client.command(BUREAU, "approvals", "CertifyActivity", {
+            "command_id": str(uuid.uuid4()), "activity_id": filler["activity_id"]}))["decision"] == "certified"
+    both = await request_in(client, semester, form, scope={"school_ids": [SCHOOLS[4], SCHOOLS[5]]})
+    reply = await client.command(BUREAU, "approvals", "CertifyActivity",
+                                 {"command_id": str(uuid.uuid4()), "activity_id": both["activity_id"]})
+    assert reply["decision"] == "certified" and reply["school_ids"] == [SCHOOLS[5]]
+    assert [(r["school_id"], r["refusal_code"]) for r in reply["refused_schools"]] == [(SCHOOLS[4], "QUOTA_EXCEEDED")]
+
+
 async def test_certify_twice_with_a_new_command_is_refused_but_a_retry_is_answered_again(client):
     activity = await request(client)
     command = {"command_id": str(uuid.uuid4()), "activity_id": activity["activity_id"]}
