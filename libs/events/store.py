@@ -122,9 +122,9 @@ class EventStore:
                 continue
             chained = event.model_copy(update={"prev_hash": prev_hash})
             data = chained.canonical_json()
-            sequence = await self._publish(chained, data, expected)
-            stored.append(StoredEvent(sequence, chained, stored_hash(data)))
-            expected, prev_hash = sequence, stored_hash(data)
+            sequence, written = await self._publish(chained, data, expected), stored_hash(data)
+            stored.append(StoredEvent(sequence, chained, written))
+            expected, prev_hash = sequence, written
         history.events.extend(s for s in stored if history.find(s.envelope.event_id) is None)
         return stored
 
@@ -133,10 +133,7 @@ class EventStore:
 
         Used for decisions with deterministic ids (violations): a second detection is a no-op.
         """
-        try:
-            return (await self.append(History(event.aggregate_type, event.aggregate_id), [event]))[0]
-        except ConcurrencyConflict:
-            return None
+        return (await self.append_all_once([event]))[0]
 
     async def append_together(self, appends: Sequence[tuple[History, Envelope]]) -> list[StoredEvent]:
         """One event on each of several aggregates, all stored or none: a JetStream atomic batch
@@ -150,17 +147,17 @@ class EventStore:
         if len(sending) == 1:
             await self.append(sending[0][0], [sending[0][1]])
         elif sending:
-            batch = uuid.uuid4().hex
-            for n, (history, event) in enumerate(sending, 1):
-                data = event.canonical_json()
+            batch, datas = uuid.uuid4().hex, [event.canonical_json() for _, event in sending]
+            for n, ((history, event), data) in enumerate(zip(sending, datas, strict=True), 1):
                 headers = {**self._headers(event, history.last_sequence), "Nats-Batch-Id": batch,
                            "Nats-Batch-Sequence": str(n)}
                 if n < len(sending):
                     await self.js._nc.publish(event.subject, data, headers=headers)
-                    continue
-                ack = await self._acked(event, data, {**headers, "Nats-Batch-Commit": "1"})
-                for back, (earlier, sent) in enumerate(reversed(sending)):  # a batch is stored in order
-                    earlier.events.append(StoredEvent(ack.seq - back, sent, stored_hash(sent.canonical_json())))
+                else:
+                    ack = await self._acked(event, data, {**headers, "Nats-Batch-Commit": "1"})
+            first = ack.seq - len(sending) + 1  # a batch is stored in order, in consecutive sequences
+            for n, ((history, event), data) in enumerate(zip(sending, datas, strict=True)):
+                history.events.append(StoredEvent(first + n, event, stored_hash(data)))
         return [history.find(event.event_id) for history, event in appends]
 
     async def append_all_once(self, events: Sequence[Envelope]) -> list[StoredEvent | None]:
