@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 import structlog
-from jianfu.compliance.database import upsert
+from jianfu.compliance.database import insert_missing
 from jianfu.compliance.domain.folding import Emitted, Fact, Projection
 from jianfu.compliance.heads import read_heads, write_heads
 from jianfu.compliance.projection import apply, fact
@@ -87,7 +87,7 @@ class CheckpointMissing(Exception):
 
 
 async def ensure_checkpoint(conn: AsyncConnection, model: ReadModel) -> None:
-    await upsert(conn, model.checkpoint, {"projection": PROJECTION, "last_sequence": 0}, ("projection",))
+    await insert_missing(conn, model.checkpoint, {"projection": PROJECTION, "last_sequence": 0}, ("projection",))
 
 
 async def read_checkpoint(conn: AsyncConnection, model: ReadModel) -> int:
@@ -147,7 +147,7 @@ async def apply_events(conn: AsyncConnection, model: ReadModel, events: Sequence
     if fresh:
         checkpoint = fresh[-1].sequence
         await advance(conn, model, checkpoint)
-    return Projected(checkpoint, tuple(sorted(quarantined, key=lambda row: row.sequence)))
+    return Projected(checkpoint, tuple(quarantined))  # in stream order, as ``fresh``
 
 
 def above(checkpoint: int, events: Sequence[Delivered]) -> list[Delivered]:

@@ -1,5 +1,5 @@
 """The read-model database: engines for PostgreSQL (asyncpg) and the embedded SQLite (aiosqlite),
-dialect-appropriate upserts, and advisory-lock keys.
+an insert that keeps an existing row, and advisory-lock keys.
 
 Both dialects spell ``INSERT ... ON CONFLICT`` the same way, so one helper covers them; the
 import differs only because SQLAlchemy keeps the construct per dialect.
@@ -8,7 +8,7 @@ import differs only because SQLAlchemy keeps the construct per dialect.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -44,24 +44,10 @@ def is_postgres(conn: AsyncConnection | sa.Connection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
-Updates = Callable[[Any], Mapping[str, Any]]
-
-
-async def upsert(
-    conn: AsyncConnection,
-    table: sa.Table,
-    values: Mapping[str, Any],
-    keys: Sequence[str],
-    update: Updates | None = None,
-) -> None:
-    """Insert a row, or on a key conflict apply ``update(excluded)`` (or do nothing)."""
+async def insert_missing(conn: AsyncConnection, table: sa.Table, values: Mapping[str, Any], keys: Sequence[str]) -> None:
+    """Insert a row unless one with the same ``keys`` exists (``INSERT … ON CONFLICT DO NOTHING``)."""
     insert = postgresql.insert if is_postgres(conn) else sqlite.insert
-    statement = insert(table).values(**values)
-    if update is None:
-        statement = statement.on_conflict_do_nothing(index_elements=list(keys))
-    else:
-        statement = statement.on_conflict_do_update(index_elements=list(keys), set_=dict(update(statement.excluded)))
-    await conn.execute(statement)
+    await conn.execute(insert(table).values(**values).on_conflict_do_nothing(index_elements=list(keys)))
 
 
 def lock_key(name: str) -> int:

@@ -2,9 +2,9 @@
 key shape to load what the batch needs, the fold in memory, one statement per table to write
 what changed. The number of round trips does not grow with the batch.
 
-Loads use row-value ``IN`` (``(a, b) IN ((…), (…))``), which PostgreSQL and SQLite both speak;
-writes are one ``INSERT … ON CONFLICT DO UPDATE`` executed for all changed rows at once, which
-SQLAlchemy sends as multi-row VALUES ("insertmanyvalues") on both dialects.
+On PostgreSQL keys and rows travel as one array per column through ``unnest``; SQLite takes a
+row-value ``IN`` for loads and a multi-row ``INSERT … ON CONFLICT`` ("insertmanyvalues") for
+writes, as do PostgreSQL tables with JSON columns.
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ def fact(sequence: int, envelope: Envelope, projection: Projection) -> Fact | No
 
 async def apply(conn: AsyncConnection, model: ReadModel, projection: Projection, facts: Sequence[Fact]) -> list[Emitted]:
     """Load what ``facts`` need, fold them, write what changed; return what the fold decided."""
-    batch = projection.empty_batch()
     if not facts:
         return []
+    batch = projection.empty_batch()
     await load(conn, model, batch, projection.needs(facts))
     projection.fold(batch, facts)
     await write(conn, model, batch)
@@ -83,8 +83,7 @@ def _keyed(model: ReadModel, name: str, columns: tuple[str, ...], postgres: bool
     row-value ``IN``."""
     table = getattr(model, name)
     if postgres:
-        keys = sa.func.unnest(*(sa.bindparam(column, type_=postgresql.ARRAY(table.c[column].type))
-                                for column in columns)).table_valued(*columns).render_derived(name="wanted")
+        keys = _unnest(table, columns, "wanted")
         return sa.select(table).join(keys, sa.and_(*(table.c[column] == keys.c[column] for column in columns)))
     matched = table.c[columns[0]] if len(columns) == 1 else sa.tuple_(*(table.c[column] for column in columns))
     return sa.select(table).where(matched.in_(sa.bindparam("keys", expanding=True)))
@@ -119,14 +118,18 @@ def _upsert(model: ReadModel, name: str, dialect: str) -> tuple[sa.Executable, b
     by_column = dialect == "postgresql" and not any(isinstance(c.type, sa.JSON) for c in table.columns)
     if by_column:
         columns = _columns(model, name)
-        rows = sa.select(sa.func.unnest(*(sa.bindparam(c, type_=postgresql.ARRAY(table.c[c].type)) for c in columns))
-                         .table_valued(*columns).render_derived(name="changed"))
-        insert = (postgresql.insert)(table).from_select(list(columns), rows)
+        insert = insert.from_select(list(columns), sa.select(_unnest(table, columns, "changed")))
     key = [column.name for column in table.primary_key.columns]
     rest = {column.name: insert.excluded[column.name] for column in table.columns if column.name not in key}
     if not rest:
         return insert.on_conflict_do_nothing(index_elements=key), by_column
     return insert.on_conflict_do_update(index_elements=key, set_=rest), by_column
+
+
+def _unnest(table: sa.Table, columns: tuple[str, ...], name: str):
+    """``unnest(:a, :b, …) AS name(a, b, …)``: one array parameter per column, bound by name."""
+    return sa.func.unnest(*(sa.bindparam(column, type_=postgresql.ARRAY(table.c[column].type)) for column in columns)
+                          ).table_valued(*columns).render_derived(name=name)
 
 
 def _columns(model: ReadModel, name: str) -> tuple[str, ...]:

@@ -144,8 +144,3 @@ class Projection:
         for fact in facts:
             self.on[fact.event_type].fold(batch, fact)
         return batch
-
-
-def nothing(_fact: Fact) -> tuple[Need, ...]:
-    """The needs of an event that only writes whole rows it does not read."""
-    return ()
