@@ -47,7 +47,7 @@ async def list_organisations(query: ListOrganisations, caller: Caller, deps: Rea
 
 async def get_semester_list(query: GetSemesterList, caller: Caller, deps: ReadDeps) -> dict:
     """S3 Attachment 3: readable by every organisation."""
-    after = paging.read_cursor(paging.SEMESTER_LIST, query.cursor, paging.SEMESTER_LIST_KEY)
+    after = paging.read_cursor(paging.SEMESTER_LIST, query.cursor, paging.SEMESTER_LIST_KEY, paging.INTEGER)
     async with deps.engine.connect() as conn:
         as_of = await queries.as_of(conn, deps.model)
         found = await queries.semester_list(conn, deps.model, query.semester, after, query.limit)

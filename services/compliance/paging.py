@@ -28,6 +28,7 @@ Key = tuple[Any, ...]
 VIOLATIONS, VIOLATION_KEY = "GetViolations", (int,)  # stream sequence of the last row
 APPLICATIONS, APPLICATION_KEY = "GetApplications", (int, str)  # requested sequence (0 if none), activity id
 SEMESTER_LIST, SEMESTER_LIST_KEY = "GetSemesterList", (int, int)  # edition, position of the last item in it
+INTEGER = 2**31  # the bound of an INTEGER column (a list's edition and positions)
 
 
 def row_bytes(row: dict) -> int:
@@ -42,9 +43,10 @@ def write_cursor(kind: str, key: Key) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def read_cursor(kind: str, cursor: str | None, shape: Sequence[type]) -> Key | None:
+def read_cursor(kind: str, cursor: str | None, shape: Sequence[type], below: int = 2**63) -> Key | None:
     """The position a cursor of ``kind`` names, or None for the first page. Anything that is not
-    exactly a cursor this service wrote for this query is refused on the field ``cursor``."""
+    exactly a cursor this service wrote for this query is refused on the field ``cursor``; so is
+    a number the column it is compared with cannot hold (``below``: BIGINT by default)."""
     if cursor is None:
         return None
     try:
@@ -53,7 +55,7 @@ def read_cursor(kind: str, cursor: str | None, shape: Sequence[type]) -> Key | N
         body = None
     if (not isinstance(body, list) or len(body) != len(shape) + 1 or body[0] != kind
             or not all(type(value) is expected for value, expected in zip(body[1:], shape, strict=True))
-            or any(isinstance(value, int) and not 0 <= value < 2**63 for value in body[1:])  # a BIGINT
+            or any(isinstance(value, int) and not 0 <= value < below for value in body[1:])
             or write_cursor(kind, tuple(body[1:])) != cursor):
         raise Refused(ErrorCode.INVALID_FIELD, "cursor: not a next_cursor of this query; pass it back unchanged",
                       "cursor")

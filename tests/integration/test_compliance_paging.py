@@ -187,8 +187,9 @@ async def test_a_violations_cursor_is_refused_by_get_applications(register, nc):
 
 
 @pytest.mark.parametrize("query,key", [("GetViolations", (10**26,)), ("GetApplications", (10**26, str(uuid.UUID(int=1)))),
-                                       ("GetApplications", (2**63, str(uuid.UUID(int=1))))])
+                                       ("GetApplications", (2**63, str(uuid.UUID(int=1)))),
+                                       ("GetSemesterList", (2**31, 0)), ("GetSemesterList", (1, 2**40))])
 async def test_a_forged_cursor_beyond_any_sequence_is_an_invalid_field_not_an_internal_error(register, nc, query, key):
-    reply, _ = await ask(nc, "edu-bureau", query, semester=APPLIED if query == "GetApplications" else REGISTER,
+    reply, _ = await ask(nc, "edu-bureau", query, semester=APPLIED if query != "GetViolations" else REGISTER,
                          cursor=write_cursor(query, key))
     assert (reply["error"]["code"], reply["error"]["field"]) == ("INVALID_FIELD", "cursor")
