@@ -138,8 +138,6 @@ def _parsed(history: History) -> list:
 
 
 def _decision_reply(stored: list[StoredEvent]) -> dict:
-    if not stored:
-        return {}
     event = stored[0].envelope
     reply = {"activity_id": event.data["activity_id"], "sequence": stored[0].sequence}
     if event.event_type == ActivityRejected.__name__:
