@@ -18,11 +18,14 @@ from jianfu.events.schemas.campus_entry import (
     ActivityHeldReported,
     ActivityRejected,
     ActivityRequested,
+    CampusEntryRefused,
     CampusEntrySlotTaken,
+    CertificationRoundDecided,
     SemesterListPublished,
 )
 from jianfu.events.schemas.compliance import ViolationDetected
 from jianfu.events.schemas.escalation import ReminderIssued
+from jianfu.events.schemas.regional_catalogue import RegionalCatalogueImported
 from jianfu.events.schemas.seal import LogSealed
 
 # Fixed by the user; their schemas arrive with the issues for S1, S7 and S9-S10.
@@ -40,8 +43,11 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         ActivityRejected,
         ActivityExemptionRecorded,
         CampusEntrySlotTaken,
+        CertificationRoundDecided,
         SemesterListPublished,
         ActivityHeldReported,
+        CampusEntryRefused,
+        RegionalCatalogueImported,
         ViolationDetected,
         ReminderIssued,
         LogSealed,

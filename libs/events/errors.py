@@ -35,6 +35,8 @@ class RefusalCode(StrEnum):
     UNSUITABLE_OR_TOO_LONG = "UNSUITABLE_OR_TOO_LONG"
     SCOPE_TOO_BROAD = "SCOPE_TOO_BROAD"
     QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
+    NOT_ON_LIST = "NOT_ON_LIST"  # a school turns away an entry the published list does not admit
+    EXEMPTION_UNSUPPORTED = "EXEMPTION_UNSUPPORTED"  # the claimed exemption is not in the catalogue, or not this unit's
 
 
 class Refused(Exception):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -35,6 +36,13 @@ class OrgKind(StrEnum):
 SYSTEM_ACTOR_ORG_ID = "jianfu"
 
 
+class SchoolStage(StrEnum):
+    """The stages a school teaches: a list's scope may be primary or middle schools only (S3)."""
+
+    PRIMARY = "primary"
+    MIDDLE = "middle"
+
+
 # S3: "party and government organs and mass organisations" declare campus-entry activities.
 DECLARING_KINDS = frozenset(
     {
@@ -55,6 +63,8 @@ class Organisation(BaseModel):
     org_id: str
     kind: OrgKind
     name: str = Field(description="Official name, usually Chinese.")
+    stages: tuple[SchoolStage, ...] = Field((), description="For a school: the stages it teaches (a nine-year "
+                                            "school both).")
 
     @field_validator("org_id")
     @classmethod
@@ -83,6 +93,19 @@ class Directory(BaseModel):
     @property
     def school_ids(self) -> list[str]:
         return sorted(org.org_id for org in self.of_kind(OrgKind.SCHOOL))
+
+    def schools_of(self, stages: Iterable[SchoolStage]) -> list[str]:
+        """The schools teaching any of ``stages``, sorted."""
+        wanted = set(stages)
+        return sorted(org.org_id for org in self.of_kind(OrgKind.SCHOOL) if wanted & set(org.stages))
+
+    @cached_property
+    def _by_name(self) -> dict[str, Organisation]:
+        return {org.name: org for org in self.organisations}
+
+    def named(self, name: str) -> Organisation | None:
+        """The organisation with this official name, if the directory has one."""
+        return self._by_name.get(name.strip())
 
     @classmethod
     def load(cls, path: Path) -> Directory:

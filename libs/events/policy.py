@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import tomllib
 from datetime import date
+from functools import cached_property
 from itertools import pairwise
 from pathlib import Path
 
-from jianfu.events.semesters import Semester, Term
+from jianfu.events.semesters import SchoolCalendar, Semester, Span, Term
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
@@ -25,6 +26,8 @@ class CampusEntryPolicy(BaseModel):
     autumn_declaration_month: int = Field(7, ge=1, le=12, description="S3: July, for autumn")
     spring_declaration_month: int = Field(12, ge=1, le=12, description="S3: December, for spring")
     items_per_school_per_semester: int = Field(4, ge=1, description="S3: cap per school")
+    city_creation_per_school_year: int = Field(1, ge=0, description="S3: city-creation entries per school and school "
+                                               "year (exempt from declaration, not from this count)")
     exempt_categories: tuple[str, ...] = Field(
         ("city_creation", "central_government_work", "regional_catalogue"),
         description="S3: recorded without declaration or certification, but counted",
@@ -37,6 +40,28 @@ class CampusEntryPolicy(BaseModel):
         if declared_on.month == self.spring_declaration_month:
             return Semester(declared_on.year + 1, Term.SPRING)
         return None
+
+
+class SchoolYear(BaseModel):
+    """One school year of the district's calendar: each semester's first and last school day."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    year: int = Field(ge=2000, le=2200, description="The autumn's year: 2026 is the school year 2026–2027.")
+    autumn: tuple[date, date]
+    spring: tuple[date, date]
+
+    @model_validator(mode="after")
+    def _in_order(self) -> SchoolYear:
+        (autumn_first, autumn_last), (spring_first, spring_last) = self.autumn, self.spring
+        if not autumn_first <= autumn_last < spring_first <= spring_last:
+            raise ValueError(f"school year {self.year}: autumn and spring must each run forward, autumn first")
+        if autumn_first.year != self.year or spring_last.year != self.year + 1:
+            raise ValueError(f"school year {self.year} runs from its autumn in {self.year} to its spring in {self.year + 1}")
+        return self
+
+    def spans(self) -> dict[str, Span]:
+        return {f"{self.year}-autumn": Span(*self.autumn), f"{self.year + 1}-spring": Span(*self.spring)}
 
 
 class EscalationPolicy(BaseModel):
@@ -64,6 +89,9 @@ class Policy(BaseModel):
                                 "reported to or judged by this system.")
     campus_entry: CampusEntryPolicy = CampusEntryPolicy()
     escalation: EscalationPolicy = EscalationPolicy()
+    calendar: tuple[SchoolYear, ...] = Field((), description="The school calendar, per school year (DOMAIN.md: the "
+                                             "semester calendar is data). Years not listed take `default_span`. "
+                                             "It belongs to the file, not to a version: only the top level holds it.")
     previous: tuple[Policy, ...] = Field((), description="Earlier versions, oldest first, each whole "
                                          "(a missing section takes the defaults) and without `previous` of its own.")
 
@@ -74,6 +102,15 @@ class Policy(BaseModel):
             if earlier.previous:
                 raise ValueError(f"previous version {earlier.version!r} holds a `previous` of its own: "
                                  "list every earlier version as a top-level [[previous]] table")
+            if earlier.calendar:
+                raise ValueError(f"previous version {earlier.version!r} holds a calendar: the school calendar "
+                                 "is kept once, as top-level [[calendar]] tables")
+        years = [school_year.year for school_year in self.calendar]
+        if years != sorted(set(years)):
+            raise ValueError("[[calendar]] school years must be listed once each, in order")
+        for earlier, later in pairwise(self.calendar):
+            if later.year == earlier.year + 1 and later.autumn[0] <= earlier.spring[1]:
+                raise ValueError(f"school year {later.year} starts before school year {earlier.year} ends")
         names = [v.version for v in self.versions]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
@@ -88,6 +125,11 @@ class Policy(BaseModel):
     def versions(self) -> tuple[Policy, ...]:
         """Every version, oldest first; the last is the current one."""
         return (*self.previous, self)
+
+    @cached_property
+    def school_calendar(self) -> SchoolCalendar:
+        """The calendar semesters are judged by (``semester_of(day)``, ``span(semester)``)."""
+        return SchoolCalendar({key: span for year in self.calendar for key, span in year.spans().items()})
 
     @property
     def plan_in_force_from(self) -> date:

@@ -34,7 +34,8 @@ async def request_activity(command: RequestActivity, caller: Caller, deps: Deps)
     context = command_context(caller, command, deps.policy.version, deps.clock.now())
     activity_id = id_for("activity", context)
     stored, recorded = await _record_once(deps, context, "activity", activity_id, lambda: declare_activity(
-        command, activity_id, caller.org, deps.clock.today(), deps.policy.campus_entry, deps.directory),
+        command, activity_id, caller.org, deps.clock.today(), deps.policy.campus_entry, deps.directory,
+        deps.policy.school_calendar),
         ActivityRequested)
     return {
         "activity_id": str(activity_id),
@@ -51,7 +52,7 @@ async def record_activity_held(command: RecordActivityHeld, caller: Caller, deps
     report_id = id_for("report", context)
     stored, recorded = await _record_once(deps, context, "campus_entry_report", report_id, lambda: (
         report_activity_held(command, report_id, caller.org, deps.clock.today(), deps.directory,
-                             deps.policy.plan_in_force_from)), ActivityHeldReported)
+                             deps.policy.plan_in_force_from, deps.policy.school_calendar)), ActivityHeldReported)
     return {"report_id": str(report_id), "semester": recorded.semester, "sequence": stored.sequence}
 
 

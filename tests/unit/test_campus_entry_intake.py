@@ -30,7 +30,7 @@ SCHOOL = DIRECTORY.get(SCHOOLS[0])
 
 def declare(today: date = JULY_DAY, **overrides):
     command = RequestActivity.model_validate(application(**overrides))
-    return declare_activity(command, uuid.uuid4(), POLICE, today, POLICY.campus_entry, DIRECTORY)
+    return declare_activity(command, uuid.uuid4(), POLICE, today, POLICY.campus_entry, DIRECTORY, POLICY.school_calendar)
 
 
 def refusal(today: date = JULY_DAY, **overrides) -> Refused:
@@ -87,7 +87,7 @@ def test_s3_a_category_the_policy_does_not_exempt_is_refused_naming_the_field():
     command = RequestActivity.model_validate(
         application(exemption_claim={"category": "city_creation", "reference": "全国文明城市创建工作方案"}))
     with pytest.raises(Refused) as caught:
-        declare_activity(command, uuid.uuid4(), POLICE, date(2026, 10, 9), narrower, DIRECTORY)
+        declare_activity(command, uuid.uuid4(), POLICE, date(2026, 10, 9), narrower, DIRECTORY, POLICY.school_calendar)
     assert (caught.value.code, caught.value.field) == ("INVALID_FIELD", "exemption_claim.category")
 
 
@@ -119,7 +119,7 @@ def test_end_before_start_is_a_schema_error():
 def report(held_on: str = "2026-10-20", organizer: str = "dept-public-security", today=date(2026, 10, 21),
            directory: Directory = DIRECTORY):
     command = RecordActivityHeld.model_validate(held_report(organizer, held_on))
-    return report_activity_held(command, uuid.uuid4(), SCHOOL, today, directory, POLICY.in_force_from)
+    return report_activity_held(command, uuid.uuid4(), SCHOOL, today, directory, POLICY.in_force_from, POLICY.school_calendar)
 
 
 def test_s3_school_report_is_assigned_to_the_semester_of_the_day_held():
@@ -160,4 +160,5 @@ def test_s3_an_activity_held_before_the_plan_took_effect_is_not_reported(held_on
 
 
 def test_s3_an_activity_held_on_the_day_the_plan_took_effect_is_reported():
-    assert report("2021-08-20", today=date(2021, 9, 1)).semester == "2021-spring"  # summer holidays close spring
+    # S3 (issue 8, finding 7): a day of the summer holidays belongs to the autumn that follows
+    assert report("2021-08-20", today=date(2021, 9, 1)).semester == "2021-autumn"

@@ -9,6 +9,7 @@ from typing import ClassVar
 from uuid import UUID
 
 from jianfu.events.errors import RefusalCode
+from jianfu.events.organisations import SchoolStage
 from jianfu.events.schemas.base import Command, EventData, Query
 from jianfu.events.schemas.paging import PagedQuery
 from jianfu.events.schemas.text import ORG_ID_PATTERN, SEMESTER_PATTERN, Line, OrgId, SemesterId, Text
@@ -38,6 +39,33 @@ class ExemptCategory(StrEnum):
     REGIONAL_CATALOGUE = "regional_catalogue"
 
 
+class UrgencyCategory(StrEnum):
+    """Why an activity cannot wait for the next window (S3: 即时性、突发性的活动)."""
+
+    SUDDEN_EVENT = "sudden_event"              # 突发事件: a disaster, an epidemic, an accident
+    SUPERIOR_DIRECTIVE = "superior_directive"  # 上级临时部署: a task a higher level set at short notice
+    TIME_BOUND = "time_bound"                  # 时效性工作: a date fixed outside the district
+
+
+class DeliveryMode(StrEnum):
+    """How an item reaches students. Only an entry brings the unit's people onto campus; a
+    school-run item costs teachers' time but is no outside entry (real lists: "牵头单位提供资源，
+    学校自行组织")."""
+
+    ENTRY = "entry"
+    SCHOOL_RUN = "school_run"
+    ONLINE = "online"
+
+
+class BasisLevel(StrEnum):
+    """The level of the document an activity rests on; a round certifies higher levels first."""
+
+    NATIONAL = "national"
+    REGIONAL = "regional"
+    CITY = "city"
+    DISTRICT = "district"
+
+
 class Contact(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -57,22 +85,30 @@ class ExemptionClaim(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     category: ExemptCategory
-    reference: Line(1, 200) = Field(description="Document or catalogue entry.")
+    reference: Line(1, 200) = Field(description="The document; for `regional_catalogue`, the catalogue item's id "
+                                    "or its name as imported.")
 
 
 class Scope(BaseModel):
-    """Which schools and grades: ``all_schools`` or an explicit list of school org ids."""
+    """Which schools and grades: ``all_schools`` (of some ``stages`` only, if given) or an explicit
+    list of school org ids (named pilot schools), optionally a ``sample_share`` of them."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     all_schools: bool = False
     school_ids: tuple[OrgId, ...] = Field(default=(), max_length=500)
     grades: tuple[Line(1, 20), ...] = Field(default=(), max_length=12, description="e.g. 初一, 四年级")
+    stages: tuple[SchoolStage, ...] = Field(default=(), max_length=2, description="With all_schools: only schools "
+                                            "of these stages (primary, middle).")
+    sample_share: float | None = Field(default=None, gt=0, le=1, description="A sample of the schools in scope, "
+                                       "drawn reproducibly from the activity id (e.g. 0.3 for 30 %).")
 
     @model_validator(mode="after")
     def _some_schools(self) -> Scope:
         if self.all_schools == bool(self.school_ids):
             raise ValueError("give either all_schools=true or a non-empty school_ids list")
+        if self.stages and not self.all_schools:
+            raise ValueError("stages narrow all_schools; name the schools in school_ids instead")
         return self
 
 
@@ -101,6 +137,13 @@ class ApplicationForm(BaseModel):
     safety_plan: Text(2, 4000)
     exemption_claim: ExemptionClaim | None = None
     urgency_reason: Text(1, 1000) | None = None
+    urgency_category: UrgencyCategory | None = Field(None, description="Urgent route: why it cannot wait.")
+    delivery: DeliveryMode = DeliveryMode.ENTRY
+    basis_level: BasisLevel | None = Field(None, description="Level of the document in `policy_basis`.")
+    max_per_year: int | None = Field(None, ge=1, le=100, description="Most entries per school and school year; "
+                                     "read from `frequency` when not given.")
+    max_per_semester: int | None = Field(None, ge=1, le=100, description="Most entries per school and semester; "
+                                         "read from `frequency` when not given.")
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> ApplicationForm:
@@ -115,25 +158,75 @@ class RequestActivity(ApplicationForm, Command):
     context: ClassVar[str] = "requests"
 
 
-class RecordActivityHeld(Command):
+class Organizer(BaseModel):
+    """Who came onto campus: a unit of the directory by id, or any unit by name (a provincial
+    body, a trade union, the Red Cross, a private firm)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    organizer_org_id: OrgId | None = Field(default=None, description="The unit, when the directory has it.")
+    organizer_name: Line(2, 100) | None = Field(default=None, description="The unit's name, when it has no org id.")
+
+    @model_validator(mode="after")
+    def _one_organizer(self):
+        if (self.organizer_org_id is None) == (self.organizer_name is None):
+            raise ValueError("name the unit by organizer_org_id or by organizer_name, not both")
+        return self
+
+
+class RecordActivityHeld(Organizer, Command):
     """A school reports that a social activity took place on its campus (S3)."""
 
     context: ClassVar[str] = "requests"
 
-    organizer_org_id: OrgId = Field(description="The unit that came onto campus.")
     activity_id: UUID | None = Field(default=None, description="The application, if one was named.")
     title: Line(2, 200)
     held_on: date
     participants: int = Field(default=0, ge=0, le=100_000)
     teacher_hours: float = Field(default=0, ge=0, le=10_000)
+    exemption_claim: ExemptionClaim | None = Field(default=None, description="The entry was exempt from "
+                                                   "declaration (无须申报): recorded, checked and counted.")
+
+
+class RecordEntryRefused(Organizer, Command):
+    """A school records that it turned an entry away (S3: e.g. `NOT_ON_LIST`)."""
+
+    context: ClassVar[str] = "requests"
+
+    title: Line(2, 200)
+    refused_on: date
+    refusal_code: RefusalCode = RefusalCode.NOT_ON_LIST
+    note: Text(0, 1000) = ""
 
 
 class CertifyActivity(Command):
-    """The education bureau certifies an application (集中认定, S3)."""
+    """The education bureau certifies an urgent application on its own (S3: the simplified
+    route); regular ones are certified together, in the semester's round."""
 
     context: ClassVar[str] = "approvals"
 
     activity_id: UUID
+    note: Text(0, 1000) = ""
+    urgency_confirmed: bool = Field(False, description="The bureau confirms the reason is urgent; required.")
+
+
+class RoundRejection(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    activity_id: UUID
+    refusal_code: RefusalCode
+    reason: Text(2, 2000)
+
+
+class DecideCertificationRound(Command):
+    """集中认定 (S3): after the window closes, the bureau decides all of a semester's regular
+    declarations together. Those it names in ``rejections`` are refused; the rest are certified
+    by priority where a school would exceed its cap."""
+
+    context: ClassVar[str] = "approvals"
+
+    semester: SemesterId
+    rejections: tuple[RoundRejection, ...] = Field((), max_length=500)
     note: Text(0, 1000) = ""
 
 
@@ -188,7 +281,8 @@ class ActivityRequested(ApplicationForm, EventData):
 
 
 class ListedActivity(BaseModel):
-    """One row of Attachment 3."""
+    """One row of Attachment 3, with every column real published lists carry. Rows recorded
+    before a column existed take its default."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -203,6 +297,15 @@ class ListedActivity(BaseModel):
     end_date: date
     school_ids: tuple[str, ...]
     policy_basis: str
+    content: str = ""
+    scope: str = Field("", description="The scope in words: all schools, a stage, named pilot schools, a sample.")
+    grades: tuple[str, ...] = ()
+    delivery: DeliveryMode = DeliveryMode.ENTRY
+    occurrences: int | None = Field(None, description="Entries per school the application asked for.")
+    max_per_year: int | None = None
+    max_per_semester: int | None = None
+    exempt_category: ExemptCategory | None = None
+    catalogue_item_id: str | None = Field(None, description="The regional catalogue item an exemption rests on.")
 
 
 DECIDED_SEMESTER = Field(
@@ -231,6 +334,8 @@ class ActivityCertified(EventData):
     semester: str | None = DECIDED_SEMESTER
     refused_schools: tuple[RefusedSchool, ...] = Field(
         (), description="Schools of the application it is not certified for (a full school), with the reason.")
+    urgency_confirmed: bool = Field(False, description="An urgent application: the bureau confirmed the urgency.")
+    in_round: bool = Field(False, description="Decided in the semester's certification round.")
 
 
 class ActivityRejected(EventData):
@@ -242,6 +347,7 @@ class ActivityRejected(EventData):
     reason: str
     automatic: bool = Field(description="Refused by a hard rule rather than by a person.")
     semester: str | None = DECIDED_SEMESTER
+    in_round: bool = Field(False, description="Decided in the semester's certification round.")
 
 
 class ActivityExemptionRecorded(EventData):
@@ -253,6 +359,8 @@ class ActivityExemptionRecorded(EventData):
     reference: str
     listing: ListedActivity
     semester: str | None = DECIDED_SEMESTER
+    refused_schools: tuple[RefusedSchool, ...] = Field(
+        (), description="Schools it is not recorded at (full, or its city-creation entry of the year taken).")
 
 
 class CampusEntrySlotTaken(EventData):
@@ -267,6 +375,8 @@ class CampusEntrySlotTaken(EventData):
     activity_id: UUID
     organizer_org_id: str
     route: Route
+    exempt_category: ExemptCategory | None = Field(None, description="An exemption's category (city creation is "
+                                                   "also capped per school year).")
 
 
 LIST_PART_ITEMS = 100
@@ -303,10 +413,52 @@ class ActivityHeldReported(EventData):
 
     report_id: UUID
     school_id: str
-    organizer_org_id: str
+    organizer_org_id: str | None = Field(description="None: a unit outside the directory, named in `organizer_name`.")
     activity_id: UUID | None
     title: str
     held_on: date
     semester: str
     participants: int
     teacher_hours: float
+    organizer_name: str = Field("", description="The unit's name (as the school gave it, for one outside the directory).")
+    exemption_claim: ExemptionClaim | None = None
+
+
+class CampusEntryRefused(EventData):
+    """A school turned an entry away (S3): on the record, not an entry."""
+
+    aggregate_type: ClassVar[str] = "campus_entry_report"
+
+    report_id: UUID
+    school_id: str
+    organizer_org_id: str | None
+    organizer_name: str
+    title: str
+    refused_on: date
+    semester: str
+    refusal_code: RefusalCode
+    note: str = ""
+
+
+class RoundPlace(BaseModel):
+    """An application's place in a certification round: higher priorities take a full school's
+    last places first (S3 集中认定)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    activity_id: UUID
+    rank: int = Field(ge=1, description="1 is decided first.")
+    priority: str = Field(description="What placed it: its basis level, or `other`.")
+    rejected_by_bureau: bool = False
+
+
+class CertificationRoundDecided(EventData):
+    """The semester's round (aggregate ``campus_entry_round.<semester>``): which regular declarations
+    it decided and in what order. Each decision follows as an event of its activity."""
+
+    aggregate_type: ClassVar[str] = "campus_entry_round"
+
+    semester: str
+    decided_on: date
+    places: tuple[RoundPlace, ...]
+    note: str = ""

@@ -25,6 +25,16 @@ RULE_CLAUSE = {
 }
 
 
+UNREGISTERED_PREFIX = "unregistered unit: "
+
+
+def unregistered_unit(name: str) -> str:
+    """The responsible party of a violation by a unit outside the directory (S3: a provincial
+    body, a trade union, a private firm): ``unregistered unit: <name>``. The education bureau
+    acts on it (``routed_to``)."""
+    return f"{UNREGISTERED_PREFIX}{name}"
+
+
 def violation_id(rule: Rule, *evidence: str) -> str:
     """Same rule and evidence, same id: detecting a violation twice appends nothing."""
     digest = hashlib.sha256("|".join((rule.value, *evidence)).encode()).hexdigest()
@@ -37,12 +47,15 @@ class ViolationDetected(EventData):
     violation_id: str
     rule: Rule
     clause: str = Field(description="Clause of the plan, S1..S10, G1, G2.")
-    responsible_org_id: str = Field(description="The unit that violated the rule.")
+    responsible_org_id: str = Field(description="The unit that violated the rule: an org id, or "
+                                    "`unregistered unit: <name>` for a unit outside the directory.")
     school_id: str | None = None
     semester: str | None = None
     issue_key: str = Field(description="Groups repeated violations of one issue for escalation (G2).")
     summary: str
     evidence: dict[str, Any] = Field(description="Event ids and facts the finding rests on.")
+    routed_to: str | None = Field(None, description="The unit that acts on it for the responsible party, when "
+                                  "that party is outside the directory (the education bureau).")
 
 
 class GetViolations(PagedQuery):

@@ -24,7 +24,7 @@ from jianfu.events.schemas.campus_entry import (
     Route,
     Scope,
 )
-from jianfu.events.semesters import Semester
+from jianfu.events.semesters import SchoolCalendar, Semester
 
 
 def declare_activity(
@@ -34,12 +34,13 @@ def declare_activity(
     today: date,
     policy: CampusEntryPolicy,
     directory: Directory,
+    calendar: SchoolCalendar,
 ) -> ActivityRequested:
     """The ActivityRequested event for a declaration, or Refused if the form cannot stand."""
     target = Semester.parse(command.target_semester)
-    if target < Semester.containing(today):
+    if target < calendar.semester_of(today):
         raise Refused(ErrorCode.INVALID_FIELD, f"{target} has already ended", "target_semester")
-    if Semester.containing(command.start_date) != target:
+    if calendar.semester_of(command.start_date) != target:
         raise Refused(ErrorCode.INVALID_FIELD, f"start_date {command.start_date} is not in {target}", "start_date")
     window_target = policy.window_target(today)
     route = _route(command, policy)
@@ -87,7 +88,7 @@ def resolve_scope(scope: Scope, directory: Directory) -> tuple[str, ...]:
 
 def report_activity_held(
     command: RecordActivityHeld, report_id: UUID, school: Organisation, today: date, directory: Directory,
-    in_force_from: date,
+    in_force_from: date, calendar: SchoolCalendar,
 ) -> ActivityHeldReported:
     """A school's report of an activity on its campus (S3); the compliance detector judges it."""
     if command.held_on > today:
@@ -107,7 +108,7 @@ def report_activity_held(
         activity_id=command.activity_id,
         title=command.title,
         held_on=command.held_on,
-        semester=Semester.containing(command.held_on).id,
+        semester=calendar.semester_of(command.held_on).id,
         participants=command.participants,
         teacher_hours=command.teacher_hours,
     )
