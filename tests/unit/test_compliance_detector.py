@@ -12,12 +12,12 @@ from jianfu.compliance.domain.detector import (
     authorising,
     detect,
     item_key,
-    normalise_title,
 )
 from jianfu.compliance.domain.folding import Fact
 from jianfu.compliance.domain.s3_detection import s3_detection
 from jianfu.events.schemas.campus_entry import ActivityCertified, ActivityHeldReported, ListedActivity, Route
 from jianfu.events.schemas.compliance import Rule, violation_id
+from jianfu.events.titles import normalise_title
 
 from tests.factories import DIRECTORY, POLICY, SCHOOLS
 

@@ -8,8 +8,6 @@ violation exactly once.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -20,8 +18,7 @@ from jianfu.events.schemas.compliance import (
     ViolationDetected,
     violation_id,
 )
-
-_SPACES = re.compile(r"\s+")
+from jianfu.events.titles import normalise_title
 
 
 @dataclass(frozen=True)
@@ -34,11 +31,6 @@ class Authorisation:
     semester: str
     school_ids: frozenset[str]
     title: str = ""
-
-
-def normalise_title(title: str) -> str:
-    """Titles typed by different schools differ in width, case and spacing; the item is the same."""
-    return _SPACES.sub("", unicodedata.normalize("NFKC", title)).casefold()
 
 
 def authorising(report: ActivityHeldReported, authorisations: Iterable[Authorisation]) -> Authorisation | None:
