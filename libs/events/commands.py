@@ -87,6 +87,7 @@ class Route:
     allowed_kinds: frozenset[OrgKind] | None
     description: str
     reply_model: type[BaseModel] | None = None
+    max_payload_bytes: int | None = None  # this command's own limit, else the router's
 
 
 @dataclass
@@ -104,13 +105,20 @@ class Router:
     def subject(self) -> str:
         return f"jf.{self.kind}.*.{self.context}.*"
 
+    @property
+    def _largest_payload(self) -> int:
+        """What any command may carry: checked before the body's route is known."""
+        return max([self.max_payload_bytes, *(route.max_payload_bytes or 0 for route in self.routes.values())])
+
     def add(
         self,
         model: type[BaseModel],
         handler: Handler,
         allowed_kinds: Iterable[OrgKind] | None = None,
         reply_model: type[BaseModel] | None = None,
+        max_payload_bytes: int | None = None,
     ) -> None:
+        """``max_payload_bytes`` lets one command carry more than the router's limit (a whole catalogue)."""
         name = model.__name__
         self.routes[name] = Route(
             name=name,
@@ -119,6 +127,7 @@ class Router:
             allowed_kinds=frozenset(allowed_kinds) if allowed_kinds is not None else None,
             description=(model.__doc__ or "").strip(),
             reply_model=reply_model,
+            max_payload_bytes=max_payload_bytes,
         )
 
     async def dispatch(self, subject: str, payload: bytes, headers: Mapping[str, str] | None = None) -> dict:
@@ -161,7 +170,7 @@ class Router:
         if len(parts) != 5 or parts[1] != self.kind or parts[3] != self.context:
             raise Refused(ErrorCode.UNKNOWN_COMMAND, f"subject must be jf.{self.kind}.<org_id>.{self.context}.<name>")
         org_id, name = parts[2], parts[4]
-        check_size(payload, self.max_payload_bytes)
+        check_size(payload, self._largest_payload)
         org = self.directory.get(org_id)
         if org is None:
             raise Refused(ErrorCode.UNKNOWN_ORG, f"organisation '{shown(org_id)}' is not in the directory", "org_id")
@@ -172,7 +181,7 @@ class Router:
         if route.allowed_kinds is not None and org.kind not in route.allowed_kinds:
             allowed = ", ".join(sorted(route.allowed_kinds))
             raise Refused(ErrorCode.FORBIDDEN, f"{org.kind} may not {name}; allowed: {allowed}", "org_id")
-        check_body(payload, self.max_payload_bytes)
+        check_body(payload, route.max_payload_bytes or self.max_payload_bytes)
         command = validate(route.model, payload)
         scope = command_scope(org.org_id, self.context, name)
         digest = command_digest(scope, command) if isinstance(command, Command) else None
