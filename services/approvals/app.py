@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from faststream import FastStream
-from jianfu.approvals import handlers
+from jianfu.approvals import catalogue_handlers, handlers
 from jianfu.events.commands import Router
 from jianfu.events.dependencies import Deps
 from jianfu.events.logging import configure_logging
@@ -22,6 +22,7 @@ from jianfu.events.schemas.campus_entry import (
     RejectActivity,
     SemesterListPublished,
 )
+from jianfu.events.schemas.regional_catalogue import ImportRegionalCatalogue, RegionalCatalogueImported
 from jianfu.events.settings import Settings
 
 BUREAU = {OrgKind.EDUCATION_BUREAU}  # S3: only the education bureau certifies and publishes
@@ -32,13 +33,15 @@ def interface(deps: Deps, settings: Settings) -> Interface:
     router.add(CertifyActivity, partial(handlers.certify_activity, deps=deps), BUREAU)
     router.add(RejectActivity, partial(handlers.reject_activity, deps=deps), BUREAU)
     router.add(PublishSemesterList, partial(handlers.publish_semester_list, deps=deps), BUREAU)
+    router.add(ImportRegionalCatalogue, partial(catalogue_handlers.import_regional_catalogue, deps=deps), BUREAU,
+               max_payload_bytes=catalogue_handlers.IMPORT_MAX_PAYLOAD_BYTES)
     screening = Subscription("jf.ev.activity.>", "approvals-screening",
                              partial(handlers.screen_request, deps=deps), (ActivityRequested,))
     return Interface(
         "approvals", "The education bureau's decisions and the semester list.", routers=(router,),
         subscriptions=(screening,),
         emits=(ActivityCertified, ActivityRejected, ActivityExemptionRecorded, CampusEntrySlotTaken,
-               SemesterListPublished),
+               SemesterListPublished, RegionalCatalogueImported),
     )
 
 
