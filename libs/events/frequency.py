@@ -59,3 +59,11 @@ def _upper_bound(words: str) -> int | None:
 
 def _number(token: str) -> int:
     return int(token) if token.isdigit() else _NUMERALS[token]
+
+
+def stated_frequency(text: str, per_year: int | None = None, per_semester: int | None = None) -> Frequency:
+    """The maximum an application states: its structured values where given, the published text
+    (``parse_frequency``) for what they leave open."""
+    read = parse_frequency(text)
+    return Frequency(per_year=read.per_year if per_year is None else per_year,
+                     per_semester=read.per_semester if per_semester is None else per_semester)

@@ -13,7 +13,9 @@ from jianfu.events.runtime import Interface, service_app
 from jianfu.events.schemas.campus_entry import (
     ActivityHeldReported,
     ActivityRequested,
+    CampusEntryRefused,
     RecordActivityHeld,
+    RecordEntryRefused,
     RequestActivity,
 )
 from jianfu.events.settings import Settings
@@ -25,8 +27,9 @@ def interface(deps: Deps, settings: Settings) -> Interface:
     # S3: organs and mass organisations declare; schools report what was held on their campus.
     router.add(RequestActivity, partial(handlers.request_activity, deps=deps), DECLARING_KINDS)
     router.add(RecordActivityHeld, partial(handlers.record_activity_held, deps=deps), {OrgKind.SCHOOL})
+    router.add(RecordEntryRefused, partial(handlers.record_entry_refused, deps=deps), {OrgKind.SCHOOL})
     return Interface("requests", "Intake of what units and schools submit.", routers=(router,),
-                     emits=(ActivityRequested, ActivityHeldReported))
+                     emits=(ActivityRequested, ActivityHeldReported, CampusEntryRefused))
 
 
 def build(settings: Settings) -> FastStream:

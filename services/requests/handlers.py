@@ -15,11 +15,14 @@ from jianfu.events.schemas.base import EventData
 from jianfu.events.schemas.campus_entry import (
     ActivityHeldReported,
     ActivityRequested,
+    CampusEntryRefused,
     RecordActivityHeld,
+    RecordEntryRefused,
     RequestActivity,
 )
 from jianfu.events.store import ConcurrencyConflict, History, StoredEvent, execute
-from jianfu.requests.domain.campus_entry import declare_activity, report_activity_held
+from jianfu.requests.domain.campus_entry import declare_activity
+from jianfu.requests.domain.campus_entry_reports import refuse_entry, report_activity_held
 
 E = TypeVar("E", bound=EventData)
 
@@ -51,9 +54,24 @@ async def record_activity_held(command: RecordActivityHeld, caller: Caller, deps
     context = command_context(caller, command, deps.policy.version, deps.clock.now())
     report_id = id_for("report", context)
     stored, recorded = await _record_once(deps, context, "campus_entry_report", report_id, lambda: (
-        report_activity_held(command, report_id, caller.org, deps.clock.today(), deps.directory,
-                             deps.policy.plan_in_force_from, deps.policy.school_calendar)), ActivityHeldReported)
-    return {"report_id": str(report_id), "semester": recorded.semester, "sequence": stored.sequence}
+        report_activity_held(command, report_id, caller.org, deps.clock.today(), deps.directory, deps.policy)),
+        ActivityHeldReported)
+    return _report_reply(report_id, recorded, stored)
+
+
+async def record_entry_refused(command: RecordEntryRefused, caller: Caller, deps: Deps) -> dict:
+    context = command_context(caller, command, deps.policy.version, deps.clock.now())
+    report_id = id_for("refusal", context)
+    stored, recorded = await _record_once(deps, context, "campus_entry_report", report_id, lambda: (
+        refuse_entry(command, report_id, caller.org, deps.clock.today(), deps.directory, deps.policy)),
+        CampusEntryRefused)
+    return _report_reply(report_id, recorded, stored)
+
+
+def _report_reply(report_id: uuid.UUID, recorded: ActivityHeldReported | CampusEntryRefused,
+                  stored: StoredEvent) -> dict:
+    return {"report_id": str(report_id), "semester": recorded.semester, "organizer_org_id": recorded.organizer_org_id,
+            "sequence": stored.sequence}
 
 
 async def _record_once(deps: Deps, context: CommandContext, aggregate_type: str, aggregate_id: uuid.UUID,

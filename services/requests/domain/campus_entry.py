@@ -1,30 +1,39 @@
-"""S3 intake: declaring a campus-entry activity and reporting one held.
+"""S3 intake: declaring a campus-entry activity.
 
 Regular declarations are made in July (for the autumn semester) and December (for the spring
 semester). One made outside the window is still recorded, with ``in_window=False``, so the
 education bureau's automatic refusal (OUTSIDE_WINDOW_NO_URGENCY) is itself on the record.
-Urgent activities may be declared any time with a reason; exempt categories are recorded
-without certification. All three count towards the per-school cap.
+Urgent activities may be declared any time, for the current or the next semester, with a
+category and a reason of substance; exempt categories are recorded without certification. All
+three count towards the per-school cap. Schools' reports are in ``campus_entry_reports.py``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
+from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 from uuid import UUID
 
 from jianfu.events.errors import ErrorCode, Refused
+from jianfu.events.frequency import Frequency, stated_frequency
 from jianfu.events.organisations import Directory, Organisation, OrgKind
 from jianfu.events.policy import CampusEntryPolicy
 from jianfu.events.schemas.campus_entry import (
-    ActivityHeldReported,
     ActivityRequested,
     DeclarationType,
-    RecordActivityHeld,
     RequestActivity,
     Route,
     Scope,
 )
 from jianfu.events.semesters import SchoolCalendar, Semester
+
+URGENCY_REASON_MIN_VISIBLE = 10
+"""S3 (issue 8, finding 4): the urgent route needs a reason of substance, at least this many
+visible characters. Checked here, not in the schema: events stored before hold shorter reasons
+and must stay readable."""
 
 
 def declare_activity(
@@ -40,26 +49,50 @@ def declare_activity(
     target = Semester.parse(command.target_semester)
     if target < calendar.semester_of(today):
         raise Refused(ErrorCode.INVALID_FIELD, f"{target} has already ended", "target_semester")
-    if calendar.semester_of(command.start_date) != target:
-        raise Refused(ErrorCode.INVALID_FIELD, f"start_date {command.start_date} is not in {target}", "start_date")
-    window_target = policy.window_target(today)
+    _check_dates(command, target, calendar)
     route = _route(command, policy)
-    # S3: a declaration in July is for the coming autumn, in December for the coming spring.
-    if route is Route.REGULAR and window_target is not None and window_target != target:
-        raise Refused(
-            ErrorCode.INVALID_FIELD,
-            f"declarations made in {today:%B} are for {window_target}, not {target}",
-            "target_semester",
-        )
+    _check_target(route, target, today, policy, calendar)
+    frequency = _frequency(command)
     return ActivityRequested(
-        **command.model_dump(exclude={"command_id"}),
+        **command.model_dump(exclude={"command_id", "max_per_year", "max_per_semester"}),
+        max_per_year=frequency.per_year,
+        max_per_semester=frequency.per_semester,
         activity_id=activity_id,
         applicant_org_id=applicant.org_id,
         route=route,
         declared_on=today,
-        in_window=window_target == target,
-        school_ids=resolve_scope(command.scope, directory),
+        in_window=policy.window_target(today) == target,
+        school_ids=resolve_scope(command.scope, directory, activity_id),
     )
+
+
+def _check_target(route: Route, target: Semester, today: date, policy: CampusEntryPolicy,
+                  calendar: SchoolCalendar) -> None:
+    window_target = policy.window_target(today)
+    # S3: a declaration in July is for the coming autumn, in December for the coming spring.
+    if route is Route.REGULAR and window_target is not None and window_target != target:
+        raise Refused(ErrorCode.INVALID_FIELD, f"declarations made in {today:%B} are for {window_target}, not {target}",
+                      "target_semester")
+    if route is Route.URGENT and target not in (allowed := urgent_semesters(today, calendar)):
+        raise Refused(ErrorCode.INVALID_FIELD, f"an urgent declaration made on {today} is for "
+                      f"{' or '.join(map(str, allowed))}, not {target}", "target_semester")
+
+
+def _check_dates(command: RequestActivity, target: Semester, calendar: SchoolCalendar) -> None:
+    """S3 (issue 8, finding 7): an activity runs within the semester it is declared for."""
+    for field, day in (("start_date", command.start_date), ("end_date", command.end_date)):
+        if calendar.semester_of(day) != target:
+            raise Refused(ErrorCode.INVALID_FIELD, f"{field} {day} is not in {target}", field)
+
+
+def urgent_semesters(today: date, calendar: SchoolCalendar) -> tuple[Semester, ...]:
+    """S3: the urgent route serves the current or the next semester only. In term time that is
+    the semester in session and the one after; in a holiday, when none is in session, only the
+    one about to start (issue 8, finding 4: in August, the autumn, not next May)."""
+    coming = calendar.semester_of(today)
+    if today < calendar.span(coming).first:
+        return (coming,)
+    return (coming, coming.following())
 
 
 def _route(command: RequestActivity, policy: CampusEntryPolicy) -> Route:
@@ -69,46 +102,66 @@ def _route(command: RequestActivity, policy: CampusEntryPolicy) -> Route:
             raise Refused(ErrorCode.INVALID_FIELD, "category is not exempt under this policy", "exemption_claim.category")
         return Route.EXEMPT
     if command.declaration_type is DeclarationType.URGENT:
-        # S3: urgent or sudden activities go the simplified route, with a reason.
-        if not command.urgency_reason:
-            raise Refused(ErrorCode.INVALID_FIELD, "an urgent declaration needs a reason", "urgency_reason")
+        _check_urgency(command)
         return Route.URGENT
     return Route.REGULAR
 
 
-def resolve_scope(scope: Scope, directory: Directory) -> tuple[str, ...]:
+def _check_urgency(command: RequestActivity) -> None:
+    """S3: urgent or sudden activities go the simplified route with a reason: a category and a
+    text that says something."""
+    if visible_length(command.urgency_reason or "") < URGENCY_REASON_MIN_VISIBLE:
+        raise Refused(ErrorCode.INVALID_FIELD, f"an urgent declaration needs a reason of at least "
+                      f"{URGENCY_REASON_MIN_VISIBLE} visible characters", "urgency_reason")
+    if command.urgency_category is None:
+        raise Refused(ErrorCode.INVALID_FIELD, "an urgent declaration names its category", "urgency_category")
+
+
+def visible_length(text: str) -> int:
+    """Characters that show: no spaces, no zero-width or other invisible ones."""
+    return sum(1 for char in text if char.isprintable() and not char.isspace())
+
+
+def _frequency(command: RequestActivity) -> Frequency:
+    """S3: the most entries per school, as the form states them or its frequency text says;
+    the occurrences asked for must fit in one semester."""
+    frequency = stated_frequency(command.frequency, command.max_per_year, command.max_per_semester)
+    bound = frequency.semester_bound
+    if bound is not None and command.occurrences > bound:
+        raise Refused(ErrorCode.INVALID_FIELD, f"{command.occurrences} occurrences exceed the {bound} a semester "
+                      f"that frequency allows", "occurrences")
+    return frequency
+
+
+def resolve_scope(scope: Scope, directory: Directory, activity_id: UUID) -> tuple[str, ...]:
+    """The school ids a scope names: all schools (of some stages), or the named ones; then the
+    sample, if the scope asks for one."""
+    school_ids = _schools_in_scope(scope, directory)
+    if scope.sample_share is not None:
+        school_ids = sample_schools(school_ids, scope.sample_share, activity_id)
+    return tuple(sorted(school_ids))
+
+
+def _schools_in_scope(scope: Scope, directory: Directory) -> list[str]:
+    if scope.all_schools and not scope.stages:
+        return directory.school_ids
     if scope.all_schools:
-        return tuple(directory.school_ids)
+        school_ids = directory.schools_of(scope.stages)
+        if not school_ids:
+            raise Refused(ErrorCode.INVALID_FIELD, "no school of the directory teaches these stages", "scope.stages")
+        return school_ids
     for index, school_id in enumerate(scope.school_ids):
         org = directory.get(school_id)
         if org is None or org.kind is not OrgKind.SCHOOL:
             raise Refused(ErrorCode.INVALID_FIELD, f"{school_id!r} is not a school in the directory", f"scope.school_ids.{index}")
-    return tuple(sorted(set(scope.school_ids)))
+    return sorted(set(scope.school_ids))
 
 
-def report_activity_held(
-    command: RecordActivityHeld, report_id: UUID, school: Organisation, today: date, directory: Directory,
-    in_force_from: date, calendar: SchoolCalendar,
-) -> ActivityHeldReported:
-    """A school's report of an activity on its campus (S3); the compliance detector judges it."""
-    if command.held_on > today:
-        raise Refused(ErrorCode.INVALID_FIELD, "held_on is in the future", "held_on")
-    if command.held_on < in_force_from:
-        # S3 applies from the day the plan took effect; an earlier entry is no violation of it.
-        raise Refused(ErrorCode.INVALID_FIELD, f"held_on is before the plan took effect on {in_force_from}", "held_on")
-    organizer = directory.get(command.organizer_org_id)
-    if organizer is None:
-        raise Refused(ErrorCode.UNKNOWN_ORG, f"{command.organizer_org_id!r} is not in the directory", "organizer_org_id")
-    if organizer.kind in (OrgKind.SCHOOL, OrgKind.TEACHER, OrgKind.SYSTEM):
-        raise Refused(ErrorCode.INVALID_FIELD, "the organizer must be a unit outside the school", "organizer_org_id")
-    return ActivityHeldReported(
-        report_id=report_id,
-        school_id=school.org_id,
-        organizer_org_id=organizer.org_id,
-        activity_id=command.activity_id,
-        title=command.title,
-        held_on=command.held_on,
-        semester=calendar.semester_of(command.held_on).id,
-        participants=command.participants,
-        teacher_hours=command.teacher_hours,
-    )
+def sample_schools(school_ids: Sequence[str], share: float, activity_id: UUID) -> list[str]:
+    """S3 (a list's scope may be a sample share): ``ceil(share × n)`` of the schools, drawn
+    reproducibly from the activity id, so anyone can draw the same sample again. The share is
+    taken as written, not as its float: 0.28 of 25 schools is 7 (0.28 × 25 is 7.000000000000001
+    in floating point)."""
+    size = math.ceil(Decimal(repr(share)) * len(school_ids))
+    drawn = sorted(school_ids, key=lambda school_id: hashlib.sha256(f"{activity_id}:{school_id}".encode()).hexdigest())
+    return drawn[:size]
