@@ -82,8 +82,8 @@ async def test_s3_one_command_id_for_two_decisions_of_one_command_is_refused(cli
 async def test_s3_a_command_id_reused_for_a_decision_in_another_semester_is_refused(client, store):
     autumn = await declare(client, POLICE)
     spring = await client.command(POLICE, "requests", "RequestActivity", application(
-        target_semester="2027-spring", start_date="2027-03-10", end_date="2027-04-10", declaration_type="urgent",
-        urgency_reason="上级临时部署"))
+        target_semester="2026-spring", start_date="2026-07-10", end_date="2026-07-10", declaration_type="urgent",
+        urgency_category="superior_directive", urgency_reason="上级临时部署：学期结束前须完成防溺水专项教育"))
     command_id = str(uuid.uuid4())
     first = await client.command(BUREAU, "approvals", "CertifyActivity",
                                  {"command_id": command_id, "activity_id": autumn["activity_id"]})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import date
+from pathlib import Path
 
 import pytest
 from jianfu.events.errors import Refused
@@ -261,3 +262,8 @@ def test_s3_a_sample_is_the_share_rounded_up_taking_the_share_as_written(share, 
 def test_s3_delivery_mode_and_basis_level_are_recorded_as_declared():
     event = declare(delivery="school_run", basis_level="regional")
     assert (event.delivery.value, event.basis_level.value) == ("school_run", "regional")
+
+
+def test_s3_the_policy_doc_states_the_urgent_reasons_minimum_as_the_code_checks_it():
+    doc = (Path(__file__).parents[2] / "docs" / "policy.md").read_text(encoding="utf-8")
+    assert f"a reason of at least {URGENCY_REASON_MIN_VISIBLE} visible characters" in doc
