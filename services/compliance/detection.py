@@ -16,6 +16,7 @@ from jianfu.compliance.domain.s3_detection import s3_detection
 from jianfu.compliance.projector import Projector, ProjectorOptions
 from jianfu.compliance.read_model import DETECTOR
 from jianfu.events.envelope import SYSTEM_ACTOR, Envelope
+from jianfu.events.organisations import OrgKind
 from jianfu.events.recording import CommandContext
 from jianfu.events.settings import Clock, Settings
 from jianfu.events.store import EventStore
@@ -53,8 +54,12 @@ class ViolationRecorder:
 
 
 def detection(settings: Settings) -> Projection:
-    """The S3 detector for the policy file (with its earlier versions) and the directory's names."""
-    return s3_detection(settings.policy, {org.org_id: org.name for org in settings.directory.organisations})
+    """The S3 detector for the policy file (with its earlier versions) and the directory's names;
+    what units outside the directory do is routed to the education bureau."""
+    directory = settings.directory
+    bureaus = sorted(org.org_id for org in directory.of_kind(OrgKind.EDUCATION_BUREAU))
+    return s3_detection(settings.policy, {org.org_id: org.name for org in directory.organisations},
+                        bureaus[0] if bureaus else None)
 
 
 def detector(engine: AsyncEngine, js: JetStreamContext, store: EventStore, clock: Clock, projection: Projection,

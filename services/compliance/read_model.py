@@ -103,16 +103,47 @@ def _model(prefix: str, md: sa.MetaData, keys: Mapping[str, tuple[str, ...]], pr
     return ReadModel(prefix, md, keys, {**bookkeeping, **tables}, projection)
 
 
-def _authorisations(md: sa.MetaData, prefix: str) -> sa.Table:
-    """What each organizer may bring into each school (S3): kept by the read model and the detector alike."""
-    return _table(md, prefix, "authorisations",
-                  sa.Column("semester", _s(16), nullable=False),
-                  sa.Column("school_id", _s(), nullable=False),
-                  sa.Column("organizer_org_id", _s(), nullable=False),
-                  sa.Column("activity_id", _s(36), nullable=False),
-                  sa.Column("title", sa.Text, nullable=False),
-                  sa.Column("decided_sequence", sa.BigInteger, nullable=False),
-                  key=("semester", "school_id", "organizer_org_id", "activity_id"))
+def _admitting(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
+    """What admits each organizer at each school (S3), kept by the read model and the detector
+    alike (``domain/authorisations.py``): the list editions received, the one in force per
+    semester, and the items of each edition and each exemption, per school."""
+    seq = sa.BigInteger
+    return {
+        # Attachment 3: the latest edition published whole for each semester ...
+        "semester_lists": _table(md, prefix, "semester_lists",
+                                 sa.Column("semester", _s(16), nullable=False),
+                                 sa.Column("edition", sa.Integer, nullable=False),
+                                 sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+                                 sa.Column("item_count", sa.Integer, nullable=False),
+                                 sa.Column("event_id", _s(36), nullable=False),
+                                 sa.Column("sequence", seq, nullable=False),
+                                 key=("semester",)),
+        # ... and the parts of each edition received so far.
+        "semester_list_editions": _table(md, prefix, "semester_list_editions",
+                                         sa.Column("semester", _s(16), nullable=False),
+                                         sa.Column("edition", sa.Integer, nullable=False),
+                                         sa.Column("parts", sa.Integer, nullable=False),
+                                         sa.Column("parts_received", sa.Integer, nullable=False),
+                                         sa.Column("item_count", sa.Integer, nullable=False),
+                                         sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+                                         sa.Column("event_id", _s(36), nullable=False),
+                                         sa.Column("sequence", seq, nullable=False),
+                                         key=("semester", "edition")),
+        "authorisations": _table(md, prefix, "authorisations",
+                                 sa.Column("semester", _s(16), nullable=False),
+                                 sa.Column("school_id", _s(), nullable=False),
+                                 sa.Column("organizer_org_id", _s(), nullable=False),
+                                 sa.Column("activity_id", _s(36), nullable=False),
+                                 sa.Column("edition", sa.Integer, nullable=False),  # 0: an exemption
+                                 sa.Column("title", sa.Text, nullable=False),
+                                 sa.Column("start_date", sa.Date, nullable=False),
+                                 sa.Column("end_date", sa.Date, nullable=False),
+                                 sa.Column("admitted_on", sa.Date, nullable=False),
+                                 sa.Column("sessions_allowed", sa.Integer),
+                                 sa.Column("exempt_category", _s(40)),
+                                 sa.Column("decided_sequence", seq, nullable=False),
+                                 key=("semester", "school_id", "organizer_org_id", "activity_id", "edition")),
+    }
 
 
 def build_tables(prefix: str = LIVE_PREFIX) -> ReadModel:
@@ -144,28 +175,9 @@ def build_tables(prefix: str = LIVE_PREFIX) -> ReadModel:
                                    sa.Column("school_id", _s(), nullable=False),
                                    sa.Column("activity_id", _s(36), nullable=False),
                                    key=("semester", "school_id", "activity_id")),
-        authorisations=_authorisations(md, prefix),
-        # Attachment 3: the latest edition published whole for each semester ...
-        semester_lists=_table(md, prefix, "semester_lists",
-                              sa.Column("semester", _s(16), nullable=False),
-                              sa.Column("edition", sa.Integer, nullable=False),
-                              sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
-                              sa.Column("item_count", sa.Integer, nullable=False),
-                              sa.Column("event_id", _s(36), nullable=False),
-                              sa.Column("sequence", seq, nullable=False),
-                              key=("semester",)),
-        # ... the parts of each edition received so far ...
-        semester_list_editions=_table(md, prefix, "semester_list_editions",
-                                      sa.Column("semester", _s(16), nullable=False),
-                                      sa.Column("edition", sa.Integer, nullable=False),
-                                      sa.Column("parts", sa.Integer, nullable=False),
-                                      sa.Column("parts_received", sa.Integer, nullable=False),
-                                      sa.Column("item_count", sa.Integer, nullable=False),
-                                      sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
-                                      sa.Column("event_id", _s(36), nullable=False),
-                                      sa.Column("sequence", seq, nullable=False),
-                                      key=("semester", "edition")),
-        # ... and their items, one row each, in the edition's order (GetSemesterList pages them).
+        **_admitting(md, prefix),
+        # The items of each edition of Attachment 3, one row each, in the edition's order
+        # (GetSemesterList pages them).
         semester_list_items=_table(md, prefix, "semester_list_items",
                                    sa.Column("semester", _s(16), nullable=False),
                                    sa.Column("edition", sa.Integer, nullable=False),
@@ -185,7 +197,7 @@ def build_tables(prefix: str = LIVE_PREFIX) -> ReadModel:
                                   sa.Column("school_id", _s(), nullable=False),
                                   sa.Column("item_key", sa.String(300), nullable=False),
                                   sa.Column("ordinal", sa.Integer, nullable=False),
-                                  sa.Column("organizer_org_id", _s(), nullable=False),
+                                  sa.Column("organizer", sa.String(200), nullable=False),  # org id or outside unit
                                   sa.Column("title", sa.Text, nullable=False),
                                   sa.Column("first_report_id", _s(36), nullable=False),
                                   sa.Column("first_held_on", sa.Date, nullable=False),
@@ -197,7 +209,9 @@ def build_tables(prefix: str = LIVE_PREFIX) -> ReadModel:
                             sa.Column("semester", _s(16), nullable=False),
                             sa.Column("school_id", _s(), nullable=False),
                             sa.Column("report_id", _s(36), nullable=False),
-                            sa.Column("organizer_org_id", _s(), nullable=False),
+                            sa.Column("organizer_org_id", _s()),  # none: a unit outside the directory
+                            sa.Column("organizer_name", sa.Text, nullable=False),
+                            sa.Column("exempt_category", _s(40)),  # the exemption the school claimed
                             sa.Column("activity_id", _s(36)),
                             sa.Column("title", sa.Text, nullable=False),
                             sa.Column("held_on", sa.Date, nullable=False),
@@ -209,17 +223,32 @@ def build_tables(prefix: str = LIVE_PREFIX) -> ReadModel:
                             sa.Column("event_id", _s(36), nullable=False),
                             sa.Column("sequence", seq, nullable=False),
                             key=("semester", "school_id", "report_id")),
+        # Entries schools turned away (S3: NOT_ON_LIST and the like).
+        refused_entries=_table(md, prefix, "refused_entries",
+                               sa.Column("semester", _s(16), nullable=False),
+                               sa.Column("school_id", _s(), nullable=False),
+                               sa.Column("report_id", _s(36), nullable=False),
+                               sa.Column("organizer_org_id", _s()),
+                               sa.Column("organizer_name", sa.Text, nullable=False),
+                               sa.Column("title", sa.Text, nullable=False),
+                               sa.Column("refused_on", sa.Date, nullable=False),
+                               sa.Column("refusal_code", _s(40), nullable=False),
+                               sa.Column("note", sa.Text, nullable=False),
+                               sa.Column("event_id", _s(36), nullable=False),
+                               sa.Column("sequence", seq, nullable=False),
+                               key=("semester", "school_id", "report_id")),
         # The violations register, from ViolationDetected events.
         violations=_table(md, prefix, "violations",
                           sa.Column("violation_id", _s(40), nullable=False),
                           sa.Column("rule", _s(), nullable=False),
                           sa.Column("clause", _s(8), nullable=False),
-                          sa.Column("responsible_org_id", _s(), nullable=False),
+                          sa.Column("responsible_org_id", sa.String(200), nullable=False),
                           sa.Column("school_id", _s()),
                           sa.Column("semester", _s(16)),
                           sa.Column("issue_key", sa.String(200), nullable=False),
                           sa.Column("summary", sa.Text, nullable=False),
                           sa.Column("evidence", sa.JSON, nullable=False),
+                          sa.Column("routed_to", _s()),
                           sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
                           sa.Column("event_id", _s(36), nullable=False),
                           sa.Column("sequence", seq, nullable=False),
@@ -235,14 +264,34 @@ def build_detector_tables(prefix: str = DETECTOR_PREFIX) -> ReadModel:
     md = sa.MetaData()
     return _model(
         prefix, md, S3_DETECTION_KEYS, None,
-        authorisations=_authorisations(md, prefix),
-        # Distinct items each school held: what the cap counts.
+        **_admitting(md, prefix),
+        # Distinct admitted items each school held: what the cap counts.
         items=_table(md, prefix, "items",
                      sa.Column("semester", _s(16), nullable=False),
                      sa.Column("school_id", _s(), nullable=False),
                      sa.Column("item_key", sa.String(300), nullable=False),
                      sa.Column("first_report_id", _s(36), nullable=False),
+                     sa.Column("exempt_category", _s(40)),
                      key=("semester", "school_id", "item_key")),
+        # The days each admitted item was held at each school: what its frequency counts.
+        sessions=_table(md, prefix, "sessions",
+                        sa.Column("semester", _s(16), nullable=False),
+                        sa.Column("school_id", _s(), nullable=False),
+                        sa.Column("item_key", sa.String(300), nullable=False),
+                        sa.Column("held_on", sa.Date, nullable=False),
+                        key=("semester", "school_id", "item_key", "held_on")),
+        # The region's catalogue: its editions, and each item under its id and its name.
+        catalogue_editions=_table(md, prefix, "catalogue_editions",
+                                  sa.Column("catalogue", _s(16), nullable=False),
+                                  sa.Column("edition", sa.Integer, nullable=False),
+                                  sa.Column("in_force_from", sa.Date, nullable=False),
+                                  key=("catalogue", "edition")),
+        catalogue_items=_table(md, prefix, "catalogue_items",
+                               sa.Column("catalogue", _s(16), nullable=False),
+                               sa.Column("lookup", _s(40), nullable=False),
+                               sa.Column("edition", sa.Integer, nullable=False),
+                               sa.Column("item", sa.JSON, nullable=False),
+                               key=("catalogue", "lookup", "edition")),
     )
 
 

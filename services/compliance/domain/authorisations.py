@@ -1,19 +1,40 @@
 """What each organizer may bring into each school in a semester (S3): a table of authorisations
 that the read model and the detector both keep, each in its own copy, with this one fold.
 
-An authorisation is a certified (集中认定) or exempt (备案) activity at one of its schools. A
-report names the item it held by its activity id, or by its title, which picks the first
-authorisation of that organizer with the same normalised title (``detector.item_key``).
+The published list decides (S3: 公布认定的进校园活动清单). An item admits its organizer at each
+school of its row in the *latest edition published whole*: a certification that has not been
+published yet admits nobody, and once edition 2 corrects edition 1, edition 2 is what admits. An
+exempt item (备案) needs no publication: it admits from the day it was recorded. Rows are kept per
+edition (``edition`` 0 for exemptions), so a later edition still arriving part by part does not
+disturb the one in force.
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
 from jianfu.compliance.domain.detector import Authorisation
-from jianfu.compliance.domain.folding import Batch, Fact, Need
-from jianfu.events.schemas.campus_entry import ActivityCertified, ActivityExemptionRecorded, ActivityHeldReported
+from jianfu.compliance.domain.folding import Batch, Fact, Need, utc
+from jianfu.events.frequency import Frequency
+from jianfu.events.schemas.campus_entry import (
+    ActivityExemptionRecorded,
+    ActivityHeldReported,
+    ListedActivity,
+    SemesterListPublished,
+)
 
 TABLE = "authorisations"
-KEY = ("semester", "school_id", "organizer_org_id", "activity_id")
+KEY = ("semester", "school_id", "organizer_org_id", "activity_id", "edition")
+LISTS, EDITIONS = "semester_lists", "semester_list_editions"
+LIST_KEYS = {LISTS: ("semester",), EDITIONS: ("semester", "edition")}
+EXEMPT_EDITION = 0
+BUSINESS_TIME = ZoneInfo("Asia/Shanghai")
+
+
+def business_day(moment: datetime) -> date:
+    """The day something was stored, as the district counts days (Asia/Shanghai)."""
+    return moment.astimezone(BUSINESS_TIME).date()
 
 
 def decided_semester(fact: Fact) -> str:
@@ -22,33 +43,90 @@ def decided_semester(fact: Fact) -> str:
     return fact.data.semester or fact.aggregate_id
 
 
-def admission_needs(fact: Fact):
-    """The rows an admission may add: one per school of its listing."""
-    event: ActivityCertified | ActivityExemptionRecorded = fact.data
+# SemesterListPublished: an edition, part by part; in force once its last part is in.
+
+def list_part_needs(fact: Fact):
+    part: SemesterListPublished = fact.data
+    yield Need(EDITIONS, (part.semester, part.edition))
+    yield Need(LISTS, (part.semester,))
+    for item in part.items:
+        for school_id in item.school_ids:
+            yield Need(TABLE, (part.semester, school_id, item.organizer_org_id, str(item.activity_id), part.edition))
+
+
+def record_list_part(batch: Batch, fact: Fact) -> None:
+    """Count the part in; its items admit from the day the edition is published whole."""
+    part: SemesterListPublished = fact.data
+    published_on = business_day(fact.occurred_at)
+    for item in part.items:
+        _admit(batch, part.semester, item, part.edition, published_on, fact.sequence)
+    editions = batch[EDITIONS]
+    received = editions.get(part.semester, part.edition) or {
+        "semester": part.semester, "edition": part.edition, "parts_received": 0}
+    received = editions.put({**received, "parts": part.parts, "parts_received": received["parts_received"] + 1,
+                             "item_count": part.item_count if part.item_count is not None else len(part.items),
+                             "published_at": utc(fact.occurred_at), "event_id": fact.event_id, "sequence": fact.sequence})
+    current = batch[LISTS].get(part.semester)
+    if received["parts_received"] >= part.parts and (current is None or current["edition"] < part.edition):
+        batch[LISTS].put({"semester": part.semester, "edition": part.edition, "published_at": utc(fact.occurred_at),
+                          "item_count": received["item_count"], "event_id": fact.event_id, "sequence": fact.sequence})
+
+
+# ActivityExemptionRecorded: admits at once, without publication (无须申报).
+
+def exemption_needs(fact: Fact):
+    event: ActivityExemptionRecorded = fact.data
     for school_id in event.listing.school_ids:
-        yield Need(TABLE, (decided_semester(fact), school_id, event.applicant_org_id, str(event.activity_id)))
+        yield Need(TABLE, (decided_semester(fact), school_id, event.applicant_org_id, str(event.activity_id),
+                           EXEMPT_EDITION))
 
 
-def record_admission(batch: Batch, fact: Fact) -> None:
-    """Authorise the activity at each of its schools; a second admission of it changes nothing."""
-    event: ActivityCertified | ActivityExemptionRecorded = fact.data
+def record_exemption(batch: Batch, fact: Fact) -> None:
+    event: ActivityExemptionRecorded = fact.data
+    _admit(batch, decided_semester(fact), event.listing, EXEMPT_EDITION, business_day(fact.occurred_at), fact.sequence)
+
+
+def sessions_allowed(item: ListedActivity) -> int | None:
+    """Entries per school in the semester the row admits: the occurrences the application asked
+    for, within the frequency's bound (none for rows listed before these columns existed)."""
+    bounds = [n for n in (Frequency(item.max_per_year, item.max_per_semester).semester_bound, item.occurrences)
+              if n is not None]
+    return min(bounds) if bounds else None
+
+
+def _admit(batch: Batch, semester: str, item: ListedActivity, edition: int, admitted_on: date, sequence: int) -> None:
     rows = batch[TABLE]
-    for school_id in event.listing.school_ids:
-        key = (decided_semester(fact), school_id, event.applicant_org_id, str(event.activity_id))
-        if rows.get(*key) is None:
-            rows.put({**dict(zip(KEY, key, strict=True)), "title": event.listing.title,
-                      "decided_sequence": fact.sequence})
+    allowed = sessions_allowed(item)
+    for school_id in item.school_ids:
+        key = (semester, school_id, item.organizer_org_id, str(item.activity_id), edition)
+        if rows.get(*key) is None:  # a part seen again (a replay) changes nothing
+            rows.put({**dict(zip(KEY, key, strict=True)), "title": item.title, "start_date": item.start_date,
+                      "end_date": item.end_date, "admitted_on": admitted_on, "sessions_allowed": allowed,
+                      "exempt_category": item.exempt_category.value if item.exempt_category else None,
+                      "decided_sequence": sequence})
 
 
-def report_needs(report: ActivityHeldReported) -> Need:
-    """Every authorisation of the report's organizer at its school in its semester."""
-    return Need(TABLE, (report.semester, report.school_id, report.organizer_org_id))
+# A school's report: what admits its organizer there now.
+
+def report_needs(report: ActivityHeldReported):
+    """Every authorisation of the report's organizer at its school in its semester, and which
+    edition of the semester's list is in force."""
+    if report.organizer_org_id is not None:
+        yield Need(TABLE, (report.semester, report.school_id, report.organizer_org_id))
+    yield Need(LISTS, (report.semester,))
 
 
 def authorisations(batch: Batch, report: ActivityHeldReported) -> list[Authorisation]:
-    """The organizer's activities admitted at the report's school this semester, in the order
-    they were decided (the first of two with one title names the item)."""
-    rows = batch[TABLE].group(report.semester, report.school_id, report.organizer_org_id)
-    return [Authorisation(row["activity_id"], row["organizer_org_id"], row["semester"],
-                          frozenset({row["school_id"]}), row["title"])
+    """The organizer's items that admit it at the report's school this semester: those of the
+    list edition in force and its exemptions, in the order they were admitted (the first of two
+    with one title names the item)."""
+    if report.organizer_org_id is None:
+        return []
+    listed = batch[LISTS].get(report.semester)
+    in_force = {EXEMPT_EDITION, listed["edition"] if listed else None}
+    rows = [row for row in batch[TABLE].group(report.semester, report.school_id, report.organizer_org_id)
+            if row["edition"] in in_force]
+    return [Authorisation(row["activity_id"], row["organizer_org_id"], row["semester"], frozenset({row["school_id"]}),
+                          row["title"], row["start_date"], row["end_date"], row["admitted_on"],
+                          row["sessions_allowed"], row["exempt_category"])
             for row in sorted(rows, key=lambda row: (row["decided_sequence"], row["activity_id"]))]

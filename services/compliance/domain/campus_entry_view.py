@@ -3,29 +3,31 @@ and held, and the violations register.
 
 Every violation column and counter comes from a ``ViolationDetected`` event, never from running a
 rule here: the detector (``s3_detection.py``) decides, this view only records. What a school held
-is counted by item (``detector.item_key``, the same function the detector counts the cap with),
-so the item counts here and the detector's verdicts agree.
+is counted by item (``detector.item_key``, over the same authorisations the detector keeps), so
+the item counts here and the detector's verdicts agree. A certification is shown as such, but
+admits nobody until a list edition carrying it is published whole (``authorisations.py``).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from jianfu.compliance.domain import authorisations
 from jianfu.compliance.domain.authorisations import (
-    admission_needs,
     decided_semester,
-    record_admission,
+    exemption_needs,
+    list_part_needs,
+    record_exemption,
+    record_list_part,
     report_needs,
 )
-from jianfu.compliance.domain.detector import item_key
-from jianfu.compliance.domain.folding import Batch, Fact, Need, On, Projection, Row
+from jianfu.compliance.domain.detector import item_key, responsible
+from jianfu.compliance.domain.folding import Batch, Fact, Need, On, Projection, Row, utc
 from jianfu.events.schemas.campus_entry import (
     ActivityCertified,
     ActivityExemptionRecorded,
     ActivityHeldReported,
     ActivityRejected,
     ActivityRequested,
+    CampusEntryRefused,
     Route,
     SemesterListPublished,
 )
@@ -33,7 +35,7 @@ from jianfu.events.schemas.compliance import Rule, ViolationDetected
 
 AUTHORISED = ("certified", "exempt")
 COUNTERS = ("certified_items", "urgent_items", "exempt_items", "held_reports", "held_items",
-            "unauthorised_entries", "items_over_cap")
+            "unauthorised_entries", "items_over_cap", "refused_entries")
 APPLICATION = dict.fromkeys((
     "applicant_org_id", "title", "route", "declaration_type", "in_window", "declared_on", "status", "refusal_code",
     "refusal_reason", "automatic", "exempt_category", "requested_sequence", "decided_sequence"))
@@ -42,18 +44,14 @@ KEYS = {
     "applications": ("semester", "activity_id"),
     "application_schools": ("semester", "school_id", "activity_id"),
     authorisations.TABLE: authorisations.KEY,
-    "semester_lists": ("semester",),
-    "semester_list_editions": ("semester", "edition"),
+    **authorisations.LIST_KEYS,
     "semester_list_items": ("semester", "edition", "position"),
     "campus_entries": ("semester", "school_id"),
     "campus_entry_items": ("semester", "school_id", "item_key"),
     "held_reports": ("semester", "school_id", "report_id"),
+    "refused_entries": ("semester", "school_id", "report_id"),
     "violations": ("violation_id",),
 }
-
-
-def utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _application(batch: Batch, semester: str, activity_id: str) -> Row:
@@ -107,7 +105,8 @@ def _admitted(batch: Batch, fact: Fact) -> None:
         "status": "exempt" if exempt else "certified", "decided_sequence": fact.sequence,
         "exempt_category": event.category.value if exempt else None})
     _schools(batch, semester, activity_id, listing.school_ids)
-    record_admission(batch, fact)
+    if exempt:
+        record_exemption(batch, fact)
     if before in AUTHORISED:
         return  # counted already: an admission is never counted twice
     # S3: urgent and exempt items count towards the cap like regular ones; kept apart for reporting.
@@ -119,7 +118,8 @@ def _admitted(batch: Batch, fact: Fact) -> None:
 def _admitted_needs(fact: Fact):
     event, semester = fact.data, decided_semester(fact)
     yield Need("applications", (semester, str(event.activity_id)))
-    yield from admission_needs(fact)
+    if isinstance(event, ActivityExemptionRecorded):
+        yield from exemption_needs(fact)
     for school_id in event.listing.school_ids:
         yield Need("campus_entries", (semester, school_id))
 
@@ -145,26 +145,10 @@ def _rejected_needs(fact: Fact):
 
 def _published(batch: Batch, fact: Fact) -> None:
     part: SemesterListPublished = fact.data
-    semester, edition = part.semester, part.edition
     for position, item in enumerate(part.items, part.offset):
-        batch["semester_list_items"].put({"semester": semester, "edition": edition, "position": position,
+        batch["semester_list_items"].put({"semester": part.semester, "edition": part.edition, "position": position,
                                           "activity_id": str(item.activity_id), "item": item.model_dump(mode="json")})
-    editions = batch["semester_list_editions"]
-    received = editions.get(semester, edition) or {"semester": semester, "edition": edition, "parts_received": 0}
-    received = editions.put({**received, "parts": part.parts, "parts_received": received["parts_received"] + 1,
-                             "item_count": part.item_count if part.item_count is not None else len(part.items),
-                             "published_at": utc(fact.occurred_at), "event_id": fact.event_id,
-                             "sequence": fact.sequence})
-    current = batch["semester_lists"].get(semester)
-    if received["parts_received"] >= part.parts and (current is None or current["edition"] < edition):
-        batch["semester_lists"].put({"semester": semester, "edition": edition, "published_at": utc(fact.occurred_at),
-                                     "item_count": received["item_count"], "event_id": fact.event_id,
-                                     "sequence": fact.sequence})
-
-
-def _published_needs(fact: Fact):
-    part: SemesterListPublished = fact.data
-    return (Need("semester_list_editions", (part.semester, part.edition)), Need("semester_lists", (part.semester,)))
+    record_list_part(batch, fact)
 
 
 # ActivityHeldReported: a school's report, counted by item.
@@ -177,7 +161,9 @@ def _held(batch: Batch, fact: Fact) -> None:
     key = item_key(report, authorisations.authorisations(batch, report))
     batch["held_reports"].put({
         "semester": semester, "school_id": school_id, "report_id": report_id,
-        "organizer_org_id": report.organizer_org_id, "title": report.title, "held_on": report.held_on,
+        "organizer_org_id": report.organizer_org_id, "organizer_name": report.organizer_name,
+        "exempt_category": report.exemption_claim.category.value if report.exemption_claim else None,
+        "title": report.title, "held_on": report.held_on,
         "activity_id": str(report.activity_id) if report.activity_id else None,
         "participants": report.participants, "teacher_hours": report.teacher_hours, "item_key": key,
         "unauthorised_violation_id": None, "quota_violation_id": None, "event_id": fact.event_id,
@@ -188,7 +174,7 @@ def _held(batch: Batch, fact: Fact) -> None:
         items.update(item, reports=item["reports"] + 1)
     else:
         items.put({"semester": semester, "school_id": school_id, "item_key": key,
-                   "ordinal": len(items.group(semester, school_id)) + 1, "organizer_org_id": report.organizer_org_id,
+                   "ordinal": len(items.group(semester, school_id)) + 1, "organizer": responsible(report),
                    "title": report.title, "first_report_id": report_id, "first_held_on": report.held_on,
                    "reports": 1, "quota_violation_id": None})
     _bump(batch, semester, school_id, held_reports=1, held_items=int(item is None))
@@ -198,9 +184,30 @@ def _held_needs(fact: Fact):
     report = fact.data
     semester, school_id = report.semester, report.school_id
     return (Need("held_reports", (semester, school_id, str(report.report_id))),
-            report_needs(report),
+            *report_needs(report),
             Need("campus_entry_items", (semester, school_id)),
             Need("campus_entries", (semester, school_id)))
+
+
+# CampusEntryRefused: a school turned an entry away; on the record, not an entry.
+
+def _refused(batch: Batch, fact: Fact) -> None:
+    event: CampusEntryRefused = fact.data
+    semester, school_id, report_id = event.semester, event.school_id, str(event.report_id)
+    if batch["refused_entries"].get(semester, school_id, report_id) is not None:
+        return
+    batch["refused_entries"].put({
+        "semester": semester, "school_id": school_id, "report_id": report_id,
+        "organizer_org_id": event.organizer_org_id, "organizer_name": event.organizer_name, "title": event.title,
+        "refused_on": event.refused_on, "refusal_code": event.refusal_code.value, "note": event.note,
+        "event_id": fact.event_id, "sequence": fact.sequence})
+    _bump(batch, semester, school_id, refused_entries=1)
+
+
+def _refused_needs(fact: Fact):
+    event: CampusEntryRefused = fact.data
+    return (Need("refused_entries", (event.semester, event.school_id, str(event.report_id))),
+            Need("campus_entries", (event.semester, event.school_id)))
 
 
 # ViolationDetected: the register, and the S3 columns and counters it explains.
@@ -213,7 +220,7 @@ def _violation(batch: Batch, fact: Fact) -> None:
         "violation_id": event.violation_id, "rule": event.rule.value, "clause": event.clause,
         "responsible_org_id": event.responsible_org_id, "school_id": event.school_id, "semester": event.semester,
         "issue_key": event.issue_key, "summary": event.summary, "evidence": event.evidence,
-        "occurred_at": utc(fact.occurred_at), "event_id": fact.event_id, "sequence": fact.sequence})
+        "routed_to": event.routed_to, "occurred_at": utc(fact.occurred_at), "event_id": fact.event_id, "sequence": fact.sequence})
     where = _s3_place(event)
     if where is None:
         return
@@ -258,7 +265,8 @@ CAMPUS_ENTRY_VIEW = Projection("campus_entry", KEYS, {
     ActivityCertified.__name__: On(_admitted_needs, _admitted),
     ActivityExemptionRecorded.__name__: On(_admitted_needs, _admitted),
     ActivityRejected.__name__: On(_rejected_needs, _rejected),
-    SemesterListPublished.__name__: On(_published_needs, _published),
+    SemesterListPublished.__name__: On(list_part_needs, _published),
     ActivityHeldReported.__name__: On(_held_needs, _held),
+    CampusEntryRefused.__name__: On(_refused_needs, _refused),
     ViolationDetected.__name__: On(_violation_needs, _violation),
 })

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from jianfu.events.schemas.base import EventData
@@ -35,6 +35,11 @@ class Fact:
     occurred_at: datetime
     correlation_id: str
     data: EventData
+
+
+def utc(moment: datetime) -> datetime:
+    """An event's time as stored in the read models: UTC, whatever zone it was read in."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any
 from jianfu.events.organisations import Directory, Organisation, OrgKind
 from jianfu.events.policy import EscalationPolicy
 from jianfu.events.schemas.base import EventData
-from jianfu.events.schemas.compliance import ViolationDetected
+from jianfu.events.schemas.compliance import UNREGISTERED_PREFIX, ViolationDetected
 from jianfu.events.schemas.escalation import ReminderIssued
 
 SCHEMA_VERSION = 1  # of the state document a snapshot holds; change it whenever that shape changes
@@ -46,9 +46,13 @@ def escalation_id(responsible_org_id: str, issue_key: str) -> str:
 
 def reminder_issuer(responsible_org_id: str, directory: Directory) -> Organisation:
     """G2 stage 1: the education bureau reminds schools, the supervision office every other unit
-    (also one the directory does not know, so no violation goes without a reminder)."""
+    of the directory (and one the directory does not know by id, so no violation goes without a
+    reminder). A unit outside the directory by name (``unregistered unit: <name>``, S3) is the
+    education bureau's to act on: it admits units to campus."""
     unit = directory.get(responsible_org_id)
-    kind = OrgKind.EDUCATION_BUREAU if unit is not None and unit.kind is OrgKind.SCHOOL else OrgKind.SUPERVISION_OFFICE
+    school = unit is not None and unit.kind is OrgKind.SCHOOL
+    outside = responsible_org_id.startswith(UNREGISTERED_PREFIX)
+    kind = OrgKind.EDUCATION_BUREAU if school or outside else OrgKind.SUPERVISION_OFFICE
     issuers = sorted(directory.of_kind(kind), key=lambda org: org.org_id)
     if not issuers:
         raise IssuerMissing(f"the directory has no {kind.value} to issue reminders")
