@@ -16,8 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 CATALOGUE_AGGREGATE_ID = "region"
 CATALOGUE_ROWS = 300
-"""Rows per import: a region's catalogue holds tens of items; 300 rows of the longest allowed
-text still make an event well inside NATS's 1 MB payload."""
+"""Rows per import: a region's catalogue holds tens of items. What bounds the stored event is the
+import command's own payload limit (512 KiB, ``catalogue_handlers``), which keeps it inside NATS's
+1 MB payload; 300 rows of the longest allowed text would not fit that limit and are refused."""
 
 
 class CatalogueRow(BaseModel):
