@@ -75,6 +75,12 @@ def test_g2_a_unit_missing_from_the_directory_is_still_reminded_by_the_supervisi
     assert reminder_issuer("dept-not-yet-listed", DIRECTORY).org_id == OFFICE
 
 
+def test_g2_s3_an_outside_units_violation_is_routed_to_the_education_bureau():
+    """S3: the bureau admits units to campus, so it acts on what a unit outside the directory did."""
+    reminder = remind(violation(unit="unregistered unit: 某某教育培训有限公司"))
+    assert (reminder.issued_by_org_id, reminder.responsible_org_id) == (BUREAU, "unregistered unit: 某某教育培训有限公司")
+
+
 def test_g2_a_violation_already_reminded_gets_no_second_reminder():
     found = violation()
     assert remind(found, reminded(found)) is None
