@@ -26,6 +26,8 @@ COMMAND_ID, ACTIVITY_ID = "6a2f41a0-6e6f-4b6b-8f3c-1f2e3d4c5b6a", "0b6f3c1e-2d4a
 SEEDS: dict[str, dict[str, Any]] = {
     "RequestActivity": application(command_id=COMMAND_ID),
     "RecordActivityHeld": held_report("dept-public-security", command_id=COMMAND_ID),
+    "RecordEntryRefused": {"command_id": COMMAND_ID, "organizer_name": "宁夏某教育科技有限公司", "title": "研学产品推介会",
+                           "refused_on": "2026-10-20", "refusal_code": "NOT_ON_LIST", "note": "不在公布清单内"},
     "CertifyActivity": {"command_id": COMMAND_ID, "activity_id": ACTIVITY_ID, "note": "材料齐全"},
     "RejectActivity": {"command_id": COMMAND_ID, "activity_id": ACTIVITY_ID, "refusal_code": "SCOPE_TOO_BROAD",
                        "reason": "覆盖全区学校，范围过大"},
