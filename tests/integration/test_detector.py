@@ -14,7 +14,9 @@ from jianfu.compliance.projector import Projector, ProjectorOptions
 from jianfu.compliance.read_model import LIVE
 from jianfu.compliance.standby import cancel_and_wait
 from jianfu.events.policy import Policy
+from jianfu.events.schemas.campus_entry import ActivityHeldReported, ExemptCategory, ExemptionClaim
 from jianfu.events.schemas.compliance import Rule
+from jianfu.events.schemas.regional_catalogue import CatalogueItem, RegionalCatalogueImported
 
 from tests.factories import POLICY
 from tests.s3_semester import NAMES, S3Semester, running, settle
@@ -89,3 +91,57 @@ async def test_s3_the_read_model_counts_violations_only_from_violation_events(en
     async with engine.connect() as conn:
         assert await conn.scalar(sa.select(h.c.unauthorised_violation_id).where(h.c.semester == s.semester)) == (
             found["violation_id"])
+
+
+async def report(s: S3Semester, school: str, title: str, organizer: str | None = None, organizer_name: str = "",
+                 claim: ExemptionClaim | None = None) -> None:
+    """A school's report as requests records it: by a directory unit, or by an outside one's name."""
+    held = ActivityHeldReported(report_id=uuid.uuid4(), school_id=school, organizer_org_id=organizer,
+                                organizer_name=organizer_name or NAMES.get(organizer, ""), activity_id=None,
+                                title=title, held_on=date(s.year, 10, 20), semester=s.semester, participants=40,
+                                teacher_hours=1.0, exemption_claim=claim)
+    await s._append(s._context(school).event(held, str(held.report_id)))
+
+
+async def test_s3_the_published_list_is_the_authority_through_the_running_detector(engine, log):
+    """Issue 8: certified but not published admits nobody; after a correction, edition 2 decides."""
+    s = S3Semester(log.store)
+    school = "school-dwk-primary-3"
+    kept, dropped, unpublished = [await s.request(unit, [school]) for unit in UNITS[:3]]
+    for request in (kept, dropped, unpublished):
+        await s.certify(request)
+    await s.publish(kept, dropped)
+    await s.publish(kept, edition=2)  # the bureau corrects the list: `dropped` is off it
+    for request in (kept, dropped, unpublished):
+        await report(s, school, request.title, request.applicant_org_id)
+    async with running(engine, log.js, log.store) as both:
+        await settle(both, log.store)
+    found = sorted((v["responsible_org_id"], v["evidence"]["ground"]) for v in await violations(engine, s.semester))
+    assert found == sorted([(dropped.applicant_org_id, "not_on_list"), (unpublished.applicant_org_id, "not_on_list")])
+
+
+async def test_s3_outside_units_and_catalogue_claims_through_the_running_detector(engine, log):
+    """Issue 8: an outside unit is charged by name and routed to the bureau; a claim the region's
+    catalogue supports is recorded, one it does not is charged."""
+    s = S3Semester(log.store)
+    school = "school-dwk-middle-2"
+    item = CatalogueItem(item_id="rc-1-1", item_name="法治进校园", organizer="区公安分局",
+                         organizer_org_ids=("dept-public-security",), max_per_year=2, max_per_semester=None, stages=())
+    catalogue = RegionalCatalogueImported(edition=1, title="自治区目录", in_force_from=date(2021, 9, 1), items=(item,))
+    await s._append(s._context("edu-bureau").event(catalogue, "region"))
+    regional = ExemptCategory.REGIONAL_CATALOGUE
+    await report(s, school, "法治讲座", "dept-public-security", claim=ExemptionClaim(category=regional,
+                                                                                   reference="法治进校园"))
+    await report(s, school, "商业推介", "dept-fire", claim=ExemptionClaim(category=regional, reference="消防推介"))
+    await report(s, school, "升学规划讲座", organizer_name="某某教育培训有限公司")
+    async with running(engine, log.js, log.store) as both:
+        await settle(both, log.store)
+    found = {v["responsible_org_id"]: v for v in await violations(engine, s.semester)}
+    assert set(found) == {"dept-fire", "unregistered unit: 某某教育培训有限公司"}
+    assert found["dept-fire"]["evidence"]["ground"] == "exemption_unsupported"
+    outsider = found["unregistered unit: 某某教育培训有限公司"]
+    assert (outsider["routed_to"], outsider["evidence"]["ground"]) == ("edu-bureau", "unregistered_unit")
+    h = LIVE.held_reports
+    async with engine.connect() as conn:
+        names = dict((await conn.execute(sa.select(h.c.title, h.c.organizer_name).where(h.c.semester == s.semester))).all())
+    assert names["升学规划讲座"] == "某某教育培训有限公司"
