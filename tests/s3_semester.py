@@ -47,7 +47,7 @@ def unique_semester() -> str:
     return f"{next(_years)}-autumn"
 
 
-DETECTION = s3_detection(POLICY, NAMES)
+DETECTION = s3_detection(POLICY, NAMES, "edu-bureau")  # as detection(settings) builds it
 
 
 class Compliance:
