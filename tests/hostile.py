@@ -28,7 +28,9 @@ SEEDS: dict[str, dict[str, Any]] = {
     "RecordActivityHeld": held_report("dept-public-security", command_id=COMMAND_ID),
     "RecordEntryRefused": {"command_id": COMMAND_ID, "organizer_name": "宁夏某教育科技有限公司", "title": "研学产品推介会",
                            "refused_on": "2026-10-20", "refusal_code": "NOT_ON_LIST", "note": "不在公布清单内"},
-    "CertifyActivity": {"command_id": COMMAND_ID, "activity_id": ACTIVITY_ID, "note": "材料齐全"},
+    "CertifyActivity": {"command_id": COMMAND_ID, "activity_id": ACTIVITY_ID, "note": "材料齐全", "urgency_confirmed": True},
+    "DecideCertificationRound": {"command_id": COMMAND_ID, "semester": SEMESTER, "note": "集中认定", "rejections": [
+        {"activity_id": ACTIVITY_ID, "refusal_code": "SCOPE_TOO_BROAD", "reason": "覆盖全区学校，范围过大"}]},
     "RejectActivity": {"command_id": COMMAND_ID, "activity_id": ACTIVITY_ID, "refusal_code": "SCOPE_TOO_BROAD",
                        "reason": "覆盖全区学校，范围过大"},
     "PublishSemesterList": {"command_id": COMMAND_ID, "semester": SEMESTER},

@@ -115,10 +115,10 @@ class S3Semester:
                               POLICY.version, now)
 
     async def request(self, org: str, schools: Sequence[str], route: Route = Route.REGULAR,
-                      title: str | None = None) -> ActivityRequested:
+                      title: str | None = None, **form_overrides) -> ActivityRequested:
         form = application(target_semester=self.semester, start_date=f"{self.year}-09-15",
                            end_date=f"{self.year}-12-15", scope={"school_ids": list(schools)},
-                           title=title or f"进校园活动 {uuid.uuid4().hex[:6]}")
+                           title=title or f"进校园活动 {uuid.uuid4().hex[:6]}", **form_overrides)
         form.pop("command_id")
         if route is Route.URGENT:
             form.update(declaration_type="urgent", urgency_reason="突发公共卫生事件")

@@ -31,16 +31,17 @@ class Plan:
     row: int
     scope: str  # all | primary | middle
     outcome: str  # certify | exempt | a refusal code the bureau gives
+    basis_level: str | None = None  # the round's priority where a school is full
 
 
 PLANS = [
-    Plan(0, "all", "certify"),
-    Plan(1, "all", "certify"),
-    Plan(2, "primary", "certify"),
+    Plan(0, "all", "certify", "national"),
+    Plan(1, "all", "certify", "national"),
+    Plan(2, "primary", "certify", "regional"),
     Plan(3, "all", "exempt"),
-    Plan(4, "primary", "certify"),  # the cap of 4 is reached at primary schools: refused automatically
-    Plan(5, "middle", "certify"),
-    Plan(6, "middle", "certify"),  # likewise at middle schools
+    Plan(4, "primary", "certify", "district"),  # the round fills primary schools' 4 places first: refused
+    Plan(5, "middle", "certify", "city"),
+    Plan(6, "middle", "certify", "district"),  # likewise at middle schools
     Plan(7, "all", "ALREADY_IN_CURRICULUM"),
     Plan(8, "primary", "DUPLICATES_HIGHER_LEVEL"),
     Plan(9, "all", "SCOPE_TOO_BROAD"),
@@ -118,11 +119,23 @@ async def _until_screened(client: JianfuClient, total: int, pending: int, timeou
     while True:
         reply = await client.query(BUREAU, "compliance", "GetApplications", {"semester": SEMESTER})
         counts = reply.get("counts", {})
-        if counts.get("total") == total and counts.get("by_status", {}).get("requested") == pending:
+        if counts.get("total") == total and counts.get("by_status", {}).get("requested", 0) == pending:
             return
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError(f"applications not screened in {timeout}s: {counts}")
         await asyncio.sleep(0.2)
+
+
+async def _applications(client: JianfuClient) -> dict[str, dict[str, Any]]:
+    """The semester's applications as the bureau's list shows them, by activity id."""
+    found, cursor = {}, None
+    while True:
+        reply = await _ok(client.query(BUREAU, "compliance", "GetApplications",
+                                       {"semester": SEMESTER, **({"cursor": cursor} if cursor else {})}))
+        found |= {row["activity_id"]: row for row in reply["applications"]}
+        cursor = reply.get("next_cursor")
+        if not cursor:
+            return found
 
 
 async def walk_semester(client: JianfuClient, directory: Directory, set_today: Callable[[date], None]) -> DemoSemester:
@@ -132,7 +145,7 @@ async def walk_semester(client: JianfuClient, directory: Directory, set_today: C
     set_today(date(2026, 7, 6))  # S3: July is the declaration window for the autumn semester
     for plan in PLANS:
         row = rows[plan.row]
-        extra = {}
+        extra = {"basis_level": plan.basis_level}
         if plan.outcome == "exempt":
             extra["exemption_claim"] = {"category": "city_creation", "reference": "全国文明城市创建工作方案"}
         reply = await _ok(client.command(organizer_id(row["organizer"], directory), "requests", "RequestActivity",
@@ -151,17 +164,17 @@ async def walk_semester(client: JianfuClient, directory: Directory, set_today: C
     set_today(date(2026, 8, 20))  # 集中认定, once screening has refused and recorded what it can
     pending = sum(1 for plan in PLANS if plan.outcome != "exempt")
     await _until_screened(client, len(demo.activities), pending)
+    rejections = [{"activity_id": demo.activities[rows[plan.row]["item_name"]], "refusal_code": plan.outcome,
+                   "reason": "区教体局集中认定意见"} for plan in PLANS if plan.outcome not in ("certify", "exempt")]
+    await _ok(client.command(BUREAU, "approvals", "DecideCertificationRound", {
+        "command_id": str(uuid.uuid4()), "semester": SEMESTER, "rejections": rejections}))
+    await _until_screened(client, len(demo.activities), 0)
+    decided = await _applications(client)
     for plan in PLANS:
         title = rows[plan.row]["item_name"]
-        if plan.outcome == "exempt":
-            continue
-        body = {"command_id": str(uuid.uuid4()), "activity_id": demo.activities[title]}
-        if plan.outcome == "certify":
-            reply = await _ok(client.command(BUREAU, "approvals", "CertifyActivity", body))
-        else:
-            reply = await _ok(client.command(BUREAU, "approvals", "RejectActivity",
-                                             {**body, "refusal_code": plan.outcome, "reason": "区教体局集中认定意见"}))
-        demo.decisions[title] = reply.get("refusal_code") or reply["decision"]
+        if plan.outcome != "exempt":
+            application_row = decided[demo.activities[title]]
+            demo.decisions[title] = application_row["refusal_code"] or application_row["status"]
     published = await _ok(client.command(BUREAU, "approvals", "PublishSemesterList",
                                          {"command_id": str(uuid.uuid4()), "semester": SEMESTER}))
     demo.published_edition = published["edition"]

@@ -17,7 +17,9 @@ from jianfu.events.schemas.campus_entry import (
     ActivityRejected,
     ActivityRequested,
     CampusEntrySlotTaken,
+    CertificationRoundDecided,
     CertifyActivity,
+    DecideCertificationRound,
     PublishSemesterList,
     RejectActivity,
     SemesterListPublished,
@@ -31,6 +33,7 @@ BUREAU = {OrgKind.EDUCATION_BUREAU}  # S3: only the education bureau certifies a
 def interface(deps: Deps, settings: Settings) -> Interface:
     router = Router("approvals", deps.directory, max_payload_bytes=settings.max_payload_bytes, ledger=deps.ledger)
     router.add(CertifyActivity, partial(handlers.certify_activity, deps=deps), BUREAU)
+    router.add(DecideCertificationRound, partial(handlers.decide_certification_round, deps=deps), BUREAU)
     router.add(RejectActivity, partial(handlers.reject_activity, deps=deps), BUREAU)
     router.add(PublishSemesterList, partial(handlers.publish_semester_list, deps=deps), BUREAU)
     router.add(ImportRegionalCatalogue, partial(catalogue_handlers.import_regional_catalogue, deps=deps), BUREAU,
@@ -40,7 +43,7 @@ def interface(deps: Deps, settings: Settings) -> Interface:
     return Interface(
         "approvals", "The education bureau's decisions and the semester list.", routers=(router,),
         subscriptions=(screening,),
-        emits=(ActivityCertified, ActivityRejected, ActivityExemptionRecorded, CampusEntrySlotTaken,
+        emits=(CertificationRoundDecided, ActivityCertified, ActivityRejected, ActivityExemptionRecorded, CampusEntrySlotTaken,
                SemesterListPublished, RegionalCatalogueImported),
     )
 

@@ -3,7 +3,8 @@
 A decision is an event of its activity (``activity.<id>``); an admission also takes a slot at
 each of its schools (``campus_entry_quota.<semester>.<school>``), and the decision and its slots
 are appended together or not at all (``execute_together``). A publication is an event of the
-semester list (``campus_entry_semester.<semester>``).
+semester list (``campus_entry_semester.<semester>``). A certification round is an event of its
+own (``campus_entry_round.<semester>``), stored before the decisions it orders.
 """
 
 from __future__ import annotations
@@ -11,12 +12,15 @@ from __future__ import annotations
 import asyncio
 
 from jianfu.approvals.domain.campus_entry_activity import CampusEntryActivity, Decided
+from jianfu.approvals.domain.certification_round import CertificationRound, candidates_of
+from jianfu.approvals.domain.exemptions import ExemptionBasis
+from jianfu.approvals.domain.regional_catalogue import RegionalCatalogue
 from jianfu.approvals.domain.school_quota import SchoolQuota
 from jianfu.approvals.domain.semester_list import SemesterList
 from jianfu.events import catalogue
 from jianfu.events.commands import Caller, command_context
 from jianfu.events.dependencies import Deps
-from jianfu.events.envelope import SYSTEM_ACTOR, Envelope
+from jianfu.events.envelope import SYSTEM_ACTOR, Envelope, subject_for
 from jianfu.events.recording import CommandContext
 from jianfu.events.schemas.campus_entry import (
     ActivityCertified,
@@ -24,15 +28,22 @@ from jianfu.events.schemas.campus_entry import (
     ActivityRejected,
     ActivityRequested,
     CampusEntrySlotTaken,
+    CertificationRoundDecided,
     CertifyActivity,
+    DecideCertificationRound,
+    ExemptCategory,
     ListedActivity,
     PublishSemesterList,
     RejectActivity,
     Route,
 )
+from jianfu.events.schemas.regional_catalogue import CATALOGUE_AGGREGATE_ID, RegionalCatalogueImported
+from jianfu.events.semesters import Semester, Term
 from jianfu.events.store import EventStore, History, StoredEvent, execute, execute_together
 
 ACTIVITY, QUOTA, SEMESTER = "activity", CampusEntrySlotTaken.aggregate_type, "campus_entry_semester"
+ROUND, CATALOGUE = CertificationRoundDecided.aggregate_type, RegionalCatalogueImported.aggregate_type
+ACTIVITY_SUBJECTS = subject_for(ACTIVITY, ">")
 LOADS_AT_ONCE = 64  # quota and activity loads a publication runs concurrently
 
 
@@ -40,7 +51,7 @@ async def certify_activity(command: CertifyActivity, caller: Caller, deps: Deps)
     cap = deps.policy.campus_entry.items_per_school_per_semester
     context = command_context(caller, command, deps.policy.version, deps.clock.now())
     return _decision_reply(await _decide(deps, str(command.activity_id), context, lambda activity, quotas: (
-        activity.certify(deps.directory, quotas, cap, command.note))))
+        activity.certify(deps.directory, quotas, cap, command.note, command.urgency_confirmed))))
 
 
 async def reject_activity(command: RejectActivity, caller: Caller, deps: Deps) -> dict:
@@ -55,10 +66,72 @@ async def screen_request(envelope: Envelope, sequence: int, deps: Deps) -> None:
         return
     request: ActivityRequested = catalogue.parse(envelope)
     context = CommandContext(SYSTEM_ACTOR, envelope.event_id, envelope.correlation_id, deps.policy.version, deps.clock.now())
+    basis = await exemption_basis(deps, request)
     # The decision goes where the request is stored: its envelope's aggregate. Only an exemption
     # takes slots, so only then are the schools' quotas loaded.
-    await _decide(deps, envelope.aggregate_id, context, lambda activity, quotas: activity.screen(deps.directory, quotas),
-                  with_quotas=request.route is Route.EXEMPT, request=request)
+    await _decide(deps, envelope.aggregate_id, context, lambda activity, quotas: activity.screen(deps.directory, quotas,
+                  basis), with_quotas=request.route is Route.EXEMPT, request=request)
+
+
+async def exemption_basis(deps: Deps, request: ActivityRequested) -> ExemptionBasis:
+    """What an exemption claim is checked against: for city creation, the quotas of the school
+    year's other semester (read only); for the region's catalogue, the edition in force on the
+    day it was declared."""
+    policy = deps.policy.campus_entry
+    claim = request.exemption_claim if request.route is Route.EXEMPT else None
+    other, edition = {}, None
+    if claim and claim.category is ExemptCategory.CITY_CREATION:
+        semester = Semester.parse(request.target_semester)
+        other_id = (semester.following() if semester.term is Term.AUTUMN else semester.preceding()).id
+        histories = await asyncio.gather(*(deps.store.load(QUOTA, SchoolQuota.aggregate_id(other_id, school))
+                                           for school in request.school_ids))
+        other = {school: SchoolQuota.from_events(other_id, school, _parsed(history))
+                 for school, history in zip(request.school_ids, histories, strict=True)}
+    if claim and claim.category is ExemptCategory.REGIONAL_CATALOGUE:
+        history = await deps.store.load(CATALOGUE, CATALOGUE_AGGREGATE_ID)
+        edition = RegionalCatalogue.from_events(_parsed(history)).in_force_on(request.declared_on)
+    return ExemptionBasis(policy.items_per_school_per_semester, policy.city_creation_per_school_year, other, edition)
+
+
+async def decide_certification_round(command: DecideCertificationRound, caller: Caller, deps: Deps) -> dict:
+    """集中认定 (S3): the round is stored first, then each candidate's decision in rank order.
+    A retry of the same command finds the round it stored and completes what was left undone."""
+    context = command_context(caller, command, deps.policy.version, deps.clock.now())
+    requests: dict[str, ActivityRequested] = {}
+
+    async def decide(history: History):
+        earlier = context.earlier_outcome(history.envelopes)
+        if earlier:
+            return earlier
+        certification_round = CertificationRound.from_events(command.semester, _parsed(history))
+        certification_round.require_open(deps.clock.today(), deps.policy.campus_entry, deps.policy.school_calendar)
+        for request in await round_candidates(deps.store, command.semester):
+            requests[str(request.activity_id)] = request
+        decided = certification_round.decide(requests.values(), command.rejections, deps.clock.today(), command.note)
+        return [context.event(decided, command.semester)]
+
+    [stored] = await execute(deps.store, ROUND, command.semester, decide, deps.retries)
+    decided: CertificationRoundDecided = catalogue.parse(stored.envelope)
+    outcomes = [await _decide_in_round(deps, context, command, str(place.activity_id), requests)
+                for place in decided.places]
+    return _round_reply(command.semester, stored.sequence, outcomes)
+
+
+async def round_candidates(store: EventStore, semester: str) -> list[ActivityRequested]:
+    """The semester's undecided regular in-window declarations, read from every activity's events."""
+    events = [catalogue.parse(stored.envelope) async for stored in store.replay(subjects=ACTIVITY_SUBJECTS)]
+    return candidates_of(semester, events)
+
+
+async def _decide_in_round(deps: Deps, context: CommandContext, command: DecideCertificationRound, activity_id: str,
+                           requests: dict[str, ActivityRequested]) -> list[StoredEvent]:
+    rejection = next((r for r in command.rejections if str(r.activity_id) == activity_id), None)
+    cap = deps.policy.campus_entry.items_per_school_per_semester
+
+    def decide(activity: CampusEntryActivity, quotas) -> Decided | None:
+        return activity.decide_in_round(rejection, deps.directory, quotas, cap, command.note)
+
+    return await _decide(deps, activity_id, context, decide, request=requests.get(activity_id))
 
 
 async def publish_semester_list(command: PublishSemesterList, caller: Caller, deps: Deps) -> dict:
@@ -135,6 +208,18 @@ async def load_request(store: EventStore, activity_id: str) -> ActivityRequested
 
 def _parsed(history: History) -> list:
     return [catalogue.parse(envelope) for envelope in history.envelopes]
+
+
+def _round_reply(semester: str, sequence: int, outcomes: list[list[StoredEvent]]) -> dict:
+    """Counts of the round's decisions: certified, rejected by the bureau, refused for the cap
+    (or another hard rule), and candidates decided outside the round meanwhile."""
+    events = [stored[0].envelope for stored in outcomes if stored]
+    rejected = [e for e in events if e.event_type == ActivityRejected.__name__]
+    return {"semester": semester, "sequence": sequence, "places": len(outcomes),
+            "certified": sum(e.event_type == ActivityCertified.__name__ for e in events),
+            "rejected": sum(not e.data["automatic"] for e in rejected),
+            "refused_automatically": sum(e.data["automatic"] for e in rejected),
+            "decided_elsewhere": len(outcomes) - len(events)}
 
 
 def _decision_reply(stored: list[StoredEvent]) -> dict:

@@ -13,6 +13,7 @@ from jianfu.cli.client import JianfuClient
 from tests.factories import POLICY, SCHOOLS, application, held_report
 
 BUREAU, POLICE, FIRE = "edu-bureau", "dept-public-security", "dept-fire"
+URGENT = {"declaration_type": "urgent", "urgency_reason": "上级临时部署的禁毒宣传", "urgency_category": "superior_directive"}
 
 
 @pytest.fixture
@@ -59,6 +60,9 @@ async def test_s3_only_the_education_bureau_may_certify(client):
         reply = await client.command(org, "approvals", "CertifyActivity",
                                      {"command_id": str(uuid.uuid4()), "activity_id": activity["activity_id"]})
         assert reply["ok"] is False and reply["error"]["code"] == "FORBIDDEN"
+        reply = await client.command(org, "approvals", "DecideCertificationRound",
+                                     {"command_id": str(uuid.uuid4()), "semester": "2026-autumn"})
+        assert reply["ok"] is False and reply["error"]["code"] == "FORBIDDEN"
 
 
 async def test_s3_a_school_may_not_declare_and_a_unit_may_not_report_held(client):
@@ -83,19 +87,18 @@ async def test_s3_exempt_activity_is_recorded_without_certification(client, stor
     assert decision.event_type == "ActivityExemptionRecorded"
 
 
-async def test_s3_bureau_certifies_rejects_and_publishes_the_semester_list(client, store, clock_file):
+async def test_s3_bureau_certifies_in_the_round_rejects_and_publishes_the_semester_list(client, store, clock_file):
     semester = "2031-autumn"  # a semester of this test's own
     clock_file.write_text("2031-07-05")
     form = dict(target_semester=semester, start_date="2031-09-10", end_date="2031-10-10")
     good, bad = await request_in(client, semester, form), await request_in(client, semester, form, title="商业研学推广")
-    certified = await client.command(BUREAU, "approvals", "CertifyActivity",
-                                     {"command_id": str(uuid.uuid4()), "activity_id": good["activity_id"]})
-    rejected = await client.command(BUREAU, "approvals", "RejectActivity", {
-        "command_id": str(uuid.uuid4()), "activity_id": bad["activity_id"],
-        "refusal_code": "NOT_STUDENT_FOCUSED", "reason": "主体不是学生"})
+    clock_file.write_text("2031-08-20")
+    decided = await client.command(BUREAU, "approvals", "DecideCertificationRound", {
+        "command_id": str(uuid.uuid4()), "semester": semester, "rejections": [
+            {"activity_id": bad["activity_id"], "refusal_code": "NOT_STUDENT_FOCUSED", "reason": "主体不是学生"}]})
     published = await client.command(BUREAU, "approvals", "PublishSemesterList",
                                      {"command_id": str(uuid.uuid4()), "semester": semester})
-    assert certified["decision"] == "certified" and rejected["decision"] == "rejected"
+    assert (decided["places"], decided["certified"], decided["rejected"]) == (2, 1, 1)
     assert published["ok"] and published["edition"] == 1 and published["item_count"] == 1
     last = (await store.load("campus_entry_semester", semester)).events[-1].envelope
     assert last.event_type == "SemesterListPublished"
@@ -114,12 +117,12 @@ async def test_s3_racing_certifications_never_exceed_the_per_school_cap(client, 
     semester = "2032-autumn"
     clock_file.write_text("2032-07-05")
     form = dict(target_semester=semester, start_date="2032-09-10", end_date="2032-10-10",
-                scope={"school_ids": [SCHOOLS[3]]})
+                scope={"school_ids": [SCHOOLS[3]]}, **URGENT)
     cap = POLICY.campus_entry.items_per_school_per_semester
     activities = [await request_in(client, semester, form) for _ in range(cap + 3)]
     replies = await asyncio.gather(*(
         client.command(BUREAU, "approvals", "CertifyActivity",
-                       {"command_id": str(uuid.uuid4()), "activity_id": a["activity_id"]})
+                       {"command_id": str(uuid.uuid4()), "activity_id": a["activity_id"], "urgency_confirmed": True})
         for a in activities))
     outcomes = sorted(r.get("decision") or r["error"]["code"] for r in replies)
     assert outcomes.count("certified") == cap
@@ -130,22 +133,25 @@ async def test_s3_a_full_school_is_refused_alone_and_the_application_is_certifie
     """Issue 8, finding 6: certified per school, the refused school and the reason in the reply."""
     semester = "2034-autumn"
     clock_file.write_text("2034-07-05")
-    form = dict(target_semester=semester, start_date="2034-09-10", end_date="2034-10-10")
+    form = dict(target_semester=semester, start_date="2034-09-10", end_date="2034-10-10", **URGENT)
     cap = POLICY.campus_entry.items_per_school_per_semester
     for _ in range(cap):
         filler = await request_in(client, semester, form, scope={"school_ids": [SCHOOLS[4]]})
-        assert (await client.command(BUREAU, "approvals", "CertifyActivity", {
-            "command_id": str(uuid.uuid4()), "activity_id": filler["activity_id"]}))["decision"] == "certified"
+        assert (await certify(client, filler))["decision"] == "certified"
     both = await request_in(client, semester, form, scope={"school_ids": [SCHOOLS[4], SCHOOLS[5]]})
-    reply = await client.command(BUREAU, "approvals", "CertifyActivity",
-                                 {"command_id": str(uuid.uuid4()), "activity_id": both["activity_id"]})
+    reply = await certify(client, both)
     assert reply["decision"] == "certified" and reply["school_ids"] == [SCHOOLS[5]]
     assert [(r["school_id"], r["refusal_code"]) for r in reply["refused_schools"]] == [(SCHOOLS[4], "QUOTA_EXCEEDED")]
 
 
+async def certify(client, activity: dict) -> dict:
+    return await client.command(BUREAU, "approvals", "CertifyActivity", {
+        "command_id": str(uuid.uuid4()), "activity_id": activity["activity_id"], "urgency_confirmed": True})
+
+
 async def test_certify_twice_with_a_new_command_is_refused_but_a_retry_is_answered_again(client):
-    activity = await request(client)
-    command = {"command_id": str(uuid.uuid4()), "activity_id": activity["activity_id"]}
+    activity = await request(client, **URGENT)
+    command = {"command_id": str(uuid.uuid4()), "activity_id": activity["activity_id"], "urgency_confirmed": True}
     first = await client.command(BUREAU, "approvals", "CertifyActivity", command)
     retry = await client.command(BUREAU, "approvals", "CertifyActivity", command)
     again = await client.command(BUREAU, "approvals", "CertifyActivity", {**command, "command_id": str(uuid.uuid4())})

@@ -16,6 +16,7 @@ from tests.factories import SCHOOLS, application, held_report
 
 BUREAU, POLICE, FIRE = "edu-bureau", "dept-public-security", "dept-fire"
 README_COMMAND_ID = "7d0c5a52-3c57-4d3c-9a43-4f8d0b7c2a11"  # the id of the README's worked example
+URGENT = {"declaration_type": "urgent", "urgency_reason": "上级临时部署的禁毒宣传", "urgency_category": "superior_directive"}
 
 
 @pytest.fixture(scope="module")
@@ -64,12 +65,13 @@ async def test_s3_a_schools_report_id_is_its_own(client, store):
 
 
 async def test_s3_one_command_id_for_two_decisions_of_one_command_is_refused(client):
-    a, b = await declare(client, POLICE), await declare(client, POLICE)
+    a, b = await declare(client, POLICE, **URGENT), await declare(client, POLICE, **URGENT)
     command_id = str(uuid.uuid4())
     certified = await client.command(BUREAU, "approvals", "CertifyActivity",
-                                     {"command_id": command_id, "activity_id": a["activity_id"]})
+                                     {"command_id": command_id, "activity_id": a["activity_id"], "urgency_confirmed": True})
     other_activity = await client.command(BUREAU, "approvals", "CertifyActivity",
-                                          {"command_id": command_id, "activity_id": b["activity_id"]})
+                                          {"command_id": command_id, "activity_id": b["activity_id"],
+                                           "urgency_confirmed": True})
     other_command = await client.command(BUREAU, "approvals", "RejectActivity", {
         "command_id": command_id, "activity_id": a["activity_id"], "refusal_code": "SCOPE_TOO_BROAD", "reason": "范围过大"})
     assert certified["decision"] == "certified"
@@ -80,15 +82,16 @@ async def test_s3_one_command_id_for_two_decisions_of_one_command_is_refused(cli
 
 
 async def test_s3_a_command_id_reused_for_a_decision_in_another_semester_is_refused(client, store):
-    autumn = await declare(client, POLICE)
+    autumn = await declare(client, POLICE, **URGENT)
     spring = await client.command(POLICE, "requests", "RequestActivity", application(
         target_semester="2026-spring", start_date="2026-07-10", end_date="2026-07-10", declaration_type="urgent",
         urgency_category="superior_directive", urgency_reason="上级临时部署：学期结束前须完成防溺水专项教育"))
     command_id = str(uuid.uuid4())
     first = await client.command(BUREAU, "approvals", "CertifyActivity",
-                                 {"command_id": command_id, "activity_id": autumn["activity_id"]})
+                                 {"command_id": command_id, "activity_id": autumn["activity_id"], "urgency_confirmed": True})
     reused = await client.command(BUREAU, "approvals", "CertifyActivity",
-                                  {"command_id": command_id, "activity_id": spring["activity_id"]})
+                                  {"command_id": command_id, "activity_id": spring["activity_id"],
+                                   "urgency_confirmed": True})
     assert spring["ok"] and first["decision"] == "certified"
     assert reused["error"]["code"] == "COMMAND_ID_REUSED"
     decided = [e for e in (await store.load("activity", spring["activity_id"])).envelopes if e.actor.org_id == BUREAU]

@@ -58,13 +58,14 @@ async def services(nats_server, nc, tmp_path_factory):
 async def test_s3_thirty_racing_certifications_beside_1200_loads_answer_no_internal_error(nc, js, store, services):
     client = JianfuClient(nc, timeout=30.0)
     form = dict(target_semester="2033-autumn", start_date="2033-09-10", end_date="2033-10-10",
-                scope={"school_ids": [SCHOOLS[2]]})
+                scope={"school_ids": [SCHOOLS[2]]}, declaration_type="urgent", urgency_reason="上级临时部署的禁毒宣传",
+                urgency_category="superior_directive")
     activities = [await client.command(POLICE, "requests", "RequestActivity", application(**form)) for _ in range(30)]
     assert all(a["ok"] for a in activities)
     before = await consumers(js)
     certifications = asyncio.gather(*(
         client.command(BUREAU, "approvals", "CertifyActivity",
-                       {"command_id": str(uuid.uuid4()), "activity_id": a["activity_id"]})
+                       {"command_id": str(uuid.uuid4()), "activity_id": a["activity_id"], "urgency_confirmed": True})
         for a in activities))
     loads = asyncio.gather(*(store.load("campus_entry_semester", "2033-autumn") for _ in range(1200)))
     replies, histories = await asyncio.gather(certifications, loads)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
-from jianfu.events.schemas.campus_entry import CampusEntrySlotTaken, ListedActivity
+from jianfu.events.schemas.campus_entry import CampusEntrySlotTaken, ExemptCategory, ListedActivity
 
 
 class SchoolQuota:
@@ -47,6 +47,12 @@ class SchoolQuota:
         """S3: urgent and exempt items count towards the cap like regular ones."""
         return self.used < cap
 
+    @property
+    def city_creation_used(self) -> int:
+        """Slots taken by city-creation items (S3: also capped per school year)."""
+        return sum(1 for slot in self.slots.values() if slot.exempt_category is ExemptCategory.CITY_CREATION)
+
     def take(self, listing: ListedActivity) -> CampusEntrySlotTaken:
         return CampusEntrySlotTaken(semester=self.semester, school_id=self.school_id, activity_id=listing.activity_id,
-                                    organizer_org_id=listing.organizer_org_id, route=listing.route)
+                                    organizer_org_id=listing.organizer_org_id, route=listing.route,
+                                    exempt_category=listing.exempt_category)
