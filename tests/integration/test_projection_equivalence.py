@@ -10,6 +10,7 @@ import json
 import uuid
 from datetime import UTC, date, datetime
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -27,11 +28,15 @@ from jianfu.events.schemas.campus_entry import (
     ActivityHeldReported,
     ActivityRejected,
     ActivityRequested,
+    CampusEntryRefused,
     ExemptCategory,
+    ExemptionClaim,
+    ListedActivity,
     Route,
     SemesterListPublished,
 )
 from jianfu.events.schemas.compliance import ViolationDetected
+from jianfu.events.schemas.regional_catalogue import CatalogueItem, RegionalCatalogueImported
 from jianfu.events.settings import SystemClock
 
 from tests.conftest import fresh_database
@@ -46,9 +51,16 @@ TITLES = ["法治讲座", "消防演练", "法治 讲座", "防溺水教育"]  #
 requests = st.tuples(st.just("request"), st.sampled_from(UNITS), st.sets(st.sampled_from(SCHOOLS), min_size=1),
                      st.sampled_from(TITLES), st.sampled_from([Route.REGULAR, Route.URGENT, Route.EXEMPT]))
 decisions = st.tuples(st.sampled_from(["certify", "exempt", "reject"]), st.integers(0, 30))
-reports = st.tuples(st.just("held"), st.sampled_from(SCHOOLS), st.sampled_from(UNITS), st.sampled_from(TITLES),
-                    st.integers(0, 30), st.booleans())
-histories = st.lists(st.one_of(requests, decisions, reports, st.just(("publish",))), min_size=1, max_size=40)
+OUTSIDER = "某某教育培训有限公司"  # a unit outside the directory, reported by name
+CLAIMS = {"none": None, "regional": ExemptCategory.REGIONAL_CATALOGUE, "city": ExemptCategory.CITY_CREATION,
+          "central": ExemptCategory.CENTRAL_GOVERNMENT_WORK}
+reports = st.tuples(st.just("held"), st.sampled_from(SCHOOLS), st.sampled_from([*UNITS, OUTSIDER]),
+                    st.sampled_from(TITLES), st.integers(0, 30), st.booleans(), st.integers(0, 3),
+                    st.sampled_from(sorted(CLAIMS)))
+catalogues = st.tuples(st.just("catalogue"), st.sets(st.sampled_from(UNITS), min_size=1))
+refusals = st.tuples(st.just("refused"), st.sampled_from(SCHOOLS), st.sampled_from([*UNITS, OUTSIDER]))
+histories = st.lists(st.one_of(requests, decisions, reports, catalogues, refusals, st.just(("publish",))),
+                     min_size=1, max_size=40)
 
 
 class History:
@@ -83,18 +95,32 @@ class History:
                                           school_ids=tuple(sorted(schools)))
                 self.requested.append(event)
                 self.add(unit, event, str(event.activity_id), n)
-            case (decision, index) if self.requested:
+            case (("certify" | "exempt" | "reject") as decision, index) if self.requested:
                 request = self.requested[index % len(self.requested)]
                 self.add("edu-bureau", self.decision(decision, request), SEMESTER, n)
-            case ("held", school, unit, title, index, named):
+            case ("held", school, unit, title, index, named, day, claim):
                 named_id = self.requested[index % len(self.requested)].activity_id if named and self.requested else None
+                category = CLAIMS[claim]
                 self.add(school, ActivityHeldReported(
-                    report_id=next(self.ids), school_id=school, organizer_org_id=unit, activity_id=named_id,
-                    title=title, held_on=date(2031, 10, 20), semester=SEMESTER, participants=30,
-                    teacher_hours=1.0), f"r-{n}", n)
+                    report_id=next(self.ids), school_id=school, organizer_org_id=None if unit == OUTSIDER else unit,
+                    organizer_name=unit, activity_id=named_id, title=title, held_on=date(2031, 10, 20 + day),
+                    semester=SEMESTER, participants=30, teacher_hours=1.0,
+                    exemption_claim=ExemptionClaim(category=category, reference=TITLES[index % 4]) if category else None,
+                ), f"r-{n}", n)
+            case ("catalogue", units):
+                items = tuple(CatalogueItem(item_id=f"rc-{n}-{i}", item_name=title, organizer_org_ids=tuple(sorted(units)),
+                                            max_per_year=1 + i % 2, max_per_semester=None, stages=())
+                              for i, title in enumerate(TITLES[:3]))
+                self.add("edu-bureau", RegionalCatalogueImported(edition=n + 1, title="目录", items=items,
+                                                                 in_force_from=date(2031, 1, 1)), "region", n)
+            case ("refused", school, unit):
+                self.add(school, CampusEntryRefused(
+                    report_id=next(self.ids), school_id=school, organizer_org_id=None if unit == OUTSIDER else unit,
+                    organizer_name=unit, title="推介活动", refused_on=date(2031, 10, 21), semester=SEMESTER,
+                    refusal_code=RefusalCode.NOT_ON_LIST), f"r-{n}", n)
             case ("publish",):
                 self.add("edu-bureau", SemesterListPublished(semester=SEMESTER, edition=n + 1, items=tuple(
-                    listing(r) for r in self.admitted)), SEMESTER, n)
+                    listed(r) for r in self.admitted)), SEMESTER, n)
 
     def decision(self, decision: str, request: ActivityRequested):
         who = {"activity_id": request.activity_id, "applicant_org_id": request.applicant_org_id}
@@ -104,8 +130,13 @@ class History:
         self.admitted.append(request)
         if decision == "exempt":
             return ActivityExemptionRecorded(**who, category=ExemptCategory.CITY_CREATION, reference="创建方案",
-                                             listing=listing(request))
-        return ActivityCertified(**who, listing=listing(request))
+                                             listing=listed(request, ExemptCategory.CITY_CREATION))
+        return ActivityCertified(**who, listing=listed(request))
+
+
+def listed(request: ActivityRequested, exempt: ExemptCategory | None = None) -> ListedActivity:
+    """The request's row with a frequency to keep (once a semester), so sessions are counted."""
+    return listing(request).model_copy(update={"occurrences": 1, "max_per_semester": 1, "exempt_category": exempt})
 
 
 def partition(events: list, sizes: list[int]) -> list[list]:
@@ -181,13 +212,41 @@ async def test_one_event_per_batch_and_random_batches_give_the_same_read_model_a
     assert len(model_one["violations"]) == len({v["violation_id"] for v in violations_one})
 
 
+KNOWN_HISTORY = [
+    ("request", UNITS[0], {SCHOOLS[0]}, TITLES[0], Route.REGULAR), ("certify", 0), ("publish",),
+    ("catalogue", {UNITS[1]}),
+    *(("held", SCHOOLS[0], UNITS[0], TITLES[0], 0, False, day, "none") for day in (0, 1, 1, 2)),
+    *(("held", SCHOOLS[0], UNITS[1], TITLES[1], 1, False, day, "regional") for day in (0, 1, 2)),
+    *(("held", SCHOOLS[0], UNITS[2], TITLES[day], 2, False, day, "city") for day in (0, 1)),
+    ("held", SCHOOLS[0], OUTSIDER, TITLES[3], 3, False, 0, "none"), ("refused", SCHOOLS[0], OUTSIDER),
+]
+
+
+@pytest.mark.parametrize("sizes", [[1] * 20, [2, 3, 1, 4, 2, 5], [3] * 7, [50]])
+async def test_frequency_claims_and_outside_units_fold_the_same_in_any_batching(sizes):
+    """S3 (issue 8): sessions counted against a listed frequency and a catalogue item's yearly
+    bound, city creation's allowance, an outside unit and a refusal decide the same in any batching."""
+    history = History()
+    for n, action in enumerate(KNOWN_HISTORY):
+        history.act(n, action)
+    one = await run(DETECTOR, history.envelopes, [1] * len(history.envelopes), DETECTION)
+    assert await run(DETECTOR, history.envelopes, sizes, DETECTION) == one
+    grounds = sorted(v["evidence"].get("ground") or v["evidence"].get("quota") for v in one[1])
+    # The listed item twice over (day 1 reported twice: one violation id), the catalogue item once.
+    assert grounds == ["beyond_frequency"] * 4 + ["city_creation_per_school_year", "unregistered_unit"]
+    assert len({v["violation_id"] for v in one[1]}) == 5
+    stream = with_violations(history, one[1])
+    assert await run(LIVE, stream, sizes) == await run(LIVE, stream, [1] * len(stream))
+
+
 def busy_semester(reports: int) -> History:
     """Requests, certifications and ``reports`` held reports at every school, as a July and an
     October bring them."""
     history = History()
     actions = [("request", unit, set(SCHOOLS), title, Route.REGULAR) for unit, title in zip(UNITS, TITLES)]
     actions += [("certify", n) for n in range(len(actions))] + [("publish",)]
-    actions += [("held", SCHOOLS[n % 3], UNITS[n % 5], TITLES[n % 4], n, n % 2 == 0) for n in range(reports)]
+    actions += [("held", SCHOOLS[n % 3], UNITS[n % 5], TITLES[n % 4], n, n % 2 == 0, 0, "none")
+                for n in range(reports)]
     for n, action in enumerate(actions):
         history.act(n, action)
     return history
