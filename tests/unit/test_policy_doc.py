@@ -35,6 +35,17 @@ def test_s3_the_cap_and_the_declaration_months_in_the_doc_are_those_of_policy_to
     assert "(city creation, central government work, the region's catalogue)" in S3_TABLE
 
 
+def test_s3_the_doc_quotes_the_clause_as_the_plan_says_it():
+    plan = (Path(__file__).parents[2] / "docs" / "source" / "plan-2021-08-20.txt").read_text(encoding="utf-8")
+    quoted = next(line for line in S3_TABLE.splitlines() if line.startswith("> 3. "))[2:]
+    assert quoted.startswith("3. 各级党政机关") and quoted in plan.splitlines()
+
+
+def test_s3_the_city_creation_allowance_in_the_doc_is_that_of_policy_toml():
+    assert f"the school year's allowance ({POLICY.campus_entry.city_creation_per_school_year})" in S3_TABLE
+    assert f"`city_creation_per_school_year`, {POLICY.campus_entry.city_creation_per_school_year})" in S3_TABLE
+
+
 def test_s3_the_doc_names_every_refusal_code_the_software_knows_and_no_other():
     assert codes(S3_TABLE) == {code.value for code in RefusalCode}
 
