@@ -1,6 +1,8 @@
 """A demo semester, built from real published campus-entry lists
-(``reference/campus_entry_list_rows.csv``): declarations in July, certification and the list in
-August, activities held in October — some of them never certified — and the reminders that follow.
+(``reference/campus_entry_list_rows.csv``): the region's catalogue imported from those rows as
+published, declarations in July, the certification round and the list in August, activities held
+in October — some never certified, one exempt and checked against the catalogue, one whose claim
+the catalogue does not bear out, one by a unit outside the directory — and the reminders that follow.
 
 ``walk_semester`` drives a running system only through commands, exactly as an integrating
 system would; the end-to-end test walks the same semester and checks every outcome.
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from jianfu.cli.catalogue import import_payload, read_rows
 from jianfu.cli.client import JianfuClient
 from jianfu.events.organisations import Directory
 from jianfu.events.settings import REFERENCE
@@ -56,6 +59,11 @@ class DemoSemester:
     decisions: dict[str, str] = field(default_factory=dict)
     reports: list[dict[str, Any]] = field(default_factory=list)
     published_edition: int = 0
+    catalogue: dict[str, Any] = field(default_factory=dict)
+
+
+CATALOGUE_TITLE = "自治区中小学进校园活动目录（演示：各地公开清单）"
+OUTSIDER = "某某教育科技有限公司"  # a private firm, not in the district's directory
 
 
 def template_rows() -> list[dict[str, str]]:
@@ -138,9 +146,29 @@ async def _applications(client: JianfuClient) -> dict[str, dict[str, Any]]:
             return found
 
 
+def catalogue_import() -> dict[str, Any]:
+    """The reference rows, every one as published, as the region's catalogue in force from 1 July."""
+    rows, _ = read_rows(REFERENCE / "campus_entry_list_rows.csv")
+    return import_payload(rows, CATALOGUE_TITLE, date(2026, 7, 1))
+
+
+def held(organizer: str, title: str, activity_id: str | None = None, **extra: Any) -> dict[str, Any]:
+    """A school's report of an entry on 20 October, by a directory unit (org id) or any unit (name)."""
+    who = {"organizer_name": organizer} if organizer == OUTSIDER else {"organizer_org_id": organizer}
+    return {"command_id": str(uuid.uuid4()), **who, "title": title, "held_on": "2026-10-20", "participants": 300,
+            "teacher_hours": 1.0, **({"activity_id": activity_id} if activity_id else {}), **extra}
+
+
+def regional(item: str) -> dict[str, Any]:
+    return {"exemption_claim": {"category": "regional_catalogue", "reference": item}}
+
+
 async def walk_semester(client: JianfuClient, directory: Directory, set_today: Callable[[date], None]) -> DemoSemester:
     demo = DemoSemester()
     rows = template_rows()
+
+    set_today(date(2026, 7, 1))  # S3: the region's catalogue, whose items need no declaration
+    demo.catalogue = await _ok(client.command(BUREAU, "approvals", "ImportRegionalCatalogue", catalogue_import()))
 
     set_today(date(2026, 7, 6))  # S3: July is the declaration window for the autumn semester
     for plan in PLANS:
@@ -182,18 +210,20 @@ async def walk_semester(client: JianfuClient, directory: Directory, set_today: C
     set_today(date(2026, 10, 21))  # schools report what came onto their campus
     legal, vision, culture = rows[0]["item_name"], rows[4]["item_name"], rows[5]["item_name"]
     reports = [
-        ("school-dwk-primary-1", "dept-public-security", legal, demo.activities[legal]),
-        ("school-dwk-middle-1", "dept-publicity", culture, demo.activities[culture]),
-        ("school-dwk-primary-2", "dept-health", vision, demo.activities[vision]),
-        ("school-dwk-middle-2", "street-changsheng", "保险知识推介讲座", None),
-        ("school-changsheng-primary", "dept-culture-tourism", "冰雪运动进校园", None),
-        ("school-changsheng-primary", "dept-culture-tourism", "冰雪运动进校园", None),  # reported twice
+        ("school-dwk-primary-1", held("dept-public-security", legal, demo.activities[legal])),
+        ("school-dwk-middle-1", held("dept-publicity", culture, demo.activities[culture])),
+        ("school-dwk-primary-2", held("dept-health", vision, demo.activities[vision])),
+        ("school-dwk-middle-2", held("street-changsheng", "保险知识推介讲座")),
+        ("school-changsheng-primary", held("dept-culture-tourism", "冰雪运动进校园")),
+        ("school-changsheng-primary", held("dept-culture-tourism", "冰雪运动进校园")),  # reported twice
+        # Exempt, never declared: the catalogue holds the item and names the unit, so it is recorded ...
+        ("school-dwk-middle-2", held("dept-housing", "垃圾分类主题班会", **regional("垃圾分类进校园"))),
+        # ... this claim it does not bear out: no such item in the catalogue.
+        ("school-dwk-primary-3", held("dept-fire", "消防器材推广", **regional("消防器材推广进校园"))),
+        ("school-dwk-primary-3", held(OUTSIDER, "升学规划讲座")),  # a firm outside the directory
     ]
-    for school, organizer, title, activity_id in reports:
-        body = {"command_id": str(uuid.uuid4()), "organizer_org_id": organizer, "title": title,
-                "held_on": "2026-10-20", "participants": 300, "teacher_hours": 1.0}
-        if activity_id:
-            body["activity_id"] = activity_id
+    for school, body in reports:
         reply = await _ok(client.command(school, "requests", "RecordActivityHeld", body))
-        demo.reports.append({"school": school, "organizer": organizer, "title": title, **reply})
+        organizer = body.get("organizer_org_id") or body["organizer_name"]
+        demo.reports.append({"school": school, "organizer": organizer, "title": body["title"], **reply})
     return demo

@@ -162,7 +162,8 @@ async def _demo(url: str, clock_file: Path, password: Callable[[str], str]) -> N
     client = JianfuClient(login=organisation_login(url, password))
     try:
         demo = await walk_semester(client, Settings().directory, partial(FileClock.move_to, clock_file))
-        typer.echo(f"demo: {len(demo.activities)} declarations, list edition {demo.published_edition} published, "
+        typer.echo(f"demo: catalogue edition {demo.catalogue['edition']} imported ({demo.catalogue['item_count']} "
+                   f"items), {len(demo.activities)} declarations, list edition {demo.published_edition} published, "
                    f"{len(demo.reports)} reports of activities held")
         await asyncio.sleep(2)  # let the projector and the notifier catch up before showing the results
         listed = await client.query("dept-public-security", "compliance", "GetSemesterList", {"semester": SEMESTER})

@@ -1,8 +1,9 @@
 """End to end: the four services as separate processes walk a whole semester (S3, G2).
 
-Declarations in July (and one too late in August), the bureau's certification and refusals,
-the published list, activities held in October — some never certified — the violations the
-detector finds and the reminders that follow, each exactly once.
+The region's catalogue imported in July, declarations in July (and one too late in August), the
+bureau's round and refusals, the published list, activities held in October — some never
+certified, one exempt and checked against the catalogue, one by a firm outside the directory —
+the violations the detector finds and the reminders that follow, each exactly once.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from functools import partial
 import nats
 import pytest
 from jianfu.cli.client import JianfuClient
-from jianfu.cli.demo import SEMESTER, walk_semester
+from jianfu.cli.demo import OUTSIDER, SEMESTER, walk_semester
 from jianfu.cli.embedded_nats import EmbeddedNats
 from jianfu.cli.supervisor import Fleet, service_env
 from jianfu.events.audit import verify_log
 from jianfu.events.provisioning import provision
 from jianfu.events.settings import FileClock
 from jianfu.events.store import EventStore
+from jianfu.notifications.alerts import subject_token
 
 from tests.conftest import fresh_database
 from tests.factories import DIRECTORY
@@ -76,11 +78,15 @@ async def eventually(probe, timeout: float = 30.0):
         await asyncio.sleep(0.2)
 
 
+OUTSIDE = f"unregistered unit: {OUTSIDER}"
+CHARGED = {"dept-health", "street-changsheng", "dept-culture-tourism", "dept-fire", OUTSIDE}
+
+
 async def violations(client) -> dict:
-    async def three():
+    async def all_found():
         reply = await client.query("edu-bureau", "compliance", "GetViolations", {"semester": SEMESTER})
-        return reply if reply["ok"] and reply["count"] >= 3 else None
-    return await eventually(three)
+        return reply if reply["ok"] and reply["count"] >= len(CHARGED) else None
+    return await eventually(all_found)
 
 
 async def test_s3_the_published_list_holds_what_was_certified_or_exempt(system):
@@ -116,7 +122,25 @@ async def test_s3_uncertified_entries_are_violations_found_once_each(system):
         ("UnauthorizedCampusEntry", "dept-health"): 1,  # certification refused over the cap
         ("UnauthorizedCampusEntry", "street-changsheng"): 1,  # commercial, refused
         ("UnauthorizedCampusEntry", "dept-culture-tourism"): 1,  # out of window, reported twice
+        ("UnauthorizedCampusEntry", "dept-fire"): 1,  # claimed an exemption the catalogue does not hold
+        ("UnauthorizedCampusEntry", OUTSIDE): 1,  # a firm outside the directory
     }
+
+
+async def test_s3_an_exemption_claim_is_checked_against_the_imported_catalogue(system):
+    """Issue 8: every reference row imports as published; the entry the catalogue bears out is
+    recorded (no violation for dept-housing), the claim it does not is charged."""
+    assert system["demo"].catalogue["ok"] and system["demo"].catalogue["item_count"] == 16
+    reply = await violations(system["client"])
+    by_unit = {v["responsible_org_id"]: v for v in reply["violations"]}
+    assert "dept-housing" not in by_unit
+    assert by_unit["dept-fire"]["evidence"]["ground"] == "exemption_unsupported"
+
+
+async def test_s3_an_outside_units_entry_is_charged_by_name_and_routed_to_the_bureau(system):
+    reply = await violations(system["client"])
+    outsider = next(v for v in reply["violations"] if v["responsible_org_id"] == OUTSIDE)
+    assert (outsider["routed_to"], outsider["school_id"]) == ("edu-bureau", "school-dwk-primary-3")
 
 
 async def test_violation_carries_the_correlation_id_of_the_schools_report(system):
@@ -132,14 +156,16 @@ async def test_g2_each_violation_gets_one_reminder_alert_to_the_responsible_unit
     await violations(system["client"])
     alerts = system["alerts"]
 
-    async def three():
-        return alerts if len(alerts) >= 3 else None
+    async def every_one():
+        return alerts if len(alerts) >= len(CHARGED) else None
 
-    await eventually(three)
+    await eventually(every_one)
     await asyncio.sleep(1.0)  # a duplicate would arrive in this time
     recipients = Counter(subject.split(".")[2] for subject, _ in alerts)
-    assert recipients == {"dept-health": 1, "street-changsheng": 1, "dept-culture-tourism": 1}
+    assert recipients == {subject_token(unit): 1 for unit in CHARGED}
     assert all(subject.split(".")[3] == "reminder" for subject, _ in alerts)
+    [(_, outsider)] = [(s, a) for s, a in alerts if a["responsible_org_id"] == OUTSIDE]
+    assert outsider["issued_by"] == "edu-bureau"  # S3: the bureau acts on units outside the directory
 
 
 async def test_services_log_only_json_lines_and_commands_carry_their_correlation_ids(system):
