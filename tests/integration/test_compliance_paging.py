@@ -12,7 +12,7 @@ import pytest
 from jianfu.compliance.app import interface
 from jianfu.compliance.database import make_engine
 from jianfu.compliance.migrations import migrate
-from jianfu.compliance.paging import PAGE_BYTES, write_cursor
+from jianfu.compliance.paging import PAGE_BYTES, row_bytes, write_cursor
 from jianfu.compliance.read_model import LIVE
 from jianfu.events.dependencies import Deps
 from jianfu.events.runtime import launch, make_app, make_broker
@@ -25,7 +25,7 @@ from tests.large_rows import APPLIED, application_row, violation_row
 
 NATS_MAX_PAYLOAD = 1024 * 1024
 REGISTER = "2026-autumn"  # the bulk of the register
-HUGE = "2027-spring"  # violations whose titles NFKC-expand (22 KB a row)
+HUGE = "2027-spring"  # violations whose titles lie outside the BMP (9 KB a row escaped)
 FOUND_LIVE = "2028-spring"  # violations found while a client pages through
 
 
@@ -52,13 +52,13 @@ async def serving(nats_url: str, engine):
 @pytest.fixture(scope="module")
 async def register(nats_server):
     """1,700 of the largest violations (about 9 MB of JSON), and 150 whose titles expand under
-    NFKC to 22 KB a row, in a read model of their own, served over the session's nats-server."""
+    lie outside the BMP (9 KB a row), in a read model of their own, served over the session's nats-server."""
     async with fresh_database("paging") as url:
         await migrate(url)
         engine = make_engine(url)
         await insert_violations(engine, [violation_row(seq, REGISTER, "进校园" * 66 + "活动")
                                          for seq in range(10, 10 + 1700)])
-        await insert_violations(engine, [violation_row(seq, HUGE, "\ufdfa" * 200) for seq in range(5000, 5150)])
+        await insert_violations(engine, [violation_row(seq, HUGE, "\U00020000" * 200) for seq in range(5000, 5150)])
         async with serving(nats_server.url, engine):
             yield engine
         await engine.dispose()
@@ -94,7 +94,11 @@ async def test_every_violation_comes_back_exactly_once_newest_first(register, nc
     pages, _ = await read_all(nc, "supervision-office", "GetViolations", semester=REGISTER, limit=MAX_PAGE_ROWS)
     sequences = [v["sequence"] for page in pages for v in page["violations"]]
     assert sequences == list(range(10 + 1700 - 1, 9, -1))
-    assert [page["count"] for page in pages] == [MAX_PAGE_ROWS] * 17  # the largest rows fill a page
+    # The largest rows (about 6 KB escaped) end each page by bytes, short of the 100 rows asked for.
+    assert all(page["count"] < MAX_PAGE_ROWS for page in pages)
+    for full, following in zip(pages, pages[1:], strict=False):
+        taken = sum(row_bytes(v) for v in full["violations"])
+        assert taken <= PAGE_BYTES < taken + row_bytes(following["violations"][0])
 
 
 async def test_rows_larger_than_the_schemas_usual_worst_end_a_page_early_and_none_is_lost(register, nc):
