@@ -101,10 +101,13 @@ async def test_s3_a_regular_declaration_is_not_certified_on_its_own(client):
     assert reply["error"]["code"] == "INVALID_STATE" and "round" in reply["error"]["message"]
 
 
-async def test_s3_an_urgent_declaration_needs_the_bureau_to_confirm_its_urgency(client, store):
-    """Issue 8, finding 4: without the confirmation, no certification; with it, it is recorded."""
+async def test_s3_an_urgent_declaration_needs_the_bureau_to_confirm_its_urgency(client, clock_file, store):
+    """Issue 8, finding 4: without the confirmation, no certification; with it, it is recorded.
+    In a semester of its own, so no other test's admissions fill its school."""
+    clock_file.write_text("2036-03-10")
     activity = await client.command(POLICE, "requests", "RequestActivity", application(
-        declaration_type="urgent", urgency_reason="上级临时部署的禁毒宣传", urgency_category="superior_directive"))
+        target_semester="2036-spring", start_date="2036-04-01", end_date="2036-04-01", declaration_type="urgent",
+        urgency_reason="上级临时部署的禁毒宣传", urgency_category="superior_directive"))
     body = {"activity_id": activity["activity_id"]}
     refused = await client.command(BUREAU, "approvals", "CertifyActivity", {"command_id": str(uuid.uuid4()), **body})
     assert (refused["error"]["code"], refused["error"]["field"]) == ("INVALID_FIELD", "urgency_confirmed")
