@@ -32,17 +32,10 @@ def report_activity_held(
     policy: Policy,
 ) -> ActivityHeldReported:
     """A school's report of an activity on its campus (S3)."""
-    _check_day(command.held_on, "held_on", today, policy.plan_in_force_from)
-    organizer_org_id, organizer_name = resolve_organizer(command, directory)
     return ActivityHeldReported(
-        report_id=report_id,
-        school_id=school.org_id,
-        organizer_org_id=organizer_org_id,
-        organizer_name=organizer_name,
+        **_at_the_gate(command, command.held_on, "held_on", report_id, school, today, directory, policy),
         activity_id=command.activity_id,
-        title=command.title,
         held_on=command.held_on,
-        semester=policy.school_calendar.semester_of(command.held_on).id,
         participants=command.participants,
         teacher_hours=command.teacher_hours,
         exemption_claim=_exemption_claim(command.exemption_claim, command.held_on, policy),
@@ -54,19 +47,23 @@ def refuse_entry(
     policy: Policy,
 ) -> CampusEntryRefused:
     """A school's record that it turned an entry away (S3, e.g. ``NOT_ON_LIST``): no entry."""
-    _check_day(command.refused_on, "refused_on", today, policy.plan_in_force_from)
-    organizer_org_id, organizer_name = resolve_organizer(command, directory)
     return CampusEntryRefused(
-        report_id=report_id,
-        school_id=school.org_id,
-        organizer_org_id=organizer_org_id,
-        organizer_name=organizer_name,
-        title=command.title,
+        **_at_the_gate(command, command.refused_on, "refused_on", report_id, school, today, directory, policy),
         refused_on=command.refused_on,
-        semester=policy.school_calendar.semester_of(command.refused_on).id,
         refusal_code=command.refusal_code,
         note=command.note,
     )
+
+
+def _at_the_gate(command: RecordActivityHeld | RecordEntryRefused, day: date, field: str, report_id: UUID,
+                 school: Organisation, today: date, directory: Directory, policy: Policy) -> dict:
+    """What every record a school makes of a unit at its gate holds: the unit, the title, and the
+    semester of a day between the plan's taking effect and today."""
+    _check_day(day, field, today, policy.plan_in_force_from)
+    organizer_org_id, organizer_name = resolve_organizer(command, directory)
+    return {"report_id": report_id, "school_id": school.org_id, "organizer_org_id": organizer_org_id,
+            "organizer_name": organizer_name, "title": command.title,
+            "semester": policy.school_calendar.semester_of(day).id}
 
 
 def resolve_organizer(organizer: Organizer, directory: Directory) -> tuple[str | None, str]:
