@@ -41,7 +41,7 @@ def find_item(items: Iterable[CatalogueItem], reference: str) -> CatalogueItem |
     if not wanted:
         return None
     items = tuple(items)
-    by_id = next((item for item in items if item.item_id == reference.strip()), None)
+    by_id = next((item for item in items if normalise_title(item.item_id) == wanted), None)
     return by_id or next((item for item in items if normalise_title(item.item_name) == wanted), None)
 
 

@@ -132,13 +132,16 @@ def _record(batch: Batch, report: ActivityHeldReported, entry: Entry) -> None:
 
 
 def _record_catalogue(batch: Batch, fact: Fact) -> None:
-    """An edition of the region's catalogue, findable by each item's id and by its name."""
+    """An edition of the region's catalogue, findable by each item's id and by its name. A claim
+    names what ``find_item`` finds: an id before a name, the first row of a repeated name."""
     event: RegionalCatalogueImported = fact.data
     batch[CATALOGUE_EDITIONS].put({"catalogue": REGION, "edition": event.edition, "in_force_from": event.in_force_from})
-    for item in event.items:
-        for lookup in {_lookup(item.item_id), _lookup(item.item_name)}:
-            batch[CATALOGUE_ITEMS].put({"catalogue": REGION, "lookup": lookup, "edition": event.edition,
-                                        "item": item.model_dump(mode="json")})
+    found: dict[str, CatalogueItem] = {}
+    for lookup, item in [*((_lookup(i.item_id), i) for i in event.items), *((_lookup(i.item_name), i) for i in event.items)]:
+        found.setdefault(lookup, item)
+    for lookup, item in found.items():
+        batch[CATALOGUE_ITEMS].put({"catalogue": REGION, "lookup": lookup, "edition": event.edition,
+                                    "item": item.model_dump(mode="json")})
 
 
 def _lookup(reference: str) -> str:

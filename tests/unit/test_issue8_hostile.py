@@ -1,0 +1,59 @@
+"""Issue 8's new surface attacked in the domain: a catalogue whose rows a claim could name two
+ways must be read the same by approvals (``find_item``) and by the detector (S3: exemption claims
+are checked against the region's catalogue)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+
+from jianfu.compliance.domain.folding import Fact
+from jianfu.compliance.domain.s3_detection import s3_detection
+from jianfu.events.region_catalogue import find_item
+from jianfu.events.schemas.campus_entry import ActivityHeldReported, ExemptCategory, ExemptionClaim
+from jianfu.events.schemas.regional_catalogue import CatalogueItem, RegionalCatalogueImported
+
+from tests.factories import DIRECTORY, POLICY, SCHOOLS
+
+POLICE, FIRE, BUREAU = "dept-public-security", "dept-fire", "edu-bureau"
+DETECTION = s3_detection(POLICY, {org.org_id: org.name for org in DIRECTORY.organisations}, BUREAU)
+
+
+def item(n: int, name: str, unit: str) -> CatalogueItem:
+    return CatalogueItem(item_id=f"rc-1-{n}", item_name=name, organizer=unit, organizer_org_ids=(unit,),
+                         frequency="每年2次", max_per_year=2, max_per_semester=None, stages=())
+
+
+def catalogue(*items: CatalogueItem) -> RegionalCatalogueImported:
+    return RegionalCatalogueImported(edition=1, title="自治区中小学进校园活动目录", in_force_from=date(2024, 1, 1),
+                                     items=items)
+
+
+def claimed(reference: str, organizer: str = POLICE) -> ActivityHeldReported:
+    return ActivityHeldReported(
+        report_id=uuid.uuid4(), school_id=SCHOOLS[0], organizer_org_id=organizer, organizer_name=organizer,
+        activity_id=None, title="法治讲座", held_on=date(2026, 10, 20), semester="2026-autumn", participants=10,
+        teacher_hours=1.0, exemption_claim=ExemptionClaim(category=ExemptCategory.REGIONAL_CATALOGUE,
+                                                          reference=reference))
+
+
+def judged(*events) -> list:
+    batch = DETECTION.empty_batch()
+    at = datetime(2026, 9, 1, 2, tzinfo=UTC)
+    DETECTION.fold(batch, [Fact(n, str(uuid.uuid4()), type(e).__name__, "region", at, "c", e)
+                           for n, e in enumerate(events, 1)])
+    return [emitted.decision for emitted in batch.emitted]
+
+
+def test_s3_two_rows_of_one_name_the_detector_reads_the_claim_as_approvals_does():
+    """Real catalogues repeat a name for different units; approvals takes the first row."""
+    rows = (item(1, "法治进校园", POLICE), item(2, "法治 进校园", FIRE))
+    assert find_item(rows, "法治进校园").organizer_org_ids == (POLICE,)
+    assert judged(catalogue(*rows), claimed("法治进校园")) == []
+
+
+def test_s3_a_row_named_like_another_rows_id_the_detector_reads_the_claim_by_id_as_approvals_does():
+    rows = (item(1, "法治进校园", POLICE), item(2, "RC-1-1", FIRE))
+    for reference in ("rc-1-1", "RC-1-1", "ｒｃ-1-1"):
+        assert find_item(rows, reference).organizer_org_ids == (POLICE,)
+        assert judged(catalogue(*rows), claimed(reference)) == []
