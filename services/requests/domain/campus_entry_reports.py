@@ -22,6 +22,7 @@ from jianfu.events.schemas.campus_entry import (
     RecordActivityHeld,
     RecordEntryRefused,
 )
+from jianfu.events.titles import normalise_title
 
 # S3 is about units from outside the school entering it.
 _INSIDE_KINDS = (OrgKind.SCHOOL, OrgKind.TEACHER, OrgKind.SYSTEM)
@@ -74,10 +75,18 @@ def resolve_organizer(organizer: Organizer, directory: Directory) -> tuple[str |
             raise Refused(ErrorCode.UNKNOWN_ORG, f"{organizer.organizer_org_id!r} is not in the directory",
                           "organizer_org_id")
         return _outside_the_school(org, "organizer_org_id")
-    org = directory.named(organizer.organizer_name)
+    org = _named(organizer.organizer_name, directory)
     if org is None:
         return None, organizer.organizer_name
     return _outside_the_school(org, "organizer_name")
+
+
+def _named(name: str, directory: Directory) -> Organisation | None:
+    """The directory's unit of this name: exactly, else as typed (width, case, spacing aside), as
+    the region's catalogue resolves its organisers; "区 消防大队" is the fire brigade, not an outsider."""
+    wanted = normalise_title(name)
+    return directory.named(name) or next(
+        (org for org in directory.organisations if normalise_title(org.name) == wanted), None)
 
 
 def _outside_the_school(org: Organisation, field: str) -> tuple[str, str]:
