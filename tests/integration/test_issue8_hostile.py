@@ -12,7 +12,7 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
-from jianfu.compliance.read_model import LIVE
+from jianfu.compliance.read_model import DETECTOR, LIVE
 from jianfu.events.schemas.campus_entry import ActivityHeldReported, CampusEntryRefused, ExemptCategory, ExemptionClaim
 from jianfu.events.schemas.compliance import UNREGISTERED_PREFIX
 from jianfu.events.schemas.regional_catalogue import CatalogueItem, RegionalCatalogueImported
@@ -267,3 +267,59 @@ async def test_s3_a_catalogue_of_odd_rows_stops_neither_consumer(engine, log):
     async with engine.connect() as conn:
         found = (await conn.execute(sa.select(v.c.responsible_org_id).where(v.c.semester == s.semester))).all()
     assert found == [(UNREGISTERED_PREFIX + "某某公司",)]
+
+
+# Poison: issue 8's events as a hand or an older version could have stored them.
+
+def envelope_of(s: S3Semester, org: str, data, aggregate_id: str) -> dict:
+    return s._context(org).event(data, aggregate_id).model_dump(mode="json")
+
+
+async def test_s3_poison_of_issue_8s_events_stops_neither_the_detector_nor_the_projector(engine, log):
+    """Each is set aside by whichever consumer reads it, the report after them is judged, and a
+    report no reader can store (a NUL in an outside unit's name) is not turned into a violation
+    that carries the NUL into the log for ever."""
+    s = S3Semester(log.store)
+    school = "school-dwk-primary-2"
+    report = ActivityHeldReported(report_id=uuid.uuid4(), school_id=school, organizer_org_id=None,
+                                  organizer_name="某某公司", activity_id=None, title="推介会",
+                                  held_on=date(s.year, 10, 20), semester=s.semester, participants=1, teacher_hours=0)
+    spoiled = {}
+    nul_name = envelope_of(s, school, report, str(report.report_id))
+    nul_name["data"]["organizer_name"] = "红十字\u0000会"
+    spoiled["nul_in_outside_name"] = nul_name
+    bad_claim = envelope_of(s, school, report.model_copy(update={"report_id": uuid.uuid4()}), str(uuid.uuid4()))
+    bad_claim["data"]["exemption_claim"] = {"category": "self_declared", "reference": "自称"}
+    spoiled["unknown_exempt_category"] = bad_claim
+    refusal = CampusEntryRefused(report_id=uuid.uuid4(), school_id=school, organizer_org_id=None,
+                                 organizer_name="某某公司", title="推介会", refused_on=date(s.year, 10, 20),
+                                 semester=s.semester, refusal_code="NOT_ON_LIST")
+    bad_code = envelope_of(s, school, refusal, str(refusal.report_id))
+    bad_code["data"]["refusal_code"] = "BECAUSE"
+    spoiled["unknown_refusal_code"] = bad_code
+    catalogue = RegionalCatalogueImported(edition=1, title="目录", in_force_from=date(2021, 9, 1), items=(
+        CatalogueItem(item_id="rc-1-1", item_name="法治进校园", organizer_org_ids=(POLICE,), max_per_year=None,
+                      max_per_semester=None, stages=()),))
+    no_edition = envelope_of(s, BUREAU, catalogue, "region")
+    no_edition["data"]["edition"] = 0
+    spoiled["catalogue_edition_0"] = no_edition
+    sequences = {}
+    for name, envelope in spoiled.items():
+        sequences[name] = (await log.js.publish(f"jf.ev.{envelope['aggregate_type']}.{envelope['aggregate_id']}",
+                                                json.dumps(envelope, ensure_ascii=False).encode(),
+                                                stream="JIANFU_EVENTS")).seq
+    await outside_report(s, school, "某某公司", "推介会")  # after the poison: still judged
+    async with running(engine, log.js, log.store) as both:
+        last = await settle(both, log.store)
+        assert both.active and last == await log.store.last_sequence()
+    v = LIVE.violations
+    async with engine.connect() as conn:
+        found = (await conn.execute(sa.select(v.c.responsible_org_id).where(v.c.semester == s.semester))).all()
+        projector_set_aside = dict((await conn.execute(sa.select(
+            LIVE.quarantined_events.c.sequence, LIVE.quarantined_events.c.event_type))).all())
+        detector_set_aside = set((await conn.execute(sa.select(DETECTOR.quarantined_events.c.sequence))).scalars())
+    assert found == [(UNREGISTERED_PREFIX + "某某公司",)]
+    assert "ViolationDetected" not in projector_set_aside.values()  # the detector wrote nothing unreadable
+    assert set(sequences.values()) - {sequences["catalogue_edition_0"]} <= set(projector_set_aside)
+    assert {sequences["nul_in_outside_name"], sequences["unknown_exempt_category"],
+            sequences["catalogue_edition_0"]} <= detector_set_aside

@@ -1,12 +1,13 @@
-"""Issue 8's new surface attacked in the domain: a catalogue whose rows a claim could name two
-ways must be read the same by approvals (``find_item``) and by the detector (S3: exemption claims
-are checked against the region's catalogue)."""
+"""Issue 8's new surface attacked in the domain (S3): a catalogue whose rows a claim could name two
+ways must be read the same by approvals (``find_item``) and by the detector, and a report no reader
+can store is set aside, not judged."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
 
+import pytest
 from jianfu.compliance.domain.folding import Fact
 from jianfu.compliance.domain.s3_detection import s3_detection
 from jianfu.events.region_catalogue import find_item
@@ -57,3 +58,12 @@ def test_s3_a_row_named_like_another_rows_id_the_detector_reads_the_claim_by_id_
     for reference in ("rc-1-1", "RC-1-1", "ｒｃ-1-1"):
         assert find_item(rows, reference).organizer_org_ids == (POLICE,)
         assert judged(catalogue(*rows), claimed(reference)) == []
+
+
+def test_s3_a_report_holding_a_nul_is_set_aside_not_judged_into_a_violation_that_quotes_it():
+    """A violation quoting the NUL would be stored for ever where no reader can store it."""
+    outsider = claimed("法治进校园").model_copy(update={"organizer_org_id": None, "organizer_name": "红十字\x00会",
+                                                     "exemption_claim": None})
+    with pytest.raises(ValueError, match="NUL"):
+        judged(outsider)
+    assert len(judged(outsider.model_copy(update={"organizer_name": "红十字会"}))) == 1

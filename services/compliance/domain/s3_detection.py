@@ -65,6 +65,7 @@ def s3_detection(policy: Policy, names: Mapping[str, str], bureau_id: str | None
 
     def held(batch: Batch, fact: Fact) -> None:
         report: ActivityHeldReported = fact.data
+        require_storable(report)
         in_force = policy.in_force_on(report.held_on)
         if in_force is None:
             return  # before the plan: not judged
@@ -108,6 +109,16 @@ def s3_detection(policy: Policy, names: Mapping[str, str], bureau_id: str | None
         RegionalCatalogueImported.__name__: On(_no_rows_read, _record_catalogue),
         ActivityHeldReported.__name__: On(held_needs, held),
     })
+
+
+def require_storable(report: ActivityHeldReported) -> None:
+    """Refuse to judge a report whose words hold a NUL (stored by hand or before intake refused
+    it): no reader can store it, and a violation quoting it would carry the NUL into the log for
+    ever. Raising sets the report aside (quarantined), as one that does not validate is."""
+    words = (report.title, report.organizer_name, report.organizer_org_id or "",
+             report.exemption_claim.reference if report.exemption_claim else "")
+    if any("\x00" in word for word in words):
+        raise ValueError("the report's text holds a NUL character (U+0000): not judged")
 
 
 def _no_rows_read(fact: Fact) -> tuple[Need, ...]:
