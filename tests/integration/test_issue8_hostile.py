@@ -12,12 +12,15 @@ from datetime import date
 
 import pytest
 import sqlalchemy as sa
+from jianfu.compliance.app import interface
 from jianfu.compliance.read_model import DETECTOR, LIVE
+from jianfu.events.dependencies import Deps
 from jianfu.events.schemas.campus_entry import ActivityHeldReported, CampusEntryRefused, ExemptCategory, ExemptionClaim
 from jianfu.events.schemas.compliance import UNREGISTERED_PREFIX
 from jianfu.events.schemas.regional_catalogue import CatalogueItem, RegionalCatalogueImported
+from jianfu.events.settings import Settings, SystemClock
 
-from tests.factories import DIRECTORY, SCHOOLS, application, held_report
+from tests.factories import DIRECTORY, POLICY, SCHOOLS, application, held_report
 from tests.s3_semester import S3Semester, running, settle
 
 BUREAU, POLICE, FIRE = "edu-bureau", "dept-public-security", "dept-fire"
@@ -323,3 +326,48 @@ async def test_s3_poison_of_issue_8s_events_stops_neither_the_detector_nor_the_p
     assert set(sequences.values()) - {sequences["catalogue_edition_0"]} <= set(projector_set_aside)
     assert {sequences["nul_in_outside_name"], sequences["unknown_exempt_category"],
             sequences["catalogue_edition_0"]} <= detector_set_aside
+
+
+async def test_s3_a_structured_maximum_within_the_frequency_text_is_kept(nc, today, store):
+    today("2026-07-10")
+    reply = await ask(nc, POLICE, "cmd", "requests", "RequestActivity",
+                      application(frequency="每年1-2次", max_per_year=1, max_per_semester=1))
+    assert reply["ok"] is True, reply
+    [event] = (await store.load("activity", reply["activity_id"])).envelopes
+    assert (event.data["max_per_year"], event.data["max_per_semester"]) == (1, 1)
+
+
+# Queries: outside units' violations at their bounds read back page by page.
+
+async def test_s3_outside_units_violations_read_back_page_by_page_and_counted_at_their_school(engine, log):
+    """The bureau pages through violations charged to outside units with the longest names; the
+    school sees them at its own; a party written as `unregistered unit: <name>` is no org id to
+    filter by and is refused as a field, not as an internal error."""
+    s = S3Semester(log.store)
+    school = "school-dwk-primary-1"
+    names = [EXPANDS * 100, "unregistered unit: " + "某" * 81, "区消防大队分队"]
+    for name in names:
+        await outside_report(s, school, name, EXPANDS * 200)
+    async with running(engine, log.js, log.store) as both:
+        await settle(both, log.store)
+    router = interface(Deps(log.store, DIRECTORY, POLICY, SystemClock()), Settings(), engine).routers[0]
+
+    async def query(org: str, name: str, **payload) -> dict:
+        return await router.dispatch(f"jf.q.{org}.compliance.{name}", json.dumps(payload).encode())
+
+    seen, cursor = [], None
+    while True:
+        page = await query(BUREAU, "GetViolations", semester=s.semester, limit=1, **({"cursor": cursor} if cursor else {}))
+        assert page["ok"] is True, page
+        seen += [v["responsible_org_id"] for v in page["violations"]]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    assert sorted(seen) == sorted(UNREGISTERED_PREFIX + name for name in names)
+    at_school = await query(school, "GetViolations", semester=s.semester)
+    assert len(at_school["violations"]) == 3
+    counters = await query(school, "GetCampusEntryCounters", semester=s.semester)
+    assert counters["ok"] is True and counters["schools"][0]["unauthorised_entries"] == 3, counters
+    by_party = await query(BUREAU, "GetViolations", responsible_org_id=UNREGISTERED_PREFIX + names[2])
+    assert (by_party["ok"], by_party["error"]["code"], by_party["error"]["field"]) == (
+        False, "INVALID_FIELD", "responsible_org_id")
