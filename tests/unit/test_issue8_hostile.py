@@ -8,10 +8,16 @@ import uuid
 from datetime import UTC, date, datetime
 
 import pytest
+from jianfu.approvals.domain.certification_round import CertificationRound
 from jianfu.compliance.domain.folding import Fact
 from jianfu.compliance.domain.s3_detection import s3_detection
 from jianfu.events.region_catalogue import find_item
-from jianfu.events.schemas.campus_entry import ActivityHeldReported, ExemptCategory, ExemptionClaim
+from jianfu.events.schemas.campus_entry import (
+    ActivityHeldReported,
+    ActivityRequested,
+    ExemptCategory,
+    ExemptionClaim,
+)
 from jianfu.events.schemas.regional_catalogue import CatalogueItem, RegionalCatalogueImported
 
 from tests.factories import DIRECTORY, POLICY, SCHOOLS
@@ -67,3 +73,18 @@ def test_s3_a_report_holding_a_nul_is_set_aside_not_judged_into_a_violation_that
     with pytest.raises(ValueError, match="NUL"):
         judged(outsider)
     assert len(judged(outsider.model_copy(update={"organizer_name": "红十字会"}))) == 1
+
+
+NATS_MAX_PAYLOAD = 1024 * 1024  # deploy/nats.conf
+
+
+@pytest.mark.xfail(strict=True, reason="CertificationRoundDecided holds every candidate's place in one event "
+                   "(about 116 bytes each): from about 9,000 declarations in a window the round no longer fits "
+                   "NATS's 1 MB payload, so the semester's round can never be stored; it needs parts, as "
+                   "SemesterListPublished has")
+def test_s3_a_window_flooded_with_declarations_still_has_a_round_that_fits_the_log():
+    """S3 集中认定: one department declaring 10,000 items in the window must not make the
+    semester's round impossible to record."""
+    flood = [ActivityRequested.model_construct(activity_id=uuid.uuid4(), basis_level=None) for _ in range(10_000)]
+    decided = CertificationRound("2026-autumn").decide(flood, (), date(2026, 8, 1))
+    assert len(decided.model_dump_json().encode()) < NATS_MAX_PAYLOAD
