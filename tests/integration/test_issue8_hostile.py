@@ -217,6 +217,15 @@ async def test_s3_the_largest_catalogue_the_import_accepts_is_stored_whole(nc, t
     assert all(len(item["organizer_org_ids"]) > 10 for item in stored.data["items"])
 
 
+async def test_s3_a_catalogue_beyond_the_import_limits_is_refused_with_a_structured_reply(nc, today):
+    rows = [{"item_name": f"项目{n}"} for n in range(301)]
+    assert refusal(await ask(nc, BUREAU, "cmd", "approvals", "ImportRegionalCatalogue", catalogue_command(rows))) == (
+        "INVALID_FIELD", "rows")
+    padded = [{"item_name": f"项目{n}", "content": "内" * 1000} for n in range(200)]  # about 600 KiB
+    reply = await ask(nc, BUREAU, "cmd", "approvals", "ImportRegionalCatalogue", catalogue_command(padded))
+    assert refusal(reply)[0] == "PAYLOAD_TOO_LARGE"
+
+
 # Downstream: what intake accepts, the detector and the projector read, store and route.
 
 async def outside_report(s: S3Semester, school: str, name: str, title: str, claim: ExemptionClaim | None = None):
@@ -368,6 +377,9 @@ async def test_s3_outside_units_violations_read_back_page_by_page_and_counted_at
     assert len(at_school["violations"]) == 3
     counters = await query(school, "GetCampusEntryCounters", semester=s.semester)
     assert counters["ok"] is True and counters["schools"][0]["unauthorised_entries"] == 3, counters
+    for school_id in ("dept-fire", "school-nowhere"):
+        other = await query(BUREAU, "GetCampusEntryCounters", semester=s.semester, school_id=school_id)
+        assert (other["ok"], other["error"]["code"], other["error"]["field"]) == (False, "NOT_FOUND", "school_id")
     by_party = await query(BUREAU, "GetViolations", responsible_org_id=UNREGISTERED_PREFIX + names[2])
     assert (by_party["ok"], by_party["error"]["code"], by_party["error"]["field"]) == (
         False, "INVALID_FIELD", "responsible_org_id")
