@@ -15,6 +15,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 from jianfu.compliance.app import interface
+from jianfu.compliance.domain.detector import unit_name
 from jianfu.compliance.read_model import DETECTOR, LIVE
 from jianfu.events.dependencies import Deps
 from jianfu.events.schemas.campus_entry import ActivityHeldReported, CampusEntryRefused, ExemptCategory, ExemptionClaim
@@ -260,7 +261,7 @@ async def test_s3_outside_names_at_their_bounds_are_charged_stored_and_routed(en
         found = (await conn.execute(sa.select(v.c.responsible_org_id, v.c.routed_to).where(
             v.c.semester == s.semester))).all()
         refused = (await conn.execute(sa.select(r.c.organizer_name).where(r.c.semester == s.semester))).all()
-    assert sorted(found) == sorted((UNREGISTERED_PREFIX + name, BUREAU) for name in names)
+    assert sorted(found) == sorted((UNREGISTERED_PREFIX + unit_name(name), BUREAU) for name in names)
     assert refused == [(EXPANDS * 100,)]
 
 
@@ -375,7 +376,7 @@ async def test_s3_outside_units_violations_read_back_page_by_page_and_counted_at
         cursor = page.get("next_cursor")
         if not cursor:
             break
-    assert sorted(seen) == sorted(UNREGISTERED_PREFIX + name for name in names)
+    assert sorted(seen) == sorted(UNREGISTERED_PREFIX + unit_name(name) for name in names)
     at_school = await query(school, "GetViolations", semester=s.semester)
     assert len(at_school["violations"]) == 3
     counters = await query(school, "GetCampusEntryCounters", semester=s.semester)

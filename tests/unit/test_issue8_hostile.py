@@ -1,8 +1,7 @@
 """Issue 8's new surface attacked in the domain (S3): a catalogue whose rows a claim could name two
 ways must be read the same by approvals (``find_item``) and by the detector, and a report no reader
-can store is set aside, not judged. The xfail tests are bugs found and left for a decision: a
-round too large for one event, an outside unit's name as typed in its violation id, and an outside
-unit the region's catalogue lists for its item."""
+can store is set aside, not judged. The xfail test is a bug found and left for a decision: a
+round too large for one event."""
 
 from __future__ import annotations
 
@@ -101,10 +100,6 @@ def outside(name: str, reference: str | None = None) -> ActivityHeldReported:
                                            "title": "应急救护培训"})
 
 
-@pytest.mark.xfail(strict=True, reason="the violation id and the G2 party of an outside unit use its name as typed "
-                   "(`unregistered unit: <name>`), so one entry reported with and without a space is two violations "
-                   "and two escalations; normalising the name changes the ids of reports already judged (a detector "
-                   "re-judging them would append duplicates), so it needs a decision on old ids")
 def test_s3_one_outside_entry_reported_twice_with_different_spacing_is_one_violation():
     """detector.py: the same entry reported twice (by two members of staff) is one violation."""
     first, second = judged(outside(RED_CROSS)), judged(outside("宁夏回族自治区 红十字会"))
@@ -112,9 +107,6 @@ def test_s3_one_outside_entry_reported_twice_with_different_spacing_is_one_viola
     assert first[0].issue_key == second[0].issue_key
 
 
-@pytest.mark.xfail(strict=True, reason="an outside unit is charged as unregistered before its claim is read: an "
-                   "item of the region's catalogue whose listed organiser the directory does not know (the provincial "
-                   "bodies the catalogue is made of) can never be held exempt by that organiser")
 def test_s3_an_outside_unit_the_regional_catalogue_lists_for_its_item_is_admitted_on_its_claim():
     """S3: items in the region's catalogue need no declaration; the catalogue names who runs them."""
     first_aid = CatalogueItem(item_id="rc-1-1", item_name="应急救护培训进校园", organizer=RED_CROSS,

@@ -17,11 +17,14 @@ deterministic violation ids, and each violation is recorded exactly once.
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from jianfu.events.region_catalogue import organiser_names
 from jianfu.events.schemas.campus_entry import ActivityHeldReported, ExemptCategory
 from jianfu.events.schemas.compliance import RULE_CLAUSE, Rule, ViolationDetected, unregistered_unit, violation_id
 from jianfu.events.schemas.regional_catalogue import CatalogueItem
@@ -113,8 +116,35 @@ def _bounded(key: str) -> str:
 
 
 def responsible(report: ActivityHeldReported) -> str:
-    """Who answers for the entry: the organizer's org id, or ``unregistered unit: <name>``."""
-    return report.organizer_org_id or unregistered_unit(report.organizer_name)
+    """Who answers for the entry: the organizer's org id, or ``unregistered unit: <name>``, the
+    name as one unit however it was typed (two members of staff reporting "宁夏 红十字会" and
+    "宁夏红十字会" reported one unit, so one violation and one escalation)."""
+    return report.organizer_org_id or unregistered_unit(unit_name(report.organizer_name))
+
+
+_SPACE_BY_WIDE = re.compile(r"\s+(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])\s+")
+
+
+def unit_name(name: str) -> str:
+    """A typed unit name in one spelling: full-width letters and spaces as ASCII, no space beside
+    a CJK character, runs of other spaces as one ("Red  Cross" stays two words). Only characters
+    NFKC writes as one character are folded: a name never grows (``ﷺ`` would be 18 characters)."""
+    folded = "".join(_one_character(char) for char in name)
+    return _SPACE_BY_WIDE.sub("", " ".join(folded.split()))
+
+
+def _one_character(char: str) -> str:
+    folded = unicodedata.normalize("NFKC", char)
+    return folded if len(folded) == 1 else char
+
+
+def lists_unit(item: CatalogueItem, report: ActivityHeldReported) -> bool:
+    """Whether the catalogue item names the report's unit: a directory unit by org id, a unit
+    outside the directory (the catalogue's provincial bodies) by its name."""
+    if report.organizer_org_id is not None:
+        return report.organizer_org_id in item.organizer_org_ids
+    typed = normalise_title(report.organizer_name)
+    return any(normalise_title(name) == typed for name in organiser_names(item.organizer))
 
 
 def listed_entry(report: ActivityHeldReported, item: Authorisation, sessions_before: Collection[date]) -> Entry:
@@ -144,7 +174,7 @@ def claimed_entry(report: ActivityHeldReported, catalogue_item: CatalogueItem | 
     key = item_key(report)
     if claim.category is not ExemptCategory.REGIONAL_CATALOGUE:
         return Entry(key, None, claim.category.value)
-    if catalogue_item is None or report.organizer_org_id not in catalogue_item.organizer_org_ids:
+    if catalogue_item is None or not lists_unit(catalogue_item, report):
         return Entry(key, Ground.EXEMPTION_UNSUPPORTED)
     year_bound = catalogue_item.max_per_year
     if (year_bound is not None and report.held_on not in sessions_before_this_year
@@ -162,7 +192,7 @@ def judge(report: ActivityHeldReported, authorisations: Collection[Authorisation
     ``sessions_this_year`` the same over the school year (for a catalogue item's yearly bound).
     """
     if report.organizer_org_id is None:
-        return Entry(item_key(report), Ground.UNREGISTERED_UNIT)
+        return _outside_entry(report, catalogue_item, sessions_this_year or {})
     item = matching(report, authorisations)
     if item is not None:
         return listed_entry(report, item, sessions.get(item.activity_id, ()))
@@ -170,6 +200,17 @@ def judge(report: ActivityHeldReported, authorisations: Collection[Authorisation
         return claimed_entry(report, catalogue_item, (sessions_this_year or {}).get(item_key(report), ()))
     ground = Ground.TITLE_NOT_ON_LIST if authorisations and report.activity_id is None else Ground.NOT_ON_LIST
     return Entry(item_key(report, authorisations), ground)
+
+
+def _outside_entry(report: ActivityHeldReported, catalogue_item: CatalogueItem | None,
+                   sessions_this_year: Mapping[str, Collection[date]]) -> Entry:
+    """A unit outside the directory: admitted only on an item of the region's catalogue that
+    names it (the provincial bodies the catalogue is made of); otherwise unregistered."""
+    claim = report.exemption_claim
+    if (claim is not None and claim.category is ExemptCategory.REGIONAL_CATALOGUE and catalogue_item is not None
+            and lists_unit(catalogue_item, report)):
+        return claimed_entry(report, catalogue_item, sessions_this_year.get(item_key(report), ()))
+    return Entry(item_key(report), Ground.UNREGISTERED_UNIT)
 
 
 def _evidence(report: ActivityHeldReported, report_event_id: str) -> dict:
