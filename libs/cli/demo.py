@@ -175,7 +175,7 @@ async def walk_semester(client: JianfuClient, directory: Directory, set_today: C
         row = rows[plan.row]
         extra = {"basis_level": plan.basis_level}
         if plan.outcome == "exempt":
-            extra["exemption_claim"] = {"category": "city_creation", "reference": "全国文明城市创建工作方案"}
+            extra["exemption_claim"] = {"category": "city_creation", "reference": "《全国文明城市创建工作方案》"}
         reply = await _ok(client.command(organizer_id(row["organizer"], directory), "requests", "RequestActivity",
                                          application(row["item_name"], schools(plan.scope, directory), row, **extra)))
         demo.activities[row["item_name"]] = reply["activity_id"]

@@ -82,7 +82,7 @@ async def test_s3_out_of_window_declaration_is_refused_automatically(client, clo
 
 
 async def test_s3_exempt_activity_is_recorded_without_certification(client, store):
-    reply = await request(client, exemption_claim={"category": "city_creation", "reference": "创城方案"})
+    reply = await request(client, exemption_claim={"category": "city_creation", "reference": "《创建全国文明城市工作方案》"})
     [decision] = await decisions(store, "2026-autumn", reply["activity_id"])
     assert decision.event_type == "ActivityExemptionRecorded"
 

@@ -81,15 +81,30 @@ def test_s3_urgent_declaration_without_a_reason_is_refused():
 
 @pytest.mark.parametrize("category", ["city_creation", "central_government_work", "regional_catalogue"])
 def test_s3_exempt_category_is_recorded_on_the_exempt_route(category):
-    claim = {"category": category, "reference": "全国文明城市创建工作方案"}
+    claim = {"category": category, "reference": "《全国文明城市创建工作方案》"}
     event = declare(date(2026, 10, 9), exemption_claim=claim)
+    assert event.route is Route.EXEMPT
+
+
+@pytest.mark.parametrize("category", ["city_creation", "central_government_work"])
+@pytest.mark.parametrize("reference", ["创城方案", "中央部署", "2021年文件"])
+def test_s3_a_city_creation_or_central_work_claim_that_cites_no_document_is_refused(category, reference):
+    """Issue 8, finding 3: a claim is not self-asserted; it cites the centre's document."""
+    error = refusal(date(2026, 10, 9), exemption_claim={"category": category, "reference": reference})
+    assert (error.code, error.field) == ("INVALID_FIELD", "exemption_claim.reference")
+
+
+@pytest.mark.parametrize("reference", ["中办发〔2021〕3号", "宁党办[2021]8号", "《全国文明城市测评体系操作手册》",
+                                       "厅字 (2019) 54 号"])
+def test_s3_a_claim_citing_a_document_by_title_or_number_is_recorded(reference):
+    event = declare(date(2026, 10, 9), exemption_claim={"category": "central_government_work", "reference": reference})
     assert event.route is Route.EXEMPT
 
 
 def test_s3_a_category_the_policy_does_not_exempt_is_refused_naming_the_field():
     narrower = POLICY.campus_entry.model_copy(update={"exempt_categories": ("regional_catalogue",)})
     command = RequestActivity.model_validate(
-        application(exemption_claim={"category": "city_creation", "reference": "全国文明城市创建工作方案"}))
+        application(exemption_claim={"category": "city_creation", "reference": "《全国文明城市创建工作方案》"}))
     with pytest.raises(Refused) as caught:
         declare_activity(command, uuid.uuid4(), POLICE, date(2026, 10, 9), narrower, DIRECTORY, POLICY.school_calendar)
     assert (caught.value.code, caught.value.field) == ("INVALID_FIELD", "exemption_claim.category")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -24,6 +25,8 @@ from jianfu.events.policy import CampusEntryPolicy
 from jianfu.events.schemas.campus_entry import (
     ActivityRequested,
     DeclarationType,
+    ExemptCategory,
+    ExemptionClaim,
     RequestActivity,
     Route,
     Scope,
@@ -100,11 +103,26 @@ def _route(command: RequestActivity, policy: CampusEntryPolicy) -> Route:
         # S3: central government work and the region's catalogue need no declaration.
         if command.exemption_claim.category.value not in policy.exempt_categories:
             raise Refused(ErrorCode.INVALID_FIELD, "category is not exempt under this policy", "exemption_claim.category")
+        _check_document(command.exemption_claim)
         return Route.EXEMPT
     if command.declaration_type is DeclarationType.URGENT:
         _check_urgency(command)
         return Route.URGENT
     return Route.REGULAR
+
+
+# A document's title in 《》, or its number: 中办发〔2021〕3号, 宁党办[2021]8号.
+_DOCUMENT = re.compile(r"《[^》]+》|[〔\[［(（【]\s*[0-9]{4}\s*[〕\]］)）】]\s*[0-9]+\s*号")
+
+
+def _check_document(claim: ExemptionClaim) -> None:
+    """S3: city creation and other central government work are exempt by a document of the
+    centre; the claim cites it (its title in 《》 or its number), so the bureau can check it. A
+    regional-catalogue claim names a catalogue item instead, checked by approvals."""
+    if claim.category is ExemptCategory.REGIONAL_CATALOGUE or _DOCUMENT.search(claim.reference):
+        return
+    raise Refused(ErrorCode.INVALID_FIELD, "cite the document the exemption rests on: its title in 《》 or its "
+                  "number, e.g. 中办发〔2021〕3号", "exemption_claim.reference")
 
 
 def _check_urgency(command: RequestActivity) -> None:
