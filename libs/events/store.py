@@ -31,6 +31,7 @@ log = structlog.get_logger("jianfu.store")
 
 WRONG_LAST_SEQUENCE = 10071
 DIRECT_BATCH = 256  # events per direct-get round trip when loading an aggregate
+ATOMIC_BATCH_MAX = 1000  # messages in one atomic batch: nats-server's default jetstream.limits.batch.max_msgs
 ALL_EVENTS = "jf.ev.>"
 
 
@@ -136,27 +137,42 @@ class EventStore:
         return (await self.append_all_once([event]))[0]
 
     async def append_together(self, appends: Sequence[tuple[History, Envelope]]) -> list[StoredEvent]:
-        """One event on each of several aggregates, all stored or none: a JetStream atomic batch
-        (ADR-50), each message expecting its own aggregate's last sequence. Raises
-        ConcurrencyConflict when any of them moved on since it was loaded. An event already in
-        its loaded history (a retried command) is not sent again."""
-        if len({(history.aggregate_type, history.aggregate_id) for history, _ in appends}) != len(appends):
-            raise ValueError("one event per aggregate in an atomic append")
-        sending = [(history, event.model_copy(update={"prev_hash": history.last_hash}))
-                   for history, event in appends if history.find(event.event_id) is None]
+        """Events on one or several aggregates, all stored or none: a JetStream atomic batch
+        (ADR-50) of at most ``ATOMIC_BATCH_MAX`` messages. The first event of each aggregate
+        expects that aggregate's last sequence (the server refuses an expectation on a subject
+        the batch wrote already; the batch is stored in order, so the rest follow it); events of
+        one aggregate are chained in the order given. Raises ConcurrencyConflict when any of them
+        moved on since it was loaded. An event already in its loaded history (a retried command)
+        is not sent again."""
+        sending: list[tuple[History, Envelope, int | None]] = []
+        datas: list[bytes] = []
+        heads: dict[tuple[str, str], str] = {}
+        for history, event in appends:
+            if history.find(event.event_id) is not None:
+                continue
+            key = (history.aggregate_type, history.aggregate_id)
+            expected = None if key in heads else history.last_sequence
+            chained = event.model_copy(update={"prev_hash": heads.get(key, history.last_hash)})
+            sending.append((history, chained, expected))
+            datas.append(chained.canonical_json())
+            heads[key] = stored_hash(datas[-1])
+        if len(sending) > ATOMIC_BATCH_MAX:
+            raise ValueError(f"{len(sending)} events: an atomic batch holds at most {ATOMIC_BATCH_MAX}")
         if len(sending) == 1:
             await self.append(sending[0][0], [sending[0][1]])
         elif sending:
-            batch, datas = uuid.uuid4().hex, [event.canonical_json() for _, event in sending]
-            for n, ((history, event), data) in enumerate(zip(sending, datas, strict=True), 1):
-                headers = {**self._headers(event, history.last_sequence), "Nats-Batch-Id": batch,
+            batch = uuid.uuid4().hex
+            for n, ((history, event, expected), data) in enumerate(zip(sending, datas, strict=True), 1):
+                headers = {**self._headers(event, expected or 0), "Nats-Batch-Id": batch,
                            "Nats-Batch-Sequence": str(n)}
+                if expected is None:
+                    del headers["Nats-Expected-Last-Subject-Sequence"]
                 if n < len(sending):
                     await self.js._nc.publish(event.subject, data, headers=headers)
                 else:
                     ack = await self._acked(event, data, {**headers, "Nats-Batch-Commit": "1"})
             first = ack.seq - len(sending) + 1  # a batch is stored in order, in consecutive sequences
-            for n, ((history, event), data) in enumerate(zip(sending, datas, strict=True)):
+            for n, ((history, event, _), data) in enumerate(zip(sending, datas, strict=True)):
                 history.events.append(StoredEvent(first + n, event, stored_hash(data)))
         return [history.find(event.event_id) for history, event in appends]
 
@@ -307,15 +323,17 @@ async def execute(
 async def execute_together(
     store: EventStore,
     aggregates: Sequence[tuple[str, str]],
-    decide: Callable[[list[History]], Sequence[tuple[History, Envelope]]],
+    decide: Callable[[list[History]], Sequence[tuple[History, Envelope]]]
+    | Callable[[list[History]], Awaitable[Sequence[tuple[History, Envelope]]]],
     retries: int = 10,
 ) -> list[StoredEvent]:
-    """As ``execute`` for a decision that appends one event to each of several aggregates (a
-    certification and the quota slot it takes at each school): all are loaded at once, and the
-    events are appended together or not at all (``append_together``)."""
+    """As ``execute`` for a decision that appends events to one or several aggregates (a
+    certification and the quota slot it takes at each school; a round's parts): all are loaded
+    at once, and the events are appended together or not at all (``append_together``)."""
     for attempt in range(retries + 1):
         histories = list(await asyncio.gather(*(store.load(kind, key) for kind, key in aggregates)))
-        appends = decide(histories)
+        decided = decide(histories)
+        appends = await decided if asyncio.iscoroutine(decided) else decided
         try:
             return await store.append_together(appends)
         except ConcurrencyConflict:

@@ -1,7 +1,6 @@
 """Issue 8's new surface attacked in the domain (S3): a catalogue whose rows a claim could name two
 ways must be read the same by approvals (``find_item``) and by the detector, and a report no reader
-can store is set aside, not judged. The xfail test is a bug found and left for a decision: a
-round too large for one event."""
+can store is set aside, not judged; a round too large for one event is stored in parts."""
 
 from __future__ import annotations
 
@@ -9,17 +8,22 @@ import uuid
 from datetime import UTC, date, datetime
 
 import pytest
-from jianfu.approvals.domain.certification_round import CertificationRound
+from jianfu.approvals.domain.certification_round import ROUND_MAX_PARTS, CertificationRound, in_parts
 from jianfu.compliance.domain.folding import Fact
 from jianfu.compliance.domain.s3_detection import s3_detection
+from jianfu.events.errors import ErrorCode, Refused
 from jianfu.events.region_catalogue import find_item
 from jianfu.events.schemas.campus_entry import (
+    ROUND_PART_PLACES,
     ActivityHeldReported,
     ActivityRequested,
+    CertificationRoundDecided,
     ExemptCategory,
     ExemptionClaim,
+    RoundPlace,
 )
 from jianfu.events.schemas.regional_catalogue import CatalogueItem, RegionalCatalogueImported
+from jianfu.events.store import ATOMIC_BATCH_MAX
 
 from tests.factories import DIRECTORY, POLICY, SCHOOLS
 
@@ -79,16 +83,44 @@ def test_s3_a_report_holding_a_nul_is_set_aside_not_judged_into_a_violation_that
 NATS_MAX_PAYLOAD = 1024 * 1024  # deploy/nats.conf
 
 
-@pytest.mark.xfail(strict=True, reason="CertificationRoundDecided holds every candidate's place in one event "
-                   "(about 116 bytes each): from about 9,000 declarations in a window the round no longer fits "
-                   "NATS's 1 MB payload, so the semester's round can never be stored; it needs parts, as "
-                   "SemesterListPublished has")
 def test_s3_a_window_flooded_with_declarations_still_has_a_round_that_fits_the_log():
     """S3 集中认定: one department declaring 10,000 items in the window must not make the
-    semester's round impossible to record."""
+    semester's round impossible to record: it is stored in parts, each under NATS's payload."""
     flood = [ActivityRequested.model_construct(activity_id=uuid.uuid4(), basis_level=None) for _ in range(10_000)]
-    decided = CertificationRound("2026-autumn").decide(flood, (), date(2026, 8, 1))
-    assert len(decided.model_dump_json().encode()) < NATS_MAX_PAYLOAD
+    parts = in_parts(CertificationRound("2026-autumn").decide(flood, (), date(2026, 8, 1)))
+    assert all(len(part.model_dump_json().encode()) < NATS_MAX_PAYLOAD for part in parts)
+
+
+def test_s3_a_round_of_20000_candidates_is_stored_in_parts_under_the_payload_limit_and_read_back_whole():
+    flood = [ActivityRequested.model_construct(activity_id=uuid.uuid4(), basis_level=None) for _ in range(20_000)]
+    whole = CertificationRound("2026-autumn").decide(flood, (), date(2026, 8, 1))
+    parts = in_parts(whole)
+    assert len(parts) == 20_000 // ROUND_PART_PLACES and len(parts) <= ATOMIC_BATCH_MAX
+    stored = [CertificationRoundDecided.model_validate_json(part.model_dump_json()) for part in parts]
+    assert all(len(part.model_dump_json().encode()) < NATS_MAX_PAYLOAD for part in parts)
+    assert [(p.part, p.parts, p.offset, p.place_count) for p in stored] == [
+        (n, len(parts), (n - 1) * ROUND_PART_PLACES, 20_000) for n in range(1, len(parts) + 1)]
+    read = CertificationRound.from_events("2026-autumn", reversed(stored))
+    assert read.places == whole.places and read.decided == stored[0]
+
+
+def test_s3_a_one_part_round_stored_before_rounds_came_in_parts_still_reads():
+    """An event stored without part fields reads as part 1 of 1, every place in it."""
+    place = {"activity_id": str(uuid.uuid4()), "rank": 1, "priority": "other", "rejected_by_bureau": False}
+    old = CertificationRoundDecided.model_validate({"semester": "2025-autumn", "decided_on": "2025-08-01",
+                                                    "places": [place], "note": ""})
+    assert (old.part, old.parts, old.offset, old.place_count) == (1, 1, 0, None)
+    read = CertificationRound.from_events("2025-autumn", [old])
+    assert read.decided == old and [str(p.activity_id) for p in read.places] == [place["activity_id"]]
+
+
+def test_s3_a_round_beyond_one_atomic_batch_of_parts_is_refused_not_half_stored():
+    assert ROUND_MAX_PARTS == ATOMIC_BATCH_MAX
+    places = (RoundPlace(activity_id=uuid.uuid4(), rank=1, priority="other"),) * (ROUND_MAX_PARTS * ROUND_PART_PLACES + 1)
+    too_many = CertificationRoundDecided(semester="2026-autumn", decided_on=date(2026, 8, 1), places=places)
+    with pytest.raises(Refused) as refused:
+        in_parts(too_many)
+    assert refused.value.code == ErrorCode.INVALID_STATE
 
 
 RED_CROSS = "宁夏回族自治区红十字会"

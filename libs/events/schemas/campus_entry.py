@@ -452,13 +452,32 @@ class RoundPlace(BaseModel):
     rejected_by_bureau: bool = False
 
 
+ROUND_PART_PLACES = 1000
+"""Places per part of a certification round: about 120 KB, far below NATS's 1 MB payload limit
+however many declarations a window holds (a round of 20,000 candidates is 20 parts)."""
+
+
 class CertificationRoundDecided(EventData):
-    """The semester's round (aggregate ``campus_entry_round.<semester>``): which regular declarations
-    it decided and in what order. Each decision follows as an event of its activity."""
+    """One part of the semester's round (aggregate ``campus_entry_round.<semester>``): which regular
+    declarations it decided and in what order. A round is stored as ``parts`` events, part 1 to
+    ``parts``, appended together (all or none), each with up to ``ROUND_PART_PLACES`` places
+    starting at ``offset`` in rank order. Each decision follows as an event of its activity.
+    Rounds recorded before rounds came in parts are one part of every place."""
 
     aggregate_type: ClassVar[str] = "campus_entry_round"
 
     semester: str
     decided_on: date
+    # No bound here: rounds recorded in one part hold every place, and the log stays readable.
     places: tuple[RoundPlace, ...]
     note: str = ""
+    part: int = Field(1, ge=1, description="This part's number, 1 to `parts`.")
+    parts: int = Field(1, ge=1, description="How many parts the round has.")
+    offset: int = Field(0, ge=0, description="The position of this part's first place in the round.")
+    place_count: int | None = Field(None, ge=0, description="Places in the whole round (none: this part's).")
+
+    @model_validator(mode="after")
+    def _part_of_the_round(self) -> CertificationRoundDecided:
+        if self.part > self.parts:
+            raise ValueError(f"part {self.part} of {self.parts}")
+        return self

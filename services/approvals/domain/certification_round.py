@@ -14,6 +14,9 @@ on the order they arrived in:
 ties by activity id. The bureau's rejections are refused; the others are certified in rank
 order, per school, until a school's cap is reached (a full school refused on its own, as a
 single certification does). Each decision is an event of its activity (``decide_in_round``).
+
+The round is stored in parts of ``ROUND_PART_PLACES`` places (``in_parts``), all appended
+together, so a window flooded with declarations still has a round that fits the log.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from uuid import UUID
 from jianfu.events.errors import ErrorCode, Refused
 from jianfu.events.policy import CampusEntryPolicy
 from jianfu.events.schemas.campus_entry import (
+    ROUND_PART_PLACES,
     ActivityCertified,
     ActivityExemptionRecorded,
     ActivityRejected,
@@ -41,6 +45,9 @@ OTHER = "other"
 PRIORITIES = (*(level.value for level in (BasisLevel.NATIONAL, BasisLevel.REGIONAL, BasisLevel.CITY,
                                            BasisLevel.DISTRICT)), OTHER)
 DECISIONS = (ActivityCertified, ActivityRejected, ActivityExemptionRecorded)
+ROUND_MAX_PARTS = 1000
+"""A round's parts are one JetStream atomic batch, which holds at most 1,000 messages
+(``store.ATOMIC_BATCH_MAX``): a round of more places is refused, never half stored."""
 
 
 def window_closes(policy: CampusEntryPolicy, semester: Semester) -> date:
@@ -80,15 +87,24 @@ class CertificationRound:
 
     def __init__(self, semester: str) -> None:
         self.semester = semester
-        self.decided: CertificationRoundDecided | None = None
+        self.decided: CertificationRoundDecided | None = None  # its first part, once stored
+        self.stored_parts: list[CertificationRoundDecided] = []
 
     @classmethod
     def from_events(cls, semester: str, events: Iterable[object]) -> CertificationRound:
         certification_round = cls(semester)
         for event in events:
             if isinstance(event, CertificationRoundDecided):
-                certification_round.decided = event
+                certification_round.stored_parts.append(event)
+                if event.part == 1:
+                    certification_round.decided = event
         return certification_round
+
+    @property
+    def places(self) -> tuple[RoundPlace, ...]:
+        """Every place of the stored round, in rank order, read back from its parts."""
+        parts = sorted(self.stored_parts, key=lambda part: part.part)
+        return tuple(place for part in parts for place in part.places)
 
     def require_open(self, today: date, policy: CampusEntryPolicy, calendar: SchoolCalendar) -> None:
         """Refuse a round that is not due: held already, window still open, or semester over."""
@@ -113,6 +129,18 @@ class CertificationRound:
                                   rejected_by_bureau=request.activity_id in refused)
                        for rank, request in enumerate(order, 1))
         return CertificationRoundDecided(semester=self.semester, decided_on=today, places=places, note=note)
+
+
+def in_parts(decided: CertificationRoundDecided) -> list[CertificationRoundDecided]:
+    """The round as it is stored: parts of ``ROUND_PART_PLACES`` places, at most ``ROUND_MAX_PARTS``."""
+    places = decided.places
+    starts = range(0, max(len(places), 1), ROUND_PART_PLACES)
+    if len(starts) > ROUND_MAX_PARTS:
+        raise Refused(ErrorCode.INVALID_STATE, f"{len(places)} candidates: a round holds at most "
+                      f"{ROUND_MAX_PARTS * ROUND_PART_PLACES} places", "semester")
+    return [decided.model_copy(update={"places": places[start:start + ROUND_PART_PLACES], "part": n,
+                                       "parts": len(starts), "offset": start, "place_count": len(places)})
+            for n, start in enumerate(starts, 1)]
 
 
 def _checked(rejections: Iterable[RoundRejection], candidates: set[UUID]) -> set[UUID]:
