@@ -10,9 +10,11 @@ own (``campus_entry_round.<semester>``), stored before the decisions it orders.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Iterable
 
+import structlog
 from jianfu.approvals.domain.campus_entry_activity import CampusEntryActivity, Decided
-from jianfu.approvals.domain.certification_round import CertificationRound, candidates_of
+from jianfu.approvals.domain.certification_round import CertificationRound, candidates_of, in_parts
 from jianfu.approvals.domain.exemptions import ExemptionBasis
 from jianfu.approvals.domain.regional_catalogue import RegionalCatalogue
 from jianfu.approvals.domain.school_quota import SchoolQuota
@@ -21,6 +23,7 @@ from jianfu.events import catalogue
 from jianfu.events.commands import Caller, command_context
 from jianfu.events.dependencies import Deps
 from jianfu.events.envelope import SYSTEM_ACTOR, Envelope, subject_for
+from jianfu.events.quarantine import POISON
 from jianfu.events.recording import CommandContext
 from jianfu.events.schemas.campus_entry import (
     ActivityCertified,
@@ -45,6 +48,7 @@ ACTIVITY, QUOTA, SEMESTER = "activity", CampusEntrySlotTaken.aggregate_type, "ca
 ROUND, CATALOGUE = CertificationRoundDecided.aggregate_type, RegionalCatalogueImported.aggregate_type
 ACTIVITY_SUBJECTS = subject_for(ACTIVITY, ">")
 LOADS_AT_ONCE = 64  # quota and activity loads a publication runs concurrently
+log = structlog.get_logger("jianfu.approvals.handlers")
 
 
 async def certify_activity(command: CertifyActivity, caller: Caller, deps: Deps) -> dict:
@@ -66,17 +70,17 @@ async def screen_request(envelope: Envelope, sequence: int, deps: Deps) -> None:
         return
     request: ActivityRequested = catalogue.parse(envelope)
     context = CommandContext(SYSTEM_ACTOR, envelope.event_id, envelope.correlation_id, deps.policy.version, deps.clock.now())
-    basis = await exemption_basis(deps, request)
+    basis = await exemption_basis(deps, request, context)
     # The decision goes where the request is stored: its envelope's aggregate. Only an exemption
     # takes slots, so only then are the schools' quotas loaded.
     await _decide(deps, envelope.aggregate_id, context, lambda activity, quotas: activity.screen(deps.directory, quotas,
                   basis), with_quotas=request.route is Route.EXEMPT, request=request)
 
 
-async def exemption_basis(deps: Deps, request: ActivityRequested) -> ExemptionBasis:
+async def exemption_basis(deps: Deps, request: ActivityRequested, context: CommandContext) -> ExemptionBasis:
     """What an exemption claim is checked against: for city creation, the quotas of the school
     year's other semester (read only); for the region's catalogue, the edition in force on the
-    day it was declared."""
+    day it was declared among those that can be read (a poison edition leaves the one before)."""
     policy = deps.policy.campus_entry
     claim = request.exemption_claim if request.route is Route.EXEMPT else None
     other, edition = {}, None
@@ -89,38 +93,40 @@ async def exemption_basis(deps: Deps, request: ActivityRequested) -> ExemptionBa
                  for school, history in zip(request.school_ids, histories, strict=True)}
     if claim and claim.category is ExemptCategory.REGIONAL_CATALOGUE:
         history = await deps.store.load(CATALOGUE, CATALOGUE_AGGREGATE_ID)
-        edition = RegionalCatalogue.from_events(_parsed(history)).in_force_on(request.declared_on)
+        edition = RegionalCatalogue.from_events(_readable(history.events, context)).in_force_on(request.declared_on)
     return ExemptionBasis(policy.items_per_school_per_semester, policy.city_creation_per_school_year, other, edition)
 
 
 async def decide_certification_round(command: DecideCertificationRound, caller: Caller, deps: Deps) -> dict:
-    """集中认定 (S3): the round is stored first, then each candidate's decision in rank order.
-    A retry of the same command finds the round it stored and completes what was left undone."""
+    """集中认定 (S3): the round is stored first, in parts appended together, then each candidate's
+    decision in rank order. A retry of the same command finds the parts it stored and completes
+    what was left undone."""
     context = command_context(caller, command, deps.policy.version, deps.clock.now())
     requests: dict[str, ActivityRequested] = {}
 
-    async def decide(history: History):
+    async def decide(histories: list[History]):
+        [history] = histories
         earlier = context.earlier_outcome(history.envelopes)
         if earlier:
-            return earlier
+            return [(history, event) for event in earlier]
         certification_round = CertificationRound.from_events(command.semester, _parsed(history))
         certification_round.require_open(deps.clock.today(), deps.policy.campus_entry, deps.policy.school_calendar)
-        for request in await round_candidates(deps.store, command.semester):
+        for request in await round_candidates(deps.store, command.semester, context):
             requests[str(request.activity_id)] = request
         decided = certification_round.decide(requests.values(), command.rejections, deps.clock.today(), command.note)
-        return [context.event(decided, command.semester)]
+        return [(history, context.event(part, command.semester, key=str(part.part))) for part in in_parts(decided)]
 
-    [stored] = await execute(deps.store, ROUND, command.semester, decide, deps.retries)
-    decided: CertificationRoundDecided = catalogue.parse(stored.envelope)
+    stored = await execute_together(deps.store, [(ROUND, command.semester)], decide, deps.retries)
+    places = CertificationRound.from_events(command.semester, [catalogue.parse(s.envelope) for s in stored]).places
     outcomes = [await _decide_in_round(deps, context, command, str(place.activity_id), requests)
-                for place in decided.places]
-    return _round_reply(command.semester, stored.sequence, outcomes)
+                for place in places]
+    return _round_reply(command.semester, stored[-1].sequence, outcomes)
 
 
-async def round_candidates(store: EventStore, semester: str) -> list[ActivityRequested]:
-    """The semester's undecided regular in-window declarations, read from every activity's events."""
-    events = [catalogue.parse(stored.envelope) async for stored in store.replay(subjects=ACTIVITY_SUBJECTS)]
-    return candidates_of(semester, events)
+async def round_candidates(store: EventStore, semester: str, context: CommandContext) -> list[ActivityRequested]:
+    """The semester's undecided regular in-window declarations, read from every activity's events;
+    an event that cannot be read is passed over (``_readable``), not a candidate."""
+    return candidates_of(semester, [event async for event in _readable_replay(store, ACTIVITY_SUBJECTS, context)])
 
 
 async def _decide_in_round(deps: Deps, context: CommandContext, command: DecideCertificationRound, activity_id: str,
@@ -136,7 +142,7 @@ async def _decide_in_round(deps: Deps, context: CommandContext, command: DecideC
 
 async def publish_semester_list(command: PublishSemesterList, caller: Caller, deps: Deps) -> dict:
     context = command_context(caller, command, deps.policy.version, deps.clock.now())
-    admitted = await admitted_in(deps, command.semester)
+    admitted = await admitted_in(deps, command.semester, context)
 
     def publish(history: History):
         return context.earlier_outcome(history.envelopes) or [
@@ -149,9 +155,9 @@ async def publish_semester_list(command: PublishSemesterList, caller: Caller, de
             "parts": last["parts"], "sequence": stored[-1].sequence}
 
 
-async def admitted_in(deps: Deps, semester: str) -> list[ListedActivity]:
+async def admitted_in(deps: Deps, semester: str, context: CommandContext) -> list[ListedActivity]:
     """The semester's admissions, in the order they were decided: the activities holding a slot
-    at any school of the directory, each read from its decision."""
+    at any school of the directory, each read from its decision (an unreadable event passed over)."""
     limit = asyncio.Semaphore(LOADS_AT_ONCE)
 
     async def load(kind: str, key: str) -> History:
@@ -160,12 +166,13 @@ async def admitted_in(deps: Deps, semester: str) -> list[ListedActivity]:
 
     quotas = await asyncio.gather(*(load(QUOTA, SchoolQuota.aggregate_id(semester, school))
                                     for school in deps.directory.school_ids))
-    holders = sorted({str(slot.activity_id) for quota in quotas for slot in _parsed(quota)})
+    holders = sorted({str(slot.activity_id) for quota in quotas for slot in _readable(quota.events, context)})
     decided: list[tuple[int, ListedActivity]] = []
     for history in await asyncio.gather(*(load(ACTIVITY, key) for key in holders)):
         for stored in history.events:
             if stored.envelope.event_type in (ActivityCertified.__name__, ActivityExemptionRecorded.__name__):
-                decided.append((stored.sequence, catalogue.parse(stored.envelope).listing))
+                for event in _readable([stored], context):
+                    decided.append((stored.sequence, event.listing))
     return [listing for _, listing in sorted(decided, key=lambda pair: pair[0])]
 
 
@@ -208,6 +215,31 @@ async def load_request(store: EventStore, activity_id: str) -> ActivityRequested
 
 def _parsed(history: History) -> list:
     return [catalogue.parse(envelope) for envelope in history.envelopes]
+
+
+def _readable(events: Iterable[StoredEvent], context: CommandContext) -> list:
+    """The events a read can go on without (candidates, admissions, the catalogue), parsed; one
+    that cannot be parsed (a hand-stored poison) is logged and passed over, so it never halts
+    every round or claim after it (S3). Aggregates a decision appends to are read by ``_parsed``."""
+    parsed = (_parsed_or_none(stored, context) for stored in events)
+    return [event for event in parsed if event is not None]
+
+
+async def _readable_replay(store: EventStore, subjects: str, context: CommandContext) -> AsyncIterator[object]:
+    async for stored in store.replay(subjects=subjects):
+        event = _parsed_or_none(stored, context)
+        if event is not None:
+            yield event
+
+
+def _parsed_or_none(stored: StoredEvent, context: CommandContext) -> object | None:
+    try:
+        return catalogue.parse(stored.envelope)
+    except POISON as error:
+        log.warning("unreadable event passed over", sequence=stored.sequence, subject=stored.envelope.subject,
+                    event_id=stored.envelope.event_id, event_type=stored.envelope.event_type,
+                    correlation_id=context.correlation_id, error=str(error)[:500])
+        return None
 
 
 def _round_reply(semester: str, sequence: int, outcomes: list[list[StoredEvent]]) -> dict:

@@ -414,11 +414,8 @@ async def test_s3_after_a_poison_edition_of_the_catalogue_an_import_gets_a_struc
     assert refusal(imported)[0] == "INTERNAL_ERROR"
 
 
-@pytest.mark.xfail(strict=True, reason="approvals screening reads the whole catalogue history to check a regional "
-                   "claim; one unreadable edition makes it quarantine every valid exempt declaration that claims the "
-                   "catalogue (blamed as poison itself), which then is never decided, while the detector sets aside "
-                   "only the edition and checks claims against the editions it can read")
 async def test_s3_a_poison_edition_of_the_catalogue_does_not_leave_valid_exempt_declarations_undecided(log, tmp_path):
+    """Screening passes over the unreadable edition (no edition in force: the claim is refused)."""
     claim = {"category": "regional_catalogue", "reference": "法治进校园"}
     async with poisoned_catalogue(log, tmp_path):
         declared = await ask(log.nc, POLICE, "cmd", "requests", "RequestActivity", application(exemption_claim=claim))
