@@ -25,12 +25,22 @@ from jianfu.events.schemas.campus_entry import (
 )
 from jianfu.events.schemas.compliance import ViolationDetected
 from jianfu.events.schemas.escalation import ReminderIssued
+from jianfu.events.schemas.inspections import (
+    DataRequestIssued,
+    InspectionApproved,
+    InspectionChecklistPublished,
+    InspectionItemFiled,
+    InspectionItemMerged,
+    InspectionItemProposed,
+    InspectionItemRejected,
+    InspectionItemsMerged,
+    InspectionVisitReported,
+)
 from jianfu.events.schemas.regional_catalogue import RegionalCatalogueImported
 from jianfu.events.schemas.seal import LogSealed
 
-# Fixed by the user; their schemas arrive with the issues for S1, S7 and S9-S10.
+# Fixed by the user; their schemas arrive with the issues for S7 and S9-S10.
 RESERVED_EVENT_TYPES: dict[str, str] = {
-    "InspectionApproved": "S1",
     "TeacherSeconded": "S7",
     "MeetingScheduled": "S9",
 }
@@ -48,6 +58,15 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         ActivityHeldReported,
         CampusEntryRefused,
         RegionalCatalogueImported,
+        InspectionItemProposed,
+        InspectionItemFiled,
+        InspectionApproved,
+        InspectionItemRejected,
+        InspectionItemsMerged,
+        InspectionItemMerged,
+        InspectionChecklistPublished,
+        InspectionVisitReported,
+        DataRequestIssued,
         ViolationDetected,
         ReminderIssued,
         LogSealed,

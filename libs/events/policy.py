@@ -64,6 +64,27 @@ class SchoolYear(BaseModel):
         return {f"{self.year}-autumn": Span(*self.autumn), f"{self.year + 1}-spring": Span(*self.spring)}
 
 
+class InspectionPolicy(BaseModel):
+    """S1 inspections and S2 data requests."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    filing_days_ahead: int = Field(30, ge=0, description="S1: an item is proposed this many days before its first "
+                                   "planned month, or goes the urgent route with a reason")
+    data_request_min_working_days: int = Field(2, ge=0, description="S2: a data request gives schools at least "
+                                               "this many working days")
+
+
+class WorkingDays(BaseModel):
+    """The district's own days off and working days, beside China's statutory holidays and
+    adjusted working days (调休) that a maintained package supplies (DOMAIN.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    local_days_off: tuple[date, ...] = ()
+    local_working_days: tuple[date, ...] = ()
+
+
 class EscalationPolicy(BaseModel):
     """G2: the escalation ladder."""
 
@@ -88,10 +109,13 @@ class Policy(BaseModel):
                                 "version's is the day the plan took effect: what happened before it is not "
                                 "reported to or judged by this system.")
     campus_entry: CampusEntryPolicy = CampusEntryPolicy()
+    inspections: InspectionPolicy = InspectionPolicy()
     escalation: EscalationPolicy = EscalationPolicy()
     calendar: tuple[SchoolYear, ...] = Field((), description="The school calendar, per school year (DOMAIN.md: the "
                                              "semester calendar is data). Years not listed take `default_span`. "
                                              "It belongs to the file, not to a version: only the top level holds it.")
+    working_days: WorkingDays = Field(WorkingDays(), description="The district's days off and working days beyond "
+                                      "the national calendar. Like the calendar, it belongs to the file.")
     previous: tuple[Policy, ...] = Field((), description="Earlier versions, oldest first, each whole "
                                          "(a missing section takes the defaults) and without `previous` of its own.")
 
@@ -105,6 +129,9 @@ class Policy(BaseModel):
             if earlier.calendar:
                 raise ValueError(f"previous version {earlier.version!r} holds a calendar: the school calendar "
                                  "is kept once, as top-level [[calendar]] tables")
+            if earlier.working_days != WorkingDays():
+                raise ValueError(f"previous version {earlier.version!r} holds working days: the district's days "
+                                 "off are kept once, in the top-level [working_days] table")
         years = [school_year.year for school_year in self.calendar]
         if years != sorted(set(years)):
             raise ValueError("[[calendar]] school years must be listed once each, in order")

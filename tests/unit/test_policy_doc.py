@@ -65,7 +65,12 @@ def test_s3_the_bureau_refuses_with_each_code_the_doc_lists(code):
     assert (rejected.refusal_code, rejected.automatic) == (code, False)
 
 
-@pytest.mark.parametrize("name", ["InspectionApproved", "TeacherSeconded", "MeetingScheduled"])
+@pytest.mark.parametrize("name", ["TeacherSeconded", "MeetingScheduled"])
 def test_the_event_names_the_doc_calls_reserved_are_reserved_and_unused(name):
     assert f"`{name}`" in DOC
     assert name in RESERVED_EVENT_TYPES and name not in EVENT_TYPES
+
+
+def test_s1_inspection_approved_is_the_supervision_offices_approval_in_the_catalogue():
+    assert "`InspectionApproved` is in it as the supervision\noffice's approval of an S1 item" in DOC
+    assert "InspectionApproved" in EVENT_TYPES and "InspectionApproved" not in RESERVED_EVENT_TYPES

@@ -13,15 +13,27 @@ from pydantic import Field
 
 
 class Rule(StrEnum):
-    """Violation rules by clause; this issue implements the S3 ones."""
+    """Violation rules by clause (S3 campus entry; S1 inspections; S2 data requests)."""
 
     UNAUTHORIZED_CAMPUS_ENTRY = "UnauthorizedCampusEntry"
     CAMPUS_ENTRY_QUOTA_EXCEEDED = "CampusEntryQuotaExceeded"
+    UNPLANNED_INSPECTION = "UnplannedInspection"
+    UNAUTHORIZED_INSPECTION_SETTER = "UnauthorizedInspectionSetter"
+    DISGUISED_INSPECTION = "DisguisedInspection"
+    INSPECTION_OVER_FREQUENCY = "InspectionOverFrequency"
+    DUPLICATE_DATA_REQUEST = "DuplicateDataRequest"
+    EXCESSIVELY_SHORT_DEADLINE = "ExcessivelyShortDeadline"
 
 
 RULE_CLAUSE = {
     Rule.UNAUTHORIZED_CAMPUS_ENTRY: "S3",
     Rule.CAMPUS_ENTRY_QUOTA_EXCEEDED: "S3",
+    Rule.UNPLANNED_INSPECTION: "S1",
+    Rule.UNAUTHORIZED_INSPECTION_SETTER: "S1",
+    Rule.DISGUISED_INSPECTION: "S1",
+    Rule.INSPECTION_OVER_FREQUENCY: "S1",
+    Rule.DUPLICATE_DATA_REQUEST: "S2",
+    Rule.EXCESSIVELY_SHORT_DEADLINE: "S2",
 }
 
 
