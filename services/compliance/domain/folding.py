@@ -149,3 +149,31 @@ class Projection:
         for fact in facts:
             self.on[fact.event_type].fold(batch, fact)
         return batch
+
+
+def combine(name: str, *projections: Projection) -> Projection:
+    """One projection of several, each with tables of its own: an event type more than one of
+    them handles gets every one's needs, and is folded by each in the order given. So a clause
+    adds its view (or its detector) beside the others without touching them."""
+    keys: dict[str, tuple[str, ...]] = {}
+    for projection in projections:
+        shared = set(keys) & set(projection.keys)
+        assert not shared, f"{projection.name} reuses the tables {sorted(shared)}"
+        keys.update(projection.keys)
+    on: dict[str, On] = {}
+    for event_type in dict.fromkeys(t for p in projections for t in p.on):
+        handlers = [p.on[event_type] for p in projections if event_type in p.on]
+        on[event_type] = handlers[0] if len(handlers) == 1 else _in_turn(handlers)
+    return Projection(name, keys, on)
+
+
+def _in_turn(handlers: list[On]) -> On:
+    def needs(fact: Fact) -> Iterator[Need]:
+        for handler in handlers:
+            yield from handler.needs(fact)
+
+    def fold(batch: Batch, fact: Fact) -> None:
+        for handler in handlers:
+            handler.fold(batch, fact)
+
+    return On(needs, fold)
