@@ -18,8 +18,17 @@ from jianfu.events.schemas.campus_entry import (
     RecordEntryRefused,
     RequestActivity,
 )
+from jianfu.events.schemas.inspections import (
+    DataRequestIssued,
+    InspectionItemProposed,
+    InspectionVisitReported,
+    IssueDataRequest,
+    ProposeInspectionItem,
+    ReportInspectionVisit,
+)
 from jianfu.events.settings import Settings
 from jianfu.requests import handlers
+from jianfu.requests.domain.inspections import UNIT_KINDS, VISIT_REPORTING_KINDS
 
 
 def interface(deps: Deps, settings: Settings) -> Interface:
@@ -28,8 +37,14 @@ def interface(deps: Deps, settings: Settings) -> Interface:
     router.add(RequestActivity, partial(handlers.request_activity, deps=deps), DECLARING_KINDS)
     router.add(RecordActivityHeld, partial(handlers.record_activity_held, deps=deps), {OrgKind.SCHOOL})
     router.add(RecordEntryRefused, partial(handlers.record_entry_refused, deps=deps), {OrgKind.SCHOOL})
+    # S1: units propose inspection items; the school or the visiting unit reports a visit.
+    router.add(ProposeInspectionItem, partial(handlers.propose_inspection_item, deps=deps), UNIT_KINDS)
+    router.add(ReportInspectionVisit, partial(handlers.report_inspection_visit, deps=deps), VISIT_REPORTING_KINDS)
+    # S2: units ask schools for data.
+    router.add(IssueDataRequest, partial(handlers.issue_data_request, deps=deps), UNIT_KINDS)
     return Interface("requests", "Intake of what units and schools submit.", routers=(router,),
-                     emits=(ActivityRequested, ActivityHeldReported, CampusEntryRefused))
+                     emits=(ActivityRequested, ActivityHeldReported, CampusEntryRefused, InspectionItemProposed,
+                            InspectionVisitReported, DataRequestIssued))
 
 
 def build(settings: Settings) -> FastStream:

@@ -20,9 +20,18 @@ from jianfu.events.schemas.campus_entry import (
     RecordEntryRefused,
     RequestActivity,
 )
+from jianfu.events.schemas.inspections import (
+    DataRequestIssued,
+    InspectionItemProposed,
+    InspectionVisitReported,
+    IssueDataRequest,
+    ProposeInspectionItem,
+    ReportInspectionVisit,
+)
 from jianfu.events.store import ConcurrencyConflict, History, StoredEvent, execute
 from jianfu.requests.domain.campus_entry import declare_activity
 from jianfu.requests.domain.campus_entry_reports import refuse_entry, report_activity_held
+from jianfu.requests.domain.inspections import propose_item, report_visit, request_data, visit_differences
 
 E = TypeVar("E", bound=EventData)
 
@@ -71,6 +80,51 @@ async def record_entry_refused(command: RecordEntryRefused, caller: Caller, deps
 def _report_reply(report_id: uuid.UUID, recorded: ActivityHeldReported | CampusEntryRefused,
                   stored: StoredEvent) -> dict:
     return {"report_id": str(report_id), "semester": recorded.semester, "organizer_org_id": recorded.organizer_org_id,
+            "sequence": stored.sequence}
+
+
+async def propose_inspection_item(command: ProposeInspectionItem, caller: Caller, deps: Deps) -> dict:
+    context = command_context(caller, command, deps.policy.version, deps.clock.now())
+    item_id = id_for("inspection_item", context)
+    stored, recorded = await _record_once(deps, context, "inspection_item", item_id, lambda: propose_item(
+        command, item_id, caller.org, deps.clock.today(), deps.policy.inspections, deps.directory),
+        InspectionItemProposed)
+    return {"item_id": str(item_id), "year": recorded.year, "late": recorded.late,
+            "school_count": len(recorded.school_ids), "sequence": stored.sequence}
+
+
+async def report_inspection_visit(command: ReportInspectionVisit, caller: Caller, deps: Deps) -> dict:
+    """S1: one visit however often it is reported. The visit's id comes from its facts; a report
+    of a visit already on record appends nothing and is answered with the stored visit
+    (``already_reported``) and the fields it states otherwise (``differs``). A retry of the report
+    that recorded it is answered as the first time."""
+    context = command_context(caller, command, deps.policy.version, deps.clock.now())
+    reported = report_visit(command, caller.org, deps.clock.today(), deps.policy.plan_in_force_from, deps.directory)
+    aggregate_id = str(reported.visit_id)
+    outcome: dict = {}
+
+    def on(history: History):
+        earlier = context.earlier_outcome(history.envelopes)
+        outcome["first"] = not history.envelopes or bool(earlier)
+        return earlier or history.envelopes[:1] or [context.event(reported, aggregate_id)]
+
+    [stored] = await execute(deps.store, "inspection_visit", aggregate_id, on, deps.retries)
+    visit = InspectionVisitReported.model_validate(stored.envelope.data)
+    reply = {"visit_id": aggregate_id, "year": visit.year, "school_id": visit.school_id,
+             "visiting_org_id": visit.visiting_org_id, "reported_by_org_id": visit.reported_by_org_id,
+             "already_reported": not outcome["first"], "sequence": stored.sequence}
+    if not outcome["first"]:
+        reply["differs"] = visit_differences(visit, reported)
+    return reply
+
+
+async def issue_data_request(command: IssueDataRequest, caller: Caller, deps: Deps) -> dict:
+    context = command_context(caller, command, deps.policy.version, deps.clock.now())
+    request_id = id_for("data_request", context)
+    stored, recorded = await _record_once(deps, context, "data_request", request_id, lambda: request_data(
+        command, request_id, caller.org, context.now, deps.directory), DataRequestIssued)
+    return {"request_id": str(request_id), "year": recorded.year, "fields": len(recorded.fields),
+            "school_count": len(recorded.school_ids), "issued_at": recorded.issued_at.isoformat(),
             "sequence": stored.sequence}
 
 
