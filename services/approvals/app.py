@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from faststream import FastStream
-from jianfu.approvals import catalogue_handlers, handlers
+from jianfu.approvals import catalogue_handlers, handlers, inspection_handlers
 from jianfu.events.commands import Router
 from jianfu.events.dependencies import Deps
 from jianfu.events.logging import configure_logging
@@ -24,10 +24,24 @@ from jianfu.events.schemas.campus_entry import (
     RejectActivity,
     SemesterListPublished,
 )
+from jianfu.events.schemas.inspections import (
+    ApproveInspectionItem,
+    InspectionApproved,
+    InspectionChecklistPublished,
+    InspectionItemFiled,
+    InspectionItemMerged,
+    InspectionItemProposed,
+    InspectionItemRejected,
+    InspectionItemsMerged,
+    MergeInspectionItems,
+    PublishInspectionChecklist,
+    RejectInspectionItem,
+)
 from jianfu.events.schemas.regional_catalogue import ImportRegionalCatalogue, RegionalCatalogueImported
 from jianfu.events.settings import Settings
 
 BUREAU = {OrgKind.EDUCATION_BUREAU}  # S3: only the education bureau certifies and publishes
+SUPERVISION = {OrgKind.SUPERVISION_OFFICE}  # S1: it approves or rejects other units' inspection items
 
 
 def interface(deps: Deps, settings: Settings) -> Interface:
@@ -38,13 +52,20 @@ def interface(deps: Deps, settings: Settings) -> Interface:
     router.add(PublishSemesterList, partial(handlers.publish_semester_list, deps=deps), BUREAU)
     router.add(ImportRegionalCatalogue, partial(catalogue_handlers.import_regional_catalogue, deps=deps), BUREAU,
                max_payload_bytes=catalogue_handlers.IMPORT_MAX_PAYLOAD_BYTES)
+    router.add(ApproveInspectionItem, partial(inspection_handlers.approve_inspection_item, deps=deps), SUPERVISION)
+    router.add(RejectInspectionItem, partial(inspection_handlers.reject_inspection_item, deps=deps), SUPERVISION)
+    router.add(MergeInspectionItems, partial(inspection_handlers.merge_inspection_items, deps=deps), BUREAU)
+    router.add(PublishInspectionChecklist, partial(inspection_handlers.publish_inspection_checklist, deps=deps), BUREAU)
     screening = Subscription("jf.ev.activity.>", "approvals-screening",
                              partial(handlers.screen_request, deps=deps), (ActivityRequested,))
+    inspection_screening = Subscription("jf.ev.inspection_item.>", "approvals-inspection-screening",
+                                        partial(inspection_handlers.screen_proposal, deps=deps), (InspectionItemProposed,))
     return Interface(
         "approvals", "The education bureau's decisions and the semester list.", routers=(router,),
-        subscriptions=(screening,),
+        subscriptions=(screening, inspection_screening),
         emits=(CertificationRoundDecided, ActivityCertified, ActivityRejected, ActivityExemptionRecorded, CampusEntrySlotTaken,
-               SemesterListPublished, RegionalCatalogueImported),
+               SemesterListPublished, RegionalCatalogueImported, InspectionItemFiled, InspectionApproved,
+               InspectionItemRejected, InspectionItemsMerged, InspectionItemMerged, InspectionChecklistPublished),
     )
 
 
