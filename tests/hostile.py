@@ -23,6 +23,7 @@ from tests.factories import SCHOOLS, application, held_report
 
 SEMESTER = "2026-autumn"
 COMMAND_ID, ACTIVITY_ID = "6a2f41a0-6e6f-4b6b-8f3c-1f2e3d4c5b6a", "0b6f3c1e-2d4a-4f5b-9c8d-7e6f5a4b3c2d"
+ITEM_ID = "5d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 SEEDS: dict[str, dict[str, Any]] = {
     "RequestActivity": application(command_id=COMMAND_ID),
     "RecordActivityHeld": held_report("dept-public-security", command_id=COMMAND_ID),
@@ -34,6 +35,12 @@ SEEDS: dict[str, dict[str, Any]] = {
     "RejectActivity": {"command_id": COMMAND_ID, "activity_id": ACTIVITY_ID, "refusal_code": "SCOPE_TOO_BROAD",
                        "reason": "覆盖全区学校，范围过大"},
     "PublishSemesterList": {"command_id": COMMAND_ID, "semester": SEMESTER},
+    "ApproveInspectionItem": {"command_id": COMMAND_ID, "item_id": ITEM_ID, "note": "同意，由区教体局统筹实施"},
+    "RejectInspectionItem": {"command_id": COMMAND_ID, "item_id": ITEM_ID, "refusal_code": "DUPLICATES_EXISTING_ITEM",
+                             "reason": "与区教体局安全检查重复，应合并"},
+    "MergeInspectionItems": {"command_id": COMMAND_ID, "item_ids": [ITEM_ID, ACTIVITY_ID], "title": "学校安全与卫生联合检查",
+                             "note": "同类事项合并"},
+    "PublishInspectionChecklist": {"command_id": COMMAND_ID, "year": 2027},
     "ImportRegionalCatalogue": {"command_id": COMMAND_ID, "title": "宁夏回族自治区中小学进校园活动目录（2026年）",
                                 "in_force_from": "2026-09-01",
                                 "rows": [{"item_name": "法治进校园", "organizer": "区公安分局、区司法局",
