@@ -32,6 +32,7 @@ from jianfu.events.schemas.campus_entry import (
 )
 from jianfu.events.schemas.compliance import GetViolations, ViolationDetected
 from jianfu.events.schemas.directory import ListOrganisations
+from jianfu.events.schemas.inspections import GetInspectionChecklist, GetInspectionCounters, GetInspectionItems
 from jianfu.events.schemas.seal import LogSealed
 from jianfu.events.settings import Settings
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -46,6 +47,10 @@ def interface(deps: Deps, settings: Settings, engine: AsyncEngine | None = None)
     router.add(GetCampusEntryCounters, partial(handlers.get_campus_entry_counters, deps=reads),
                handlers.COUNTER_READERS)
     router.add(GetViolations, partial(handlers.get_violations, deps=reads))
+    router.add(GetInspectionChecklist, partial(handlers.get_inspection_checklist, deps=reads))  # S1: public
+    router.add(GetInspectionItems, partial(handlers.get_inspection_items, deps=reads), handlers.ITEM_READERS)
+    router.add(GetInspectionCounters, partial(handlers.get_inspection_counters, deps=reads),
+               handlers.COUNTER_READERS)
     return Interface("compliance", "Read models of the log (lists, counters, violations), the S3 detector and "
                      "the log's seals.", routers=(router,), emits=(ViolationDetected, LogSealed), projected=("jf.ev.>",))
 

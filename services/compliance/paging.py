@@ -28,6 +28,8 @@ Key = tuple[Any, ...]
 VIOLATIONS, VIOLATION_KEY = "GetViolations", (int,)  # stream sequence of the last row
 APPLICATIONS, APPLICATION_KEY = "GetApplications", (int, str)  # requested sequence (0 if none), activity id
 SEMESTER_LIST, SEMESTER_LIST_KEY = "GetSemesterList", (int, int)  # edition, position of the last item in it
+INSPECTION_CHECKLIST, CHECKLIST_KEY = "GetInspectionChecklist", (int, int)  # edition, position of the last row
+INSPECTION_ITEMS, INSPECTION_ITEM_KEY = "GetInspectionItems", (int, str)  # first sequence, item id
 INTEGER = 2**31  # the bound of an INTEGER column (a list's edition and positions)
 
 

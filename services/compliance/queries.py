@@ -11,6 +11,7 @@ from jianfu.compliance import paging
 from jianfu.compliance.checkpoint import read_checkpoint
 from jianfu.compliance.database import plain
 from jianfu.compliance.domain.campus_entry_view import COUNTERS
+from jianfu.compliance.domain.inspection_view import IN_PLAN, SCHOOL_COUNTERS, STATUSES
 from jianfu.compliance.read_model import ReadModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -133,3 +134,74 @@ async def violations(conn: AsyncConnection, model: ReadModel, *, semester: str |
 
 def _violation_position(row: dict) -> paging.Key:
     return (row["sequence"],)
+
+
+async def inspection_checklist(conn: AsyncConnection, model: ReadModel, year: int, after: paging.Key | None,
+                               limit: int) -> dict:
+    """S1 Attachment 2 for a year as last published whole: one page of its rows, in order. A
+    cursor goes on through the edition it started with, even when a newer one is published."""
+    t, e, r = model.inspection_checklists, model.inspection_checklist_editions, model.inspection_checklist_rows
+    if after is None:
+        row = (await conn.execute(sa.select(t).where(t.c.year == year))).first()
+    else:
+        row = (await conn.execute(sa.select(e).where(e.c.year == year, e.c.edition == after[0]))).first()
+    if row is None:
+        return {"year": year, "published": False, "edition": None, "published_at": None, "row_count": 0,
+                "rows": [], "next_cursor": None}
+    found = _row(row)
+    edition = found["edition"]
+    where = [r.c.year == year, r.c.edition == edition] + ([r.c.position > after[1]] if after else [])
+    rows = await conn.execute(sa.select(r.c.position, r.c.row).where(*where).order_by(r.c.position).limit(limit + 1))
+    listed, next_cursor = paging.page(({"position": x.position, **x.row} for x in rows), limit,
+                                      paging.INSPECTION_CHECKLIST, lambda x: (edition, x["position"]))
+    return {"year": year, "published": True, "edition": edition, "published_at": found["published_at"],
+            "row_count": found["row_count"], "rows": [{k: v for k, v in x.items() if k != "position"} for x in listed],
+            "next_cursor": next_cursor}
+
+
+async def inspection_items(conn: AsyncConnection, model: ReadModel, year: int, org_id: str | None, status: str | None,
+                           after: paging.Key | None, limit: int) -> dict:
+    """One page of a year's items (of one unit, lead, joint or merged in, or all) in the order they
+    came into the log, with counts by status over everything the caller may see that year."""
+    i, u = model.inspection_items, model.inspection_item_units
+    scope = [i.c.year == year]
+    if org_id:
+        scope.append(i.c.item_id.in_(sa.select(u.c.item_id).where(u.c.org_id == org_id, u.c.year == year)))
+    where = [*scope] + ([i.c.status == status] if status else [])
+    if after is not None:
+        where.append(sa.or_(i.c.first_sequence > after[0],
+                            sa.and_(i.c.first_sequence == after[0], i.c.item_id > after[1])))
+    rows = [_row(r) for r in await conn.execute(
+        sa.select(i).where(*where).order_by(i.c.first_sequence, i.c.item_id).limit(limit + 1))]
+    listed, next_cursor = paging.page(rows, limit, paging.INSPECTION_ITEMS,
+                                      lambda row: (row["first_sequence"], row["item_id"]))
+    counted = dict((await conn.execute(sa.select(i.c.status, sa.func.count()).where(*scope)
+                                       .group_by(i.c.status))).all())
+    by_status = {status: counted.get(status, 0) for status in STATUSES}
+    return {"year": year, "items": listed, "next_cursor": next_cursor,
+            "counts": {"total": sum(by_status.values()), "by_status": by_status}}
+
+
+async def inspection_counters(conn: AsyncConnection, model: ReadModel, year: int, school_ids: Iterable[str],
+                              names: dict[str, str]) -> dict:
+    """S1/S2 per school: visits (planned, unplanned, disguised, beyond frequency), data requests,
+    fields asked (in all, distinct), duplicate requests and short deadlines; and the items in the
+    year's plan (filed or approved; a merged item once) against the year before (S1: the aim is to
+    halve them). Schools with nothing yet show zeros."""
+    t, i = model.inspection_school_years, model.inspection_items
+    wanted = list(school_ids)
+    found = {r.school_id: _row(r) for r in await conn.execute(
+        sa.select(t).where(t.c.year == year, t.c.school_id.in_(wanted)))}
+    schools = []
+    for school_id in wanted:
+        counts = {name: found.get(school_id, {}).get(name, 0) for name in SCHOOL_COUNTERS}
+        schools.append({"school_id": school_id, "name": names.get(school_id, school_id), **counts,
+                        "planned_visits": counts["visits"] - counts["unplanned_visits"]})
+    in_plan = dict((await conn.execute(
+        sa.select(i.c.year, sa.func.count()).where(i.c.year.in_([year, year - 1]), i.c.status.in_(IN_PLAN))
+        .group_by(i.c.year))).all())
+    items, previous = in_plan.get(year, 0), in_plan.get(year - 1, 0)
+    return {"year": year, "schools": schools, "items": {
+        "year": items, "previous_year": previous,
+        "aim": previous / 2 if previous else None,  # S1: half the previous year's items
+        "halved": items * 2 <= previous if previous else None}}

@@ -17,13 +17,15 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from jianfu.compliance.domain.campus_entry_view import CAMPUS_ENTRY_VIEW, COUNTERS
-from jianfu.compliance.domain.folding import Projection
+from jianfu.compliance.domain.folding import Projection, combine
+from jianfu.compliance.domain.inspection_view import INSPECTION_VIEW, SCHOOL_COUNTERS
 from jianfu.compliance.domain.s3_detection import KEYS as S3_DETECTION_KEYS
 
 LIVE_PREFIX = "compliance_"
 REBUILD_PREFIX = "compliance_rebuild_"
 DETECTOR_PREFIX = "compliance_detector_"
 PROJECTION = "compliance"
+VIEW = combine(PROJECTION, CAMPUS_ENTRY_VIEW, INSPECTION_VIEW)  # S3, then S1/S2: each with tables of its own
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: one object per copy
@@ -146,12 +148,145 @@ def _admitting(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
     }
 
 
+def _inspections(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
+    """S1 inspections and S2 data requests (``domain/inspection_view.py``)."""
+    seq = sa.BigInteger
+    json = sa.JSON
+    return {
+        # The items of the annual plans, one row each, and what became of them.
+        "inspection_items": _table(md, prefix, "inspection_items",
+                                   sa.Column("item_id", _s(36), nullable=False),
+                                   sa.Column("year", sa.Integer, nullable=False),
+                                   sa.Column("lead_org_id", _s()),
+                                   sa.Column("title", sa.Text),
+                                   sa.Column("sub_item", sa.Text),
+                                   sa.Column("category", _s(16)),
+                                   sa.Column("policy_basis", sa.Text),
+                                   sa.Column("target", json),
+                                   sa.Column("method", sa.Text),
+                                   sa.Column("indicators", sa.Integer),
+                                   sa.Column("frequency_per_year", sa.Integer),
+                                   sa.Column("planned_months", json),
+                                   sa.Column("data_fields", json),
+                                   sa.Column("archive_sets", sa.Integer),
+                                   sa.Column("urgency_reason", sa.Text),
+                                   sa.Column("late", sa.Boolean),
+                                   sa.Column("proposed_on", sa.Date),
+                                   sa.Column("status", _s(16), nullable=False),
+                                   sa.Column("refusal_code", _s(40)),
+                                   sa.Column("refusal_reason", sa.Text),
+                                   sa.Column("automatic", sa.Boolean),
+                                   sa.Column("approved_by_org_id", _s()),
+                                   sa.Column("note", sa.Text),
+                                   sa.Column("merged_item_ids", json),
+                                   sa.Column("into_item_id", _s(36)),
+                                   sa.Column("unauthorized_setter_violation_id", _s(40)),
+                                   sa.Column("first_sequence", seq, nullable=False),
+                                   sa.Column("decided_sequence", seq),
+                                   key=("item_id",),
+                                   # GetInspectionItems: a year's items in the order they came
+                                   indexes=(("year", "first_sequence", "item_id"),)),
+        # The units each item belongs to (lead, joint, or every unit of a merged item).
+        "inspection_item_units": _table(md, prefix, "inspection_item_units",
+                                        sa.Column("org_id", _s(), nullable=False),
+                                        sa.Column("year", sa.Integer, nullable=False),
+                                        sa.Column("item_id", _s(36), nullable=False),
+                                        sa.Column("role", _s(8), nullable=False),
+                                        key=("org_id", "year", "item_id")),
+        # Attachment 2: the edition in force for each year, the parts received, the rows of each.
+        "inspection_checklists": _table(md, prefix, "inspection_checklists",
+                                        sa.Column("year", sa.Integer, nullable=False),
+                                        sa.Column("edition", sa.Integer, nullable=False),
+                                        sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+                                        sa.Column("row_count", sa.Integer, nullable=False),
+                                        sa.Column("event_id", _s(36), nullable=False),
+                                        sa.Column("sequence", seq, nullable=False),
+                                        key=("year",)),
+        "inspection_checklist_editions": _table(md, prefix, "inspection_checklist_editions",
+                                                sa.Column("year", sa.Integer, nullable=False),
+                                                sa.Column("edition", sa.Integer, nullable=False),
+                                                sa.Column("parts", sa.Integer, nullable=False),
+                                                sa.Column("parts_received", sa.Integer, nullable=False),
+                                                sa.Column("row_count", sa.Integer, nullable=False),
+                                                sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+                                                sa.Column("event_id", _s(36), nullable=False),
+                                                sa.Column("sequence", seq, nullable=False),
+                                                key=("year", "edition")),
+        "inspection_checklist_rows": _table(md, prefix, "inspection_checklist_rows",
+                                            sa.Column("year", sa.Integer, nullable=False),
+                                            sa.Column("edition", sa.Integer, nullable=False),
+                                            sa.Column("position", sa.Integer, nullable=False),
+                                            sa.Column("item_id", _s(36), nullable=False),
+                                            sa.Column("row", json, nullable=False),
+                                            key=("year", "edition", "position")),
+        # Visits that happened, one per visit however often reported; the ids of the violations naming it.
+        "inspection_visits": _table(md, prefix, "inspection_visits",
+                                    sa.Column("school_id", _s(), nullable=False),
+                                    sa.Column("visit_id", _s(36), nullable=False),
+                                    sa.Column("year", sa.Integer, nullable=False),
+                                    sa.Column("visited_on", sa.Date, nullable=False),
+                                    sa.Column("visiting_org_id", _s(), nullable=False),
+                                    sa.Column("item_id", _s(36)),
+                                    sa.Column("label", _s(16), nullable=False),
+                                    sa.Column("graded", sa.Boolean, nullable=False),
+                                    sa.Column("grading", sa.Text, nullable=False),
+                                    sa.Column("reported_by_org_id", _s(), nullable=False),
+                                    sa.Column("reports", sa.Integer, nullable=False),
+                                    sa.Column("unplanned_violation_id", _s(40)),
+                                    sa.Column("disguised_violation_id", _s(40)),
+                                    sa.Column("over_frequency_violation_id", _s(40)),
+                                    sa.Column("event_id", _s(36), nullable=False),
+                                    sa.Column("sequence", seq, nullable=False),
+                                    key=("school_id", "visit_id")),
+        # Counters per school and year (S1 visits, S2 requests); the violation ones count ViolationDetected.
+        "inspection_school_years": _table(md, prefix, "inspection_school_years",
+                                          sa.Column("school_id", _s(), nullable=False),
+                                          sa.Column("year", sa.Integer, nullable=False),
+                                          *(sa.Column(name, sa.Integer, nullable=False) for name in SCHOOL_COUNTERS),
+                                          key=("school_id", "year")),
+        # Data requests (S2), each school they went to, and every field asked of a school in a year.
+        "data_requests": _table(md, prefix, "data_requests",
+                                sa.Column("request_id", _s(36), nullable=False),
+                                sa.Column("year", sa.Integer, nullable=False),
+                                sa.Column("requester_org_id", _s(), nullable=False),
+                                sa.Column("title", sa.Text, nullable=False),
+                                sa.Column("fields", json, nullable=False),
+                                sa.Column("school_count", sa.Integer, nullable=False),
+                                sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+                                sa.Column("deadline", sa.DateTime(timezone=True), nullable=False),
+                                sa.Column("item_id", _s(36)),
+                                sa.Column("short_deadline_violation_id", _s(40)),
+                                sa.Column("event_id", _s(36), nullable=False),
+                                sa.Column("sequence", seq, nullable=False),
+                                key=("request_id",)),
+        "data_request_schools": _table(md, prefix, "data_request_schools",
+                                       sa.Column("school_id", _s(), nullable=False),
+                                       sa.Column("request_id", _s(36), nullable=False),
+                                       sa.Column("year", sa.Integer, nullable=False),
+                                       sa.Column("fields", sa.Integer, nullable=False),
+                                       sa.Column("new_fields", sa.Integer, nullable=False),
+                                       sa.Column("duplicate_violation_id", _s(40)),
+                                       sa.Column("short_deadline_violation_id", _s(40)),
+                                       sa.Column("sequence", seq, nullable=False),
+                                       key=("school_id", "request_id")),
+        "requested_fields": _table(md, prefix, "requested_fields",
+                                   sa.Column("school_id", _s(), nullable=False),
+                                   sa.Column("year", sa.Integer, nullable=False),
+                                   sa.Column("field", sa.Text, nullable=False),
+                                   sa.Column("first_request_id", _s(36), nullable=False),
+                                   sa.Column("first_requester_org_id", _s(), nullable=False),
+                                   sa.Column("requests", sa.Integer, nullable=False),
+                                   key=("school_id", "year", "field")),
+    }
+
+
 def build_tables(prefix: str = LIVE_PREFIX) -> ReadModel:
     """The read-model tables named ``<prefix><name>``, in a MetaData of their own."""
     md = sa.MetaData()
     seq = sa.BigInteger
     return _model(
-        prefix, md, CAMPUS_ENTRY_VIEW.keys, CAMPUS_ENTRY_VIEW,
+        prefix, md, VIEW.keys, VIEW,
+        **_inspections(md, prefix),
         # S3 applications (Attachment 4) and what became of them.
         applications=_table(md, prefix, "applications",
                             sa.Column("semester", _s(16), nullable=False),
