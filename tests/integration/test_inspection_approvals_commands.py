@@ -93,8 +93,9 @@ async def test_s1_the_supervision_office_approves_another_units_item_once(client
 
 async def test_s1_the_supervision_office_rejects_with_a_code(client, store):
     item_id = await propose(store, FIRE, 2082)
-    reply = await client.command(OFFICE, "approvals", "RejectInspectionItem", command(
-        item_id=item_id, refusal_code="DUPLICATES_EXISTING_ITEM", reason="与区教体局安全检查重复，应合并"))
+    body = command(item_id=item_id, refusal_code="DUPLICATES_EXISTING_ITEM", reason="与区教体局安全检查重复，应合并")
+    assert (await client.command(BUREAU, "approvals", "RejectInspectionItem", body))["error"]["code"] == "FORBIDDEN"
+    reply = await client.command(OFFICE, "approvals", "RejectInspectionItem", body)
     assert (reply["decision"], reply["refusal_code"], reply["automatic"]) == ("rejected", "DUPLICATES_EXISTING_ITEM", False)
     missing = await client.command(OFFICE, "approvals", "ApproveInspectionItem", command(item_id=str(uuid.uuid4())))
     assert missing["error"]["code"] == "NOT_FOUND"

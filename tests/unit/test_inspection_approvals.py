@@ -221,6 +221,9 @@ def test_s1_named_schools_and_frequencies_in_words():
     proposal = proposed(BUREAU, target={"school_ids": SCHOOLS[:5]}, school_ids=tuple(SCHOOLS[:5]))
     [row] = rows_in_force(YEAR, [proposal, item(proposal).screen(DIRECTORY)], DIRECTORY)
     assert row.target == f"{DIRECTORY.get(SCHOOLS[0]).name}等5所学校"
+    three = proposed(BUREAU, target={"school_ids": SCHOOLS[:3]}, school_ids=tuple(SCHOOLS[:3]))
+    [row] = rows_in_force(YEAR, [three, item(three).screen(DIRECTORY)], DIRECTORY)
+    assert row.target == "、".join(DIRECTORY.get(school).name for school in SCHOOLS[:3])
 
 
 def test_s1_the_checklist_is_published_in_editions_and_nothing_changed_is_refused():
