@@ -13,12 +13,18 @@ import uuid
 from datetime import UTC, date, datetime
 
 import pytest
+from jianfu.approvals import inspection_handlers
 from jianfu.cli.client import JianfuClient
+from jianfu.events import catalogue
+from jianfu.events.commands import Caller
+from jianfu.events.dependencies import Deps
 from jianfu.events.envelope import Actor
 from jianfu.events.recording import CommandContext
-from jianfu.events.schemas.inspections import InspectionItemProposed
+from jianfu.events.schemas.inspections import InspectionItemProposed, PublishInspectionChecklist
+from jianfu.events.settings import FixedClock
 
 from tests.factories import DIRECTORY, POLICY, SCHOOLS
+from tests.poison import own_log, publish
 
 BUREAU, OFFICE, HEALTH, FIRE = "edu-bureau", "supervision-office", "dept-health", "dept-fire"
 ITEM = "inspection_item"
@@ -156,3 +162,23 @@ async def test_s1_only_the_education_bureau_merges_and_publishes(client):
                        ("PublishInspectionChecklist", command(year=2085))):
         reply = await client.command(OFFICE, "approvals", name, body)
         assert reply["error"]["code"] == "FORBIDDEN"
+
+
+async def test_s1_an_unreadable_item_event_does_not_stop_the_checklist(tmp_path):
+    """An event of an item that cannot be parsed (written around the store) is passed over: the
+    checklist of the items that can be read is still published. On a log of its own."""
+    async with own_log(tmp_path) as log:
+        deps = Deps(log.store, DIRECTORY, POLICY, FixedClock(date(2026, 12, 1)))
+        own = await propose(log.store, BUREAU, 2086, title="教育收费检查")
+        proposal = (await log.store.load(ITEM, own)).envelopes[0]
+        await inspection_handlers.screen_proposal(proposal, 1, deps)
+        unknown = {**proposal.model_dump(mode="json"), "event_type": "InspectionItemTeleported",
+                   "aggregate_id": str(uuid.uuid4())}
+        await publish(log.js, unknown)
+        await publish(log.js, b"\xff\xfe not json {", f"jf.ev.inspection_item.{uuid.uuid4()}")
+        caller = Caller(DIRECTORY.get(BUREAU), str(uuid.uuid4()), context="approvals", command="PublishInspectionChecklist")
+        reply = await inspection_handlers.publish_inspection_checklist(
+            PublishInspectionChecklist(command_id=uuid.uuid4(), year=2086), caller, deps)
+        assert (reply["edition"], reply["row_count"]) == (1, 1)
+        [part] = (await log.store.load("inspection_checklist", "2086")).envelopes
+        assert [str(row.item_id) for row in catalogue.parse(part).rows] == [own]

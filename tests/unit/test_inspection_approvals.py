@@ -252,3 +252,15 @@ def test_s1_a_large_checklist_is_published_in_parts_by_rows_and_by_size():
     assert all(len(b"".join(r.model_dump_json().encode() for r in part)) <= 512 * 1024 for part in in_parts(heavy))
     assert len(in_parts(heavy)) > 1
     assert InspectionChecklist(YEAR).publish([])[0].parts == 1
+
+
+def test_s1_a_merged_item_can_be_merged_again_and_still_counts_once():
+    health, own = two_to_merge()
+    merged, sources = merge_items([approved(health), filed(own)], uuid.uuid4(), "学校卫生与安全联合检查", DIRECTORY)
+    lone = proposed(BUREAU, title="教育收费检查")
+    again, more = merge_items([InspectionItem.from_events([merged]), filed(lone)], uuid.uuid4(), "学校综合检查", DIRECTORY)
+    assert again.lead_org_ids == (HEALTH, "dept-emergency", BUREAU)
+    events = [health, own, lone, item(health).approve(DIRECTORY, OFFICE), item(own).screen(DIRECTORY),
+              item(lone).screen(DIRECTORY), merged, *sources, again, *more]
+    [row] = rows_in_force(YEAR, events, DIRECTORY)
+    assert (row.item_id, row.sub_item) == (again.item_id, "学校卫生工作检查；校园安全检查；教育收费检查")
