@@ -32,8 +32,11 @@ async def events_of(store, aggregate_type: str, aggregate_id: str) -> list[dict]
 
 
 async def test_s1_a_unit_proposes_an_item_recorded_under_its_own_id_with_its_schools(client, store):
-    reply = await client.command(HEALTH, "requests", "ProposeInspectionItem", item_form())
+    form = item_form()
+    reply = await client.command(HEALTH, "requests", "ProposeInspectionItem", form)
     assert reply["ok"] and (reply["year"], reply["late"]) == (2026, False), reply
+    retry = await client.command(HEALTH, "requests", "ProposeInspectionItem", form)
+    assert (retry["item_id"], retry["sequence"]) == (reply["item_id"], reply["sequence"])
     [event] = await events_of(store, "inspection_item", reply["item_id"])
     assert (event["lead_org_id"], event["proposed_on"], event["late"]) == (HEALTH, "2026-07-10", False)
     assert len(event["school_ids"]) == reply["school_count"] == -(-len(SCHOOLS) // 5)
