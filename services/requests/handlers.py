@@ -101,19 +101,14 @@ async def report_inspection_visit(command: ReportInspectionVisit, caller: Caller
     context = command_context(caller, command, deps.policy.version, deps.clock.now())
     reported = report_visit(command, caller.org, deps.clock.today(), deps.policy.plan_in_force_from, deps.directory)
     aggregate_id = str(reported.visit_id)
-    outcome: dict = {}
-
-    def on(history: History):
-        earlier = context.earlier_outcome(history.envelopes)
-        outcome["first"] = not history.envelopes or bool(earlier)
-        return earlier or history.envelopes[:1] or [context.event(reported, aggregate_id)]
-
-    [stored] = await execute(deps.store, "inspection_visit", aggregate_id, on, deps.retries)
+    [stored] = await execute(deps.store, "inspection_visit", aggregate_id, lambda history: (
+        history.envelopes[:1] or [context.event(reported, aggregate_id)]), deps.retries)
     visit = InspectionVisitReported.model_validate(stored.envelope.data)
+    already_reported = not context.earlier_outcome([stored.envelope])  # recorded by another command
     reply = {"visit_id": aggregate_id, "year": visit.year, "school_id": visit.school_id,
              "visiting_org_id": visit.visiting_org_id, "reported_by_org_id": visit.reported_by_org_id,
-             "already_reported": not outcome["first"], "sequence": stored.sequence}
-    if not outcome["first"]:
+             "already_reported": already_reported, "sequence": stored.sequence}
+    if already_reported:
         reply["differs"] = visit_differences(visit, reported)
     return reply
 
