@@ -182,3 +182,17 @@ async def test_s1_an_unreadable_item_event_does_not_stop_the_checklist(tmp_path)
         assert (reply["edition"], reply["row_count"]) == (1, 1)
         [part] = (await log.store.load("inspection_checklist", "2086")).envelopes
         assert [str(row.item_id) for row in catalogue.parse(part).rows] == [own]
+
+
+async def test_s1_an_item_proposed_through_intake_is_screened_by_approvals(client, store, clock_file):
+    """The two services together: the bureau's own proposal is filed, a department's late one
+    without a reason refused (on 2026-12-20, January 2027 is less than 30 days ahead)."""
+    clock_file.write_text("2026-12-20")
+    form = {"year": 2027, "title": "学校安全工作检查", "category": "inspection", "policy_basis": "《中小学幼儿园安全管理办法》",
+            "target": {"all_schools": True}, "method": "实地检查", "indicators": 8, "frequency_per_year": 1}
+    own = await client.command(BUREAU, "requests", "ProposeInspectionItem", command(**form, planned_months=[9]))
+    late = await client.command(HEALTH, "requests", "ProposeInspectionItem", command(**form, planned_months=[1]))
+    assert (own["late"], late["late"]) == (False, True), (own, late)
+    assert (await decided(store, own["item_id"])).event_type == "InspectionItemFiled"
+    refused = await decided(store, late["item_id"])
+    assert (refused.event_type, refused.data["refusal_code"]) == ("InspectionItemRejected", "LATE_FILING")
