@@ -64,16 +64,20 @@ def test_s1_another_units_item_waits_for_the_supervision_office():
     assert item(proposed(HEALTH)).screen(DIRECTORY) is None
 
 
+URGENT = "上级临时部署：汛期前须完成校舍安全检查"
+
+
 @pytest.mark.parametrize("lead", [BUREAU, HEALTH])
-def test_s1_a_late_item_without_an_urgency_reason_is_refused_automatically(lead):
-    decision = item(proposed(lead, late=True)).screen(DIRECTORY)
+@pytest.mark.parametrize("reason", [None, "急", "上级 紧急 部署"])  # none, or under 10 visible characters
+def test_s1_a_late_item_without_an_urgency_reason_of_substance_is_refused_automatically(lead, reason):
+    decision = item(proposed(lead, late=True, urgency_reason=reason)).screen(DIRECTORY)
     assert isinstance(decision, InspectionItemRejected)
     assert (decision.refusal_code, decision.automatic) == (InspectionRefusalCode.LATE_FILING, True)
 
 
 def test_s1_a_late_item_with_an_urgency_reason_goes_its_ordinary_way():
-    assert item(proposed(HEALTH, late=True, urgency_reason="上级紧急部署")).screen(DIRECTORY) is None
-    assert isinstance(item(proposed(BUREAU, late=True, urgency_reason="上级紧急部署")).screen(DIRECTORY),
+    assert item(proposed(HEALTH, late=True, urgency_reason=URGENT)).screen(DIRECTORY) is None
+    assert isinstance(item(proposed(BUREAU, late=True, urgency_reason=URGENT)).screen(DIRECTORY),
                       InspectionItemFiled)
 
 

@@ -55,3 +55,19 @@ def Text(min_length: int = 1, max_length: int = 4000):  # noqa: N802 - used like
 
 OrgId = Annotated[str, StringConstraints(pattern=ORG_ID_PATTERN)]
 SemesterId = Annotated[str, StringConstraints(pattern=SEMESTER_PATTERN)]
+
+
+REASON_MIN_VISIBLE = 10
+"""The fewest visible characters a reason of substance has: an urgent declaration's (S3), a late
+inspection item's (S1). Checked in the domain, never in an event schema, since stored events may
+hold shorter ones."""
+
+
+def visible_length(text: str) -> int:
+    """Characters that show: no spaces, no zero-width or other invisible ones."""
+    return sum(1 for char in text if char.isprintable() and not char.isspace())
+
+
+def of_substance(reason: str | None) -> bool:
+    """Whether a reason says something: at least ``REASON_MIN_VISIBLE`` visible characters."""
+    return visible_length(reason or "") >= REASON_MIN_VISIBLE

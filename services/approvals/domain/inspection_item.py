@@ -26,6 +26,7 @@ from jianfu.events.schemas.inspections import (
     InspectionItemsMerged,
     InspectionRefusalCode,
 )
+from jianfu.events.schemas.text import REASON_MIN_VISIBLE, of_substance
 
 Decision = InspectionItemFiled | InspectionApproved | InspectionItemRejected
 
@@ -167,10 +168,11 @@ class InspectionItem:
             raise Refused(ErrorCode.INVALID_STATE, f"already decided: {_describe(self.decision)}", "item_id")
 
     def _late_refusal(self) -> InspectionItemRejected | None:
-        if self.proposal.late and not self.proposal.urgency_reason:
+        if self.proposal.late and not of_substance(self.proposal.urgency_reason):
             return self._rejected(InspectionRefusalCode.LATE_FILING, f"proposed on {self.proposal.proposed_on}, "
                                   "later than the filing lead time before its first planned month, with no "
-                                  "urgency reason", automatic=True)
+                                  f"urgency reason of substance ({REASON_MIN_VISIBLE} visible characters)",
+                                  automatic=True)
         return None
 
     def _rejected(self, code: InspectionRefusalCode, reason: str, automatic: bool) -> InspectionItemRejected:

@@ -31,9 +31,10 @@ from jianfu.events.schemas.campus_entry import (
     Route,
     Scope,
 )
+from jianfu.events.schemas.text import REASON_MIN_VISIBLE, visible_length
 from jianfu.events.semesters import SchoolCalendar, Semester
 
-URGENCY_REASON_MIN_VISIBLE = 10
+URGENCY_REASON_MIN_VISIBLE = REASON_MIN_VISIBLE
 """S3 (issue 8, finding 4): the urgent route needs a reason of substance, at least this many
 visible characters. Checked here, not in the schema: events stored before hold shorter reasons
 and must stay readable."""
@@ -133,11 +134,6 @@ def _check_urgency(command: RequestActivity) -> None:
                       f"{URGENCY_REASON_MIN_VISIBLE} visible characters", "urgency_reason")
     if command.urgency_category is None:
         raise Refused(ErrorCode.INVALID_FIELD, "an urgent declaration names its category", "urgency_category")
-
-
-def visible_length(text: str) -> int:
-    """Characters that show: no spaces, no zero-width or other invisible ones."""
-    return sum(1 for char in text if char.isprintable() and not char.isspace())
 
 
 def _frequency(command: RequestActivity) -> Frequency:
