@@ -1,7 +1,8 @@
 """The detector's edge: what its fold decided goes to the log as ``ViolationDetected``.
 
-The S3 detector (``domain/s3_detection.py``) runs as a projector of its own (durable consumer
-``compliance-detector``, state in ``compliance_detector_*``), beside the read model's. Before its
+The detector (S3: ``domain/s3_detection.py``, S1/S2: ``domain/s1s2_detection.py``, combined) runs
+as a projector of its own (durable consumer ``compliance-detector``, state in
+``compliance_detector_*``), beside the read model's. Before its
 batch transaction commits, the violations it decided are appended pipelined (all sent, then all
 acknowledgements awaited), each as the first event of its own aggregate (expected sequence 0)
 with an event id derived from the violation id: a crash before the commit only decides the same
@@ -11,7 +12,8 @@ again, and the second append is refused as a duplicate, so each violation is in 
 from __future__ import annotations
 
 import structlog
-from jianfu.compliance.domain.folding import Emitted, Projection
+from jianfu.compliance.domain.folding import Emitted, Projection, combine
+from jianfu.compliance.domain.s1s2_detection import s1s2_detection
 from jianfu.compliance.domain.s3_detection import s3_detection
 from jianfu.compliance.projector import Projector, ProjectorOptions
 from jianfu.compliance.read_model import DETECTOR
@@ -54,12 +56,14 @@ class ViolationRecorder:
 
 
 def detection(settings: Settings) -> Projection:
-    """The S3 detector for the policy file (with its earlier versions) and the directory's names;
-    what units outside the directory do is routed to the education bureau."""
+    """The detector for the policy file (with its earlier versions) and the directory's names: S3
+    (what units outside the directory do is routed to the education bureau) beside S1/S2 (the
+    education bureau files its own items and coordinates every item), each with tables of its own."""
     directory = settings.directory
     bureaus = sorted(org.org_id for org in directory.of_kind(OrgKind.EDUCATION_BUREAU))
-    return s3_detection(settings.policy, {org.org_id: org.name for org in directory.organisations},
-                        bureaus[0] if bureaus else None)
+    names = {org.org_id: org.name for org in directory.organisations}
+    return combine("detector", s3_detection(settings.policy, names, bureaus[0] if bureaus else None),
+                   s1s2_detection(settings.policy, names, bureaus))
 
 
 def detector(engine: AsyncEngine, js: JetStreamContext, store: EventStore, clock: Clock, projection: Projection,

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from jianfu.compliance.domain.campus_entry_view import CAMPUS_ENTRY_VIEW, COUNTERS
 from jianfu.compliance.domain.folding import Projection, combine
 from jianfu.compliance.domain.inspection_view import INSPECTION_VIEW, SCHOOL_COUNTERS
+from jianfu.compliance.domain.s1s2_detection import KEYS as S1S2_DETECTION_KEYS
 from jianfu.compliance.domain.s3_detection import KEYS as S3_DETECTION_KEYS
 
 LIVE_PREFIX = "compliance_"
@@ -394,12 +395,85 @@ def build_tables(prefix: str = LIVE_PREFIX) -> ReadModel:
     )
 
 
+def _detecting_inspections(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
+    """The S1/S2 detector's state (``domain/s1s2_detection.py``)."""
+    item, json = _s(36), sa.JSON
+    return {
+        # Items of the annual plans: who set each, filed or approved, charged once as unapproved.
+        "inspection_items": _table(md, prefix, "inspection_items",
+                                   sa.Column("item_id", item, nullable=False),
+                                   sa.Column("lead_org_id", _s(), nullable=False),
+                                   sa.Column("title", sa.Text, nullable=False),
+                                   sa.Column("by_education", sa.Boolean, nullable=False),
+                                   sa.Column("approved", sa.Boolean, nullable=False),
+                                   sa.Column("proposed_event_id", _s(36)),
+                                   sa.Column("setter_charged", sa.Boolean, nullable=False),
+                                   key=("item_id",)),
+        # Merges both ways, through mergers of mergers: what went into each merged item, and the
+        # items each went on in (approved: the source is approved through it).
+        "merged_sources": _table(md, prefix, "merged_sources",
+                                 sa.Column("merged_item_id", item, nullable=False),
+                                 sa.Column("item_id", item, nullable=False),
+                                 key=("merged_item_id", "item_id")),
+        "merges": _table(md, prefix, "merges",
+                         sa.Column("item_id", item, nullable=False),
+                         sa.Column("merged_item_id", item, nullable=False),
+                         sa.Column("approved", sa.Boolean, nullable=False),
+                         key=("item_id", "merged_item_id")),
+        # Attachment 2: the edition in force per year, the parts received, the rows by school.
+        "checklists": _table(md, prefix, "checklists",
+                             sa.Column("year", sa.Integer, nullable=False),
+                             sa.Column("edition", sa.Integer, nullable=False),
+                             sa.Column("event_id", _s(36), nullable=False),
+                             key=("year",)),
+        "checklist_editions": _table(md, prefix, "checklist_editions",
+                                     sa.Column("year", sa.Integer, nullable=False),
+                                     sa.Column("edition", sa.Integer, nullable=False),
+                                     sa.Column("parts", sa.Integer, nullable=False),
+                                     sa.Column("parts_received", sa.Integer, nullable=False),
+                                     key=("year", "edition")),
+        "checklist_rows": _table(md, prefix, "checklist_rows",
+                                 sa.Column("year", sa.Integer, nullable=False),
+                                 sa.Column("school_id", _s(), nullable=False),
+                                 sa.Column("edition", sa.Integer, nullable=False),
+                                 sa.Column("item_id", item, nullable=False),
+                                 sa.Column("units", json, nullable=False),
+                                 sa.Column("months", json, nullable=False),
+                                 sa.Column("frequency_per_year", sa.Integer, nullable=False),
+                                 sa.Column("merged_item_ids", json, nullable=False),
+                                 key=("year", "school_id", "edition", "item_id")),
+        # Visits judged (one however often reported), and those counted under each row at each school.
+        "inspection_visits": _table(md, prefix, "inspection_visits",
+                                    sa.Column("visit_id", item, nullable=False),
+                                    sa.Column("event_id", _s(36), nullable=False),
+                                    key=("visit_id",)),
+        "item_visits": _table(md, prefix, "item_visits",
+                              sa.Column("year", sa.Integer, nullable=False),
+                              sa.Column("school_id", _s(), nullable=False),
+                              sa.Column("item_id", item, nullable=False),
+                              sa.Column("visit_id", item, nullable=False),
+                              key=("year", "school_id", "item_id", "visit_id")),
+        # S2: the first request that asked each school each year for each field (normalised, hashed).
+        "requested_fields": _table(md, prefix, "requested_fields",
+                                   sa.Column("year", sa.Integer, nullable=False),
+                                   sa.Column("school_id", _s(), nullable=False),
+                                   sa.Column("field_key", _s(40), nullable=False),
+                                   sa.Column("field", sa.Text, nullable=False),
+                                   sa.Column("request_id", item, nullable=False),
+                                   sa.Column("event_id", _s(36), nullable=False),
+                                   sa.Column("requester_org_id", _s(), nullable=False),
+                                   sa.Column("sequence", sa.BigInteger, nullable=False),
+                                   key=("year", "school_id", "field_key")),
+    }
+
+
 def build_detector_tables(prefix: str = DETECTOR_PREFIX) -> ReadModel:
-    """The S3 detector's own state, beside the read model: never digested, never rebuilt."""
+    """The detector's own state (S3, S1/S2), beside the read model: never digested, never rebuilt."""
     md = sa.MetaData()
     return _model(
-        prefix, md, S3_DETECTION_KEYS, None,
+        prefix, md, {**S3_DETECTION_KEYS, **S1S2_DETECTION_KEYS}, None,
         **_admitting(md, prefix),
+        **_detecting_inspections(md, prefix),
         # Distinct admitted items each school held: what the cap counts.
         items=_table(md, prefix, "items",
                      sa.Column("semester", _s(16), nullable=False),
