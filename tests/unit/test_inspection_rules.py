@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from jianfu.compliance.domain.folding import Fact
 from jianfu.compliance.domain.s1s2_detection import s1s2_detection
@@ -136,6 +137,7 @@ def test_s1_a_research_visit_that_grades_schools_is_a_disguised_inspection():
     assert found.evidence["visit_id"] == str(visit.visit_id) and found.evidence["grading"] == "优秀/合格/不合格"
     assert found.evidence["visit_event_id"] == year.facts[-1].event_id
     assert "调研" in found.summary and found.semester == "2026-spring"
+    assert found.issue_key == f"{HEALTH}:DisguisedInspection"
 
 
 def test_s1_an_evaluation_guidance_or_monitoring_visit_that_ranks_is_disguised_and_charged_once():
@@ -197,6 +199,15 @@ def test_s1_the_latest_checklist_edition_published_whole_is_the_one_in_force():
     year, item = planned_year()
     year.publish(edition=2)  # the bureau withdraws the item
     year.visit(HEALTH, date(YEAR, 4, 10), item)
+    assert [v.evidence["ground"] for v in year.violations()] == ["not_on_checklist"]
+
+
+def test_s1_an_edition_is_in_force_only_once_its_last_part_is_in():
+    year, item = planned_year()
+    year.add(InspectionChecklistPublished(year=YEAR, edition=2, rows=(), part=1, parts=2, row_count=1))
+    year.visit(HEALTH, date(YEAR, 4, 10), item)  # edition 1 still decides: planned
+    year.add(InspectionChecklistPublished(year=YEAR, edition=2, rows=(), part=2, parts=2, offset=0, row_count=1))
+    year.visit(HEALTH, date(YEAR, 4, 11), item, school=OTHER_SCHOOL)  # edition 2, without the item
     assert [v.evidence["ground"] for v in year.violations()] == ["not_on_checklist"]
 
 
@@ -368,3 +379,16 @@ def test_s2_statutory_holidays_do_not_count_towards_a_deadline():
     enough = Year()
     enough.request(HEALTH, ["教师人数"], at(date(2026, 9, 30), 17), at(date(2026, 10, 9), 17))
     assert enough.violations() == []
+
+
+def test_s2_past_the_national_calendars_last_year_the_evidence_says_weekdays_counted():
+    year = Year()
+    year.request(HEALTH, ["教师人数"], at(date(2027, 3, 4), 15), at(date(2027, 3, 5), 17))
+    [found] = year.violations()
+    assert found.evidence["calendar"] == "weekdays"
+
+
+def test_s2_the_doc_states_the_minimum_of_policy_toml():
+    doc = (Path(__file__).parents[2] / "docs" / "policy.md").read_text(encoding="utf-8")
+    s2 = doc.split("## S2", 1)[1].split("\n## ", 1)[0]
+    assert f"`data_request_min_working_days` ({POLICY.inspections.data_request_min_working_days})" in s2
