@@ -91,12 +91,7 @@ class InspectionYear:
                    str(item.item_id)) for item in items)]
 
     def checklist(self, edition: int, items: Iterable[InspectionItemProposed], parts: int = 1) -> list[Step]:
-        rows = [ChecklistRow(item_id=item.item_id, item_name=item.title, target="指定学校",
-                             category=item.category, method=item.method, sample_ratio_or_frequency="每年1次",
-                             time_window="9-10月", inspecting_units=(item.lead_org_id,),
-                             inspecting_unit_names=(DIRECTORY.get(item.lead_org_id).name,),
-                             school_ids=item.school_ids, frequency_per_year=1, planned_months=(9, 10))
-                for item in items]
+        rows = [_row(item) for item in items]
         size = -(-len(rows) // parts) if rows else 0
         return [("edu-bureau", InspectionChecklistPublished(
             year=self.year, edition=edition, rows=tuple(rows[part * size:(part + 1) * size]), part=part + 1,
@@ -125,6 +120,17 @@ class InspectionYear:
                                   school_id=school, issue_key=f"{responsible}:{rule.value}", summary="违规",
                                   evidence=evidence)
         return SYSTEM_ACTOR_ORG_ID, event, found
+
+
+def _row(item: InspectionItemProposed | InspectionItemsMerged) -> ChecklistRow:
+    """An item (proposed, or made by a merge) as a row of Attachment 2."""
+    merged = isinstance(item, InspectionItemsMerged)
+    units = item.lead_org_ids if merged else (item.lead_org_id, *item.joint_org_ids)
+    return ChecklistRow(item_id=item.item_id, item_name=item.title, target="指定学校", category=item.category,
+                        method="实地检查", sample_ratio_or_frequency="每年1次", time_window="9-10月",
+                        inspecting_units=units, inspecting_unit_names=tuple(DIRECTORY.get(u).name for u in units),
+                        school_ids=item.target_school_ids if merged else item.school_ids, frequency_per_year=1,
+                        planned_months=(9, 10), merged_item_ids=item.merged_item_ids if merged else ())
 
 
 def _actor(org: str) -> Actor:
