@@ -59,6 +59,9 @@ SEEDS: dict[str, dict[str, Any]] = {
     "GetApplications": {"semester": SEMESTER, "status": "certified", "limit": 20},
     "GetCampusEntryCounters": {"semester": SEMESTER, "school_id": SCHOOLS[0]},
     "GetViolations": {"semester": SEMESTER, "limit": 10},
+    "GetInspectionChecklist": {"year": 2026, "limit": 20},
+    "GetInspectionItems": {"year": 2026, "status": "approved", "limit": 20},
+    "GetInspectionCounters": {"year": 2026, "school_id": SCHOOLS[0]},
 }
 """A valid body of every command and query; ``command_id`` is drawn afresh for each example."""
 
