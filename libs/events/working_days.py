@@ -12,14 +12,20 @@ so a decision can say which calendar it counted by.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
 BUSINESS_TIME = ZoneInfo("Asia/Shanghai")
 DAY = timedelta(days=1)
+YEAR = 366 * DAY
 _FIRST, _LAST = min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year
+
+
+def aware(moment: datetime) -> datetime:
+    """A stored time without a zone is UTC, as the schemas record times (never the machine's zone)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def covered(day: date) -> bool:
@@ -58,6 +64,9 @@ class WorkingCalendar:
         ends in counts by the hours of it inside the span, a day off not at all. Nothing when
         ``end`` is not after ``start``. Counting stops once ``enough`` is reached (a deadline
         years away is not walked day by day)."""
+        start, end = aware(start), aware(end)
+        if enough is not None and end - start > enough + YEAR:
+            end = start + enough + YEAR  # far enough past any holiday; a deadline in year 9999 has no local time
         start, end = start.astimezone(BUSINESS_TIME), end.astimezone(BUSINESS_TIME)
         total = timedelta()
         day = start.date()
@@ -75,6 +84,6 @@ class WorkingCalendar:
 
     def all_covered(self, start: datetime, end: datetime) -> bool:
         """Whether the national calendar knew every day of the span (capped at a year past its start)."""
-        first = start.astimezone(BUSINESS_TIME).date()
-        last = min(end.astimezone(BUSINESS_TIME).date(), first + 366 * DAY)
+        first = aware(start).astimezone(BUSINESS_TIME).date()
+        last = first + min(max(aware(end) - aware(start), timedelta()), YEAR)
         return covered(first) and covered(max(first, last))

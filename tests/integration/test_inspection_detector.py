@@ -6,6 +6,7 @@ adapter."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime
 
@@ -149,6 +150,29 @@ async def test_s1_s2_every_rule_once_with_its_evidence_through_the_running_detec
     assert short["evidence"]["request_id"] == str(facts["duplicate"][0].request_id)
     [event] = (await store.load("violation", short["violation_id"])).envelopes
     assert (event.causation_id, event.policy_version) == (facts["duplicate"][1].envelope.event_id, POLICY.version)
+
+
+async def test_s1_s2_a_request_whose_title_holds_a_nul_is_set_aside_and_the_next_is_judged(engine, log):
+    """Stored by hand past intake: a violation quoting it could never be stored, so the detector
+    quarantines it, writes nothing unreadable, and goes on."""
+    spoiled = data_request(HEALTH, ["教师人数"], at(date(YEAR, 3, 5), 15), at(date(YEAR, 3, 6), 9))
+    context = CommandContext(Actor(org_id=HEALTH, org_kind=DIRECTORY.get(HEALTH).kind), str(uuid.uuid4()),
+                             str(uuid.uuid4()), POLICY.version, datetime(YEAR, 3, 5, tzinfo=UTC))
+    envelope = context.event(spoiled, str(spoiled.request_id)).model_dump(mode="json")
+    envelope["data"]["title"] = "数据\u0000报送"  # a short deadline's summary would quote it
+    poison = (await log.js.publish(f"jf.ev.data_request.{spoiled.request_id}",
+                                   json.dumps(envelope, ensure_ascii=False).encode(), stream="JIANFU_EVENTS")).seq
+    after = data_request(FIRE, ["消防器材数量"], at(date(YEAR, 3, 5), 15), at(date(YEAR, 3, 6), 9))
+    await append(log.store, FIRE, after, str(after.request_id))
+    async with running(engine, log.js, log.store, detection=DETECTION) as both:
+        await settle(both, log.store)
+    async with engine.connect() as conn:
+        found = (await conn.execute(sa.select(LIVE.violations.c.responsible_org_id, LIVE.violations.c.rule))).all()
+        set_aside = set((await conn.execute(sa.select(DETECTOR.quarantined_events.c.sequence))).scalars())
+        projector_set_aside = set((await conn.execute(sa.select(LIVE.quarantined_events.c.event_type))).scalars())
+    assert found == [(FIRE, Rule.EXCESSIVELY_SHORT_DEADLINE.value)]
+    assert poison in set_aside
+    assert "ViolationDetected" not in projector_set_aside  # the detector wrote nothing unreadable
 
 
 # Batch equivalence: the fold decides the same in any batching.

@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 from jianfu.compliance.domain.folding import Fact
 from jianfu.compliance.domain.s1s2_detection import s1s2_detection
 from jianfu.events.schemas.compliance import Rule
@@ -392,3 +393,14 @@ def test_s2_the_doc_states_the_minimum_of_policy_toml():
     doc = (Path(__file__).parents[2] / "docs" / "policy.md").read_text(encoding="utf-8")
     s2 = doc.split("## S2", 1)[1].split("\n## ", 1)[0]
     assert f"`data_request_min_working_days` ({POLICY.inspections.data_request_min_working_days})" in s2
+
+
+def test_s1_s2_a_fact_whose_text_holds_a_nul_is_set_aside_not_judged():
+    """A violation quoting it would carry the NUL into the log for ever: the fold refuses, and the
+    projector quarantines the event (as S3's detector does)."""
+    for add in (lambda y: y.request(HEALTH, ["教师\x00人数"], at(date(YEAR, 3, 2), 9), at(date(YEAR, 3, 3), 9)),
+                lambda y: y.visit(FIRE, date(YEAR, 9, 10), label=VisitLabel.RESEARCH, graded=True, grading="优\x00")):
+        year = Year()
+        add(year)
+        with pytest.raises(ValueError, match="NUL"):
+            year.violations()

@@ -4,7 +4,7 @@ data-request deadline counts them. No I/O."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from jianfu.events.policy import WorkingDays
@@ -69,3 +69,10 @@ def test_s2_partial_days_count_by_their_hours_and_days_off_not_at_all():
 def test_s2_counting_a_deadline_years_away_stops_once_enough_is_counted():
     start = at(date(2026, 11, 26), 15)
     assert 2 <= CALENDAR.working_days_between(start, start.replace(year=9999), 2) < 3
+
+
+def test_s2_a_stored_time_without_a_zone_is_utc_and_year_9999_needs_no_local_time():
+    thursday = at(date(2026, 11, 26), 15)
+    naive = thursday.astimezone(UTC).replace(tzinfo=None)
+    assert CALENDAR.working_time(naive, at(date(2026, 11, 27), 17)) == timedelta(hours=26)
+    assert CALENDAR.working_days_between(thursday, datetime(9999, 12, 31, 23, tzinfo=UTC), 2) >= 2

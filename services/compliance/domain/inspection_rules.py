@@ -24,7 +24,7 @@ from enum import StrEnum
 
 from jianfu.events.schemas.compliance import RULE_CLAUSE, Rule, ViolationDetected, violation_id
 from jianfu.events.schemas.inspections import SOFT_LABELS, DataRequestIssued, InspectionVisitReported
-from jianfu.events.working_days import BUSINESS_TIME, WorkingCalendar
+from jianfu.events.working_days import BUSINESS_TIME, WorkingCalendar, aware
 
 LABEL_WORDS = {"supervision": "督查", "inspection": "检查", "research": "调研", "evaluation": "评估",
                "guidance": "指导", "monitoring": "监测"}
@@ -242,7 +242,18 @@ def excessively_short_deadline(request: DataRequestIssued, event_id: str, calend
 
 
 def _local(moment: datetime) -> str:
-    return moment.astimezone(BUSINESS_TIME).strftime("%Y-%m-%d %H:%M")
+    try:
+        return aware(moment).astimezone(BUSINESS_TIME).strftime("%Y-%m-%d %H:%M")
+    except OverflowError:  # the last hours of year 9999 have no local time
+        return moment.isoformat()
+
+
+def require_storable(*words: str) -> None:
+    """Refuse to judge a fact whose words hold a NUL (stored by hand or before intake refused
+    it): a violation quoting it would carry the NUL into the log for ever, and no reader can store
+    it. Raising sets the fact aside (quarantined), as S3's detector does."""
+    if any("\x00" in word for word in words):
+        raise ValueError("the fact's text holds a NUL character (U+0000): not judged")
 
 
 def _violation(rule: Rule, party: str, school_id: str | None, semester: str, found_id: str, summary: str,

@@ -35,6 +35,7 @@ from jianfu.compliance.domain.inspection_rules import (
     judged_by_plan,
     over_frequency,
     plan_for,
+    require_storable,
     unauthorised_setter,
     unauthorized_inspection_setter,
     unplanned_inspection,
@@ -51,7 +52,7 @@ from jianfu.events.schemas.inspections import (
     InspectionVisitReported,
 )
 from jianfu.events.titles import normalise_title
-from jianfu.events.working_days import BUSINESS_TIME, WorkingCalendar
+from jianfu.events.working_days import BUSINESS_TIME, WorkingCalendar, aware
 
 ITEMS, SOURCES, MERGES = "inspection_items", "merged_sources", "merges"
 CHECKLISTS, EDITIONS, ROWS = "checklists", "checklist_editions", "checklist_rows"
@@ -192,6 +193,7 @@ def s1s2_detection(policy: Policy, names: Mapping[str, str], education: Collecti
 
     def visited(batch: Batch, fact: Fact) -> None:
         visit: InspectionVisitReported = fact.data
+        require_storable(visit.grading, visit.school_id, visit.visiting_org_id)
         in_force = policy.in_force_on(visit.visited_on)
         if in_force is None or batch[VISITS].get(str(visit.visit_id)) is not None:
             return  # before the plan; or a visit already reported (S1: one visit, however often reported)
@@ -259,7 +261,8 @@ def s1s2_detection(policy: Policy, names: Mapping[str, str], education: Collecti
 
     def requested(batch: Batch, fact: Fact) -> None:
         request: DataRequestIssued = fact.data
-        issued_on = request.issued_at.astimezone(BUSINESS_TIME).date()
+        require_storable(request.title, request.requester_org_id, *request.fields, *request.school_ids)
+        issued_on = aware(request.issued_at).astimezone(BUSINESS_TIME).date()
         in_force = policy.in_force_on(issued_on)
         if in_force is None:
             return
