@@ -273,11 +273,12 @@ def _inspections(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
         "requested_fields": _table(md, prefix, "requested_fields",
                                    sa.Column("school_id", _s(), nullable=False),
                                    sa.Column("year", sa.Integer, nullable=False),
-                                   sa.Column("field", sa.Text, nullable=False),
+                                   sa.Column("field_key", _s(40), nullable=False),  # s1s2_detection.field_key
+                                   sa.Column("field", sa.Text, nullable=False),  # as first asked
                                    sa.Column("first_request_id", _s(36), nullable=False),
                                    sa.Column("first_requester_org_id", _s(), nullable=False),
                                    sa.Column("requests", sa.Integer, nullable=False),
-                                   key=("school_id", "year", "field")),
+                                   key=("school_id", "year", "field_key")),
     }
 
 

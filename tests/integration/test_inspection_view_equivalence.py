@@ -23,7 +23,7 @@ from tests.integration.test_projection_equivalence import run, statements_for
 YEARS = (2031, 2032)
 SCHOOLS = ["school-dwk-primary-1", "school-dwk-primary-2", "school-dwk-middle-1"]
 UNITS = ["dept-fire", "dept-health", "edu-bureau", "dept-publicity"]
-FIELDS = ["在校生人数", "近视率", "教师人数", "食堂从业人员", "安全隐患台账"]
+FIELDS = ["在校生人数", "近视率", "教师人数", "在校生 人数", "安全隐患台账"]  # the fourth is the first, spaced
 VISIT_RULES = [Rule.UNPLANNED_INSPECTION, Rule.DISGUISED_INSPECTION, Rule.INSPECTION_OVER_FREQUENCY]
 REQUEST_RULES = [Rule.DUPLICATE_DATA_REQUEST, Rule.EXCESSIVELY_SHORT_DEADLINE]
 

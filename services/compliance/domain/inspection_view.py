@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from jianfu.compliance.domain.folding import Batch, Fact, Need, On, Projection, Row, utc
+from jianfu.compliance.domain.s1s2_detection import field_key
 from jianfu.events.schemas.compliance import Rule, ViolationDetected
 from jianfu.events.schemas.inspections import (
     DataRequestIssued,
@@ -61,7 +62,7 @@ KEYS = {
     "inspection_school_years": ("school_id", "year"),
     "data_requests": ("request_id",),
     "data_request_schools": ("school_id", "request_id"),
-    "requested_fields": ("school_id", "year", "field"),
+    "requested_fields": ("school_id", "year", "field_key"),
 }
 
 
@@ -231,6 +232,9 @@ def _request(batch: Batch, fact: Fact) -> None:
     if batch["data_requests"].get(request_id) is not None:
         return  # recorded already
     fields = list(dict.fromkeys(request.fields))
+    keyed: dict[str, str] = {}  # S2: a field as the detector compares it (width, case and spacing aside)
+    for name in fields:
+        keyed.setdefault(field_key(name), name)
     batch["data_requests"].put({
         "request_id": request_id, "year": request.year, "requester_org_id": request.requester_org_id,
         "title": request.title, "fields": fields, "school_count": len(request.school_ids),
@@ -240,19 +244,20 @@ def _request(batch: Batch, fact: Fact) -> None:
     asked = batch["requested_fields"]
     for school_id in dict.fromkeys(request.school_ids):
         new = 0
-        for name in fields:
-            row = asked.get(school_id, request.year, name)
+        for key, name in keyed.items():
+            row = asked.get(school_id, request.year, key)
             if row is None:
                 new += 1
-                asked.put({"school_id": school_id, "year": request.year, "field": name, "first_request_id": request_id,
-                           "first_requester_org_id": request.requester_org_id, "requests": 1})
+                asked.put({"school_id": school_id, "year": request.year, "field_key": key, "field": name,
+                           "first_request_id": request_id, "first_requester_org_id": request.requester_org_id,
+                           "requests": 1})
             else:
                 asked.update(row, requests=row["requests"] + 1)
         batch["data_request_schools"].put({
-            "school_id": school_id, "request_id": request_id, "year": request.year, "fields": len(fields),
+            "school_id": school_id, "request_id": request_id, "year": request.year, "fields": len(keyed),
             "new_fields": new, "duplicate_violation_id": None, "short_deadline_violation_id": None,
             "sequence": fact.sequence})
-        _bump(batch, school_id, request.year, data_requests=1, requested_fields=len(fields), distinct_fields=new)
+        _bump(batch, school_id, request.year, data_requests=1, requested_fields=len(keyed), distinct_fields=new)
 
 
 # ViolationDetected: the S1/S2 columns and counters each violation explains.

@@ -110,9 +110,10 @@ def _visits_and_requests() -> None:
             key=("school_id", "request_id"))
     _create("requested_fields",
             sa.Column("school_id", _s(), nullable=False), sa.Column("year", sa.Integer, nullable=False),
-            sa.Column("field", sa.Text, nullable=False), sa.Column("first_request_id", _s(36), nullable=False),
+            sa.Column("field_key", _s(40), nullable=False), sa.Column("field", sa.Text, nullable=False),
+            sa.Column("first_request_id", _s(36), nullable=False),
             sa.Column("first_requester_org_id", _s(), nullable=False), sa.Column("requests", sa.Integer, nullable=False),
-            key=("school_id", "year", "field"))
+            key=("school_id", "year", "field_key"))
 
 
 def upgrade() -> None:
