@@ -7,24 +7,34 @@ statements a batch sends do not grow with it."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from jianfu.compliance.read_model import LIVE
-from jianfu.events.schemas.compliance import Rule
+from jianfu.compliance.detection import ViolationRecorder
+from jianfu.compliance.domain.folding import Emitted, Fact, combine
+from jianfu.compliance.domain.s1s2_detection import s1s2_detection
+from jianfu.compliance.domain.s3_detection import s3_detection
+from jianfu.compliance.read_model import DETECTOR, LIVE
+from jianfu.events.envelope import GENESIS_HASH
+from jianfu.events.schemas.compliance import Rule, ViolationDetected
 from jianfu.events.schemas.inspections import VisitLabel
+from jianfu.events.settings import SystemClock
 
 from tests.conftest import fresh_database
+from tests.factories import POLICY
 from tests.inspection_year import InspectionYear, Step, chained
 from tests.integration.test_projection_equivalence import run, statements_for
+from tests.s3_semester import NAMES
 
 YEARS = (2031, 2032)
 SCHOOLS = ["school-dwk-primary-1", "school-dwk-primary-2", "school-dwk-middle-1"]
 UNITS = ["dept-fire", "dept-health", "edu-bureau", "dept-publicity"]
 FIELDS = ["在校生人数", "近视率", "教师人数", "在校生 人数", "安全隐患台账"]  # the fourth is the first, spaced
 VISIT_RULES = [Rule.UNPLANNED_INSPECTION, Rule.DISGUISED_INSPECTION, Rule.INSPECTION_OVER_FREQUENCY]
+S1S2_DETECTION = combine("detector", s3_detection(POLICY, NAMES, "edu-bureau"),
+                         s1s2_detection(POLICY, NAMES, ["edu-bureau"]))  # as detection(settings) builds it
 REQUEST_RULES = [Rule.DUPLICATE_DATA_REQUEST, Rule.EXCESSIVELY_SHORT_DEADLINE]
 
 proposals = st.tuples(st.just("propose"), st.sampled_from(YEARS), st.sampled_from(UNITS),
@@ -168,3 +178,60 @@ async def test_s1_s2_the_statements_a_batch_sends_do_not_grow_with_the_batch(pg_
             counts.append(await statements_for(url, LIVE, events))
     assert counts[0] == counts[1]
     assert counts[0] <= 2 * len(LIVE.tables) + 4  # a read per key shape and a write per table, claim and advance
+
+
+def with_decided(stream: list, violations: list[dict]) -> list:
+    """The stream with each violation the detector decided right after the visit or request that
+    revealed it, as the detector appends it."""
+    recorder, by_cause = ViolationRecorder(None, SystemClock()), {}
+    for violation in violations:
+        cause = violation["evidence"].get("visit_event_id") or violation["evidence"].get("request_event_id")
+        by_cause.setdefault(cause, []).append(violation)
+    out = []
+    for envelope in stream:
+        out.append(envelope)
+        for violation in by_cause.pop(envelope.event_id, []):
+            cause = Fact(0, envelope.event_id, envelope.event_type, envelope.aggregate_id, envelope.occurred_at,
+                         envelope.correlation_id, None)
+            out.append(recorder.envelope(Emitted(ViolationDetected.model_validate(violation), cause, POLICY.version)))
+    assert not by_cause, "every violation follows its cause"
+    return chained_again(out)
+
+
+def chained_again(envelopes: list) -> list:
+    heads, out = {}, []
+    for envelope in envelopes:
+        made = envelope.model_copy(update={"prev_hash": heads.get(envelope.subject, GENESIS_HASH)})
+        heads[made.subject] = made.hash()
+        out.append(made)
+    return out
+
+
+async def test_s1_s2_the_detectors_verdicts_are_what_the_counters_count():
+    """S1/S2: the S1/S2 detector judges a year (a planned visit, the same visit reported again, a
+    second visit beyond the item's frequency, an unplanned one, a graded 调研, a field asked twice,
+    a Friday 17:00 deadline for a Thursday 15:00 request); the read model counts exactly the
+    violations it appended, each at the visit or request it names."""
+    y, school = InspectionYear(2026, start=7000), SCHOOLS[0]
+    fire = y.propose("dept-fire", schools=(school,))
+    item = fire[1]
+    first = y.request("dept-health", (school,), ("在校生人数",))
+    again = y.request("dept-publicity", (school,), ("在校生 人数", "教师人数"), day=11)
+    thursday = y.request("dept-publicity", (school,), ("近视率",), day=12)  # 2026-03-12 15:00 in Shanghai
+    short = (thursday[0], thursday[1].model_copy(update={"deadline": datetime(2026, 3, 13, 9, tzinfo=UTC)}),
+             thursday[2])
+    steps = [fire, y.approved(item), *y.checklist(1, [item]),
+             y.visit(school, "dept-fire", date(2026, 10, 9), item_id=item.item_id),
+             y.visit(school, "dept-fire", date(2026, 10, 9), item_id=item.item_id, reporter="dept-fire"),
+             y.visit(school, "dept-fire", date(2026, 10, 20), item_id=item.item_id),
+             y.visit(school, "dept-publicity", date(2026, 11, 3)),
+             y.visit(school, "dept-health", date(2026, 5, 6), label=VisitLabel.RESEARCH, graded=True,
+                     reporter="dept-health"),
+             first, again, short]
+    stream = chained(steps)
+    _, violations = await run(DETECTOR, stream, [1] * len(stream), S1S2_DETECTION)
+    rules = sorted(v["rule"] for v in violations)
+    assert rules == ["DisguisedInspection", "DuplicateDataRequest", "ExcessivelyShortDeadline",
+                     "InspectionOverFrequency", "UnplannedInspection"]
+    model, _ = await run(LIVE, with_decided(stream, violations), [3] * len(stream))
+    assert model["inspection_school_years"] == [f'["{school}", 2026, 4, 1, 1, 1, 3, 4, 3, 1, 1]']
