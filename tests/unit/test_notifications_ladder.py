@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from jianfu.events.organisations import Directory, Organisation, OrgKind
-from jianfu.events.schemas.compliance import Rule, ViolationDetected
+from jianfu.events.schemas.compliance import RULE_CLAUSE, Rule, ViolationDetected
 from jianfu.events.schemas.escalation import ReminderIssued
 from jianfu.notifications.domain.escalation import (
     Escalation,
@@ -133,3 +133,14 @@ def test_a_directory_without_the_issuing_office_is_a_configuration_error():
     ])
     with pytest.raises(IssuerMissing):
         remind(violation(), directory=only_bureau)
+
+
+@pytest.mark.parametrize("rule", [r for r in Rule if RULE_CLAUSE[r] in ("S1", "S2")])
+def test_g2_every_s1_and_s2_violation_gets_its_first_stage_reminder_from_the_supervision_office(rule):
+    """Issue 9: the ladder is the same for every clause; a unit's S1 or S2 violation is reminded
+    by the supervision office, once."""
+    found = violation(unit=HEALTH).model_copy(update={
+        "rule": rule, "clause": RULE_CLAUSE[rule], "issue_key": f"{HEALTH}:{rule.value}"})
+    reminder = remind(found)
+    assert (reminder.issued_by_org_id, reminder.responsible_org_id, reminder.stage) == (OFFICE, HEALTH, 1)
+    assert remind(found, reminded(found)) is None
