@@ -12,17 +12,14 @@ from pathlib import Path
 
 import pytest
 from jianfu.cli.client import JianfuClient
-from jianfu.compliance.app import build, interface
-from jianfu.compliance.database import make_engine
-from jianfu.compliance.migrations import migrate
+from jianfu.compliance.app import build
 from jianfu.compliance.settings import ComplianceSettings
-from jianfu.events.dependencies import Deps
 from jianfu.events.errors import RefusalCode
-from jianfu.events.settings import Settings, SystemClock
 
 from tests.conftest import fresh_database
 from tests.factories import DIRECTORY, POLICY, SCHOOLS
-from tests.s3_semester import S3Semester, running, settle
+from tests.query_router import ask, projected_router
+from tests.s3_semester import S3Semester
 
 SCHOOL, OTHER_SCHOOL = "school-dwk-primary-3", "school-dwk-primary-4"
 POLICE, FIRE, JUSTICE = "dept-public-security", "dept-fire", "dept-justice"
@@ -50,17 +47,8 @@ async def semester(store) -> S3Semester:
 
 @pytest.fixture(scope="module")
 async def router(pg_database, js, store, semester):
-    async with fresh_database("queries") as url:
-        await migrate(url)
-        engine = make_engine(url)
-        async with running(engine, js, store) as projector:
-            await settle(projector, store)
-        yield interface(Deps(store, DIRECTORY, POLICY, SystemClock()), Settings(), engine).routers[0]
-        await engine.dispose()
-
-
-async def ask(router, org: str, query: str, **payload) -> dict:
-    return await router.dispatch(f"jf.q.{org}.compliance.{query}", json.dumps(payload).encode())
+    async with projected_router("queries", js, store) as answering:
+        yield answering
 
 
 async def test_s3_every_organisation_reads_the_latest_edition_of_the_published_list(router, semester):

@@ -4,23 +4,16 @@ against the year before, for the overseers and a school itself."""
 
 from __future__ import annotations
 
-import json
 import random
 from datetime import date
 
 import pytest
-from jianfu.compliance.app import interface
-from jianfu.compliance.database import make_engine
-from jianfu.compliance.migrations import migrate
-from jianfu.events.dependencies import Deps
 from jianfu.events.schemas.compliance import Rule
 from jianfu.events.schemas.inspections import VisitLabel
-from jianfu.events.settings import Settings, SystemClock
 
-from tests.conftest import fresh_database
-from tests.factories import DIRECTORY, POLICY, SCHOOLS
+from tests.factories import SCHOOLS
 from tests.inspection_year import InspectionYear, append
-from tests.s3_semester import running, settle
+from tests.query_router import ask, projected_router
 
 SCHOOL, OTHER = "school-dwk-primary-3", "school-dwk-primary-4"
 FIRE, HEALTH, EMERGENCY, PUBLICITY = "dept-fire", "dept-health", "dept-emergency", "dept-publicity"
@@ -64,17 +57,8 @@ async def year(store) -> dict:
 
 @pytest.fixture(scope="module")
 async def router(pg_database, js, store, year):
-    async with fresh_database("inspection_queries") as url:
-        await migrate(url)
-        engine = make_engine(url)
-        async with running(engine, js, store) as projector:
-            await settle(projector, store)
-        yield interface(Deps(store, DIRECTORY, POLICY, SystemClock()), Settings(), engine).routers[0]
-        await engine.dispose()
-
-
-async def ask(router, org: str, query: str, **payload) -> dict:
-    return await router.dispatch(f"jf.q.{org}.compliance.{query}", json.dumps(payload).encode())
+    async with projected_router("inspection_queries", js, store) as answering:
+        yield answering
 
 
 async def test_s1_every_organisation_reads_the_checklist_in_force_page_by_page(router, year):
