@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from jianfu.events.errors import ErrorCode, Refused
@@ -190,6 +190,10 @@ def request_data(
     if command.deadline <= issued_at:
         raise Refused(ErrorCode.INVALID_FIELD, f"the deadline must be after the request is issued "
                       f"({issued_at:%Y-%m-%d %H:%M} UTC)", "deadline")
+    try:
+        command.deadline.astimezone(UTC)  # the read model stores it in UTC
+    except OverflowError:
+        raise Refused(ErrorCode.INVALID_FIELD, "the deadline has no UTC time (past year 9999)", "deadline") from None
     school_ids = directory.school_ids if command.all_schools else listed_schools(
         command.school_ids, directory, "school_ids")
     return DataRequestIssued(
