@@ -6,6 +6,10 @@ the catalogue does not bear out, one by a unit outside the directory — and the
 
 ``walk_semester`` drives a running system only through commands, exactly as an integrating
 system would; the end-to-end test walks the same semester and checks every outcome.
+
+``walk_inspection_year`` then walks the 2026 inspection year (S1/S2) the same way, from October on:
+items proposed, filed, approved, refused and merged, the checklist published, visits in December
+and data requests in November, each violation rule met once (tests/e2e/test_inspection_year.py).
 """
 
 from __future__ import annotations
@@ -227,3 +231,133 @@ async def walk_semester(client: JianfuClient, directory: Directory, set_today: C
         organizer = body.get("organizer_org_id") or body["organizer_name"]
         demo.reports.append({"school": school, "organizer": organizer, "title": body["title"], **reply})
     return demo
+
+
+# S1/S2: an inspection year, walked after the semester (its clock moves on from October 2026).
+
+YEAR = 2026
+SUPERVISION = "supervision-office"
+S1S2_RULES = ("UnplannedInspection", "UnauthorizedInspectionSetter", "DisguisedInspection",
+              "InspectionOverFrequency", "DuplicateDataRequest", "ExcessivelyShortDeadline")
+SHANGHAI = "+08:00"
+
+
+@dataclass
+class DemoYear:
+    """Ids of what the inspection year created, by a short name, for the test and the summary."""
+
+    items: dict[str, str] = field(default_factory=dict)
+    merged_item_id: str = ""
+    checklist: dict[str, Any] = field(default_factory=dict)
+    visits: dict[str, dict[str, Any]] = field(default_factory=dict)
+    requests: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def inspection_item(title: str, category: str, months: list[int], frequency: int = 1, **extra: Any) -> dict[str, Any]:
+    """A proposal for the demo year, aimed at every school unless ``extra`` says otherwise."""
+    return {"command_id": str(uuid.uuid4()), "year": YEAR, "title": title, "category": category,
+            "policy_basis": "《中小学教师减负清单》及本单位年度工作要点", "target": {"all_schools": True},
+            "method": "实地检查、查阅资料", "indicators": 10, "frequency_per_year": frequency,
+            "planned_months": months, **extra}
+
+
+# name: (lead unit, form); proposed on 22 October, 30+ days before December, so none is late
+PROPOSALS = {
+    "safety": ("edu-bureau", inspection_item("校园安全专项督查", "supervision", [12])),
+    "after_school": ("edu-bureau", inspection_item("课后服务工作督查", "supervision", [12])),
+    "health": ("dept-health", inspection_item("学校卫生与传染病防控检查", "inspection", [12],
+                                              data_fields=["在校学生数", "近视率"])),
+    "fire": ("dept-fire", inspection_item("校园消防安全检查", "inspection", [12])),
+    "contest": ("dept-fire", inspection_item("消防知识竞赛评比", "appraisal", [12])),
+}
+
+
+def visit(day: str, label: str, *, graded: bool = False, grading: str = "", item_id: str | None = None,
+          **side: str) -> dict[str, Any]:
+    """A visit report: ``side`` is ``visiting_org_id`` (the school reports) or ``school_id`` (the unit)."""
+    return {"command_id": str(uuid.uuid4()), "visited_on": day, "label": label, "graded": graded,
+            "grading": grading, **({"item_id": item_id} if item_id else {}), **side}
+
+
+def data_request(title: str, fields: list[str], school_ids: list[str], deadline: str) -> dict[str, Any]:
+    return {"command_id": str(uuid.uuid4()), "title": title, "fields": fields, "school_ids": school_ids,
+            "deadline": deadline}
+
+
+async def _until_items(client: JianfuClient, by_status: dict[str, int], timeout: float = 30.0) -> None:
+    """Wait until the year's items show these statuses (screening files the bureau's own items)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        reply = await client.query(SUPERVISION, "compliance", "GetInspectionItems", {"year": YEAR})
+        found = reply.get("counts", {}).get("by_status", {})
+        if all(found.get(status) == count for status, count in by_status.items()):
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"inspection items not screened in {timeout}s: {found}")
+        await asyncio.sleep(0.2)
+
+
+async def walk_inspection_year(client: JianfuClient, directory: Directory,
+                               set_today: Callable[[date], None]) -> DemoYear:
+    """S1/S2 for 2026, only through commands, as an integrating system would: proposals from three
+    units (the education bureau's two, filed; dept-health's and one of dept-fire's, approved by
+    the supervision office; dept-fire's other, refused), the bureau's merger of its safety item with
+    dept-fire's, the checklist, visits planned and not (one reported by the school and the unit),
+    and data requests (one repeating a field, one issued on a Thursday due Friday 17:00)."""
+    year = DemoYear()
+    set_today(date(2026, 10, 22))  # S1: items for December, proposed 30+ days before it
+    for name, (unit, form) in PROPOSALS.items():
+        reply = await _ok(client.command(unit, "requests", "ProposeInspectionItem", form))
+        year.items[name] = reply["item_id"]
+    await _until_items(client, {"filed": 2, "proposed": 3})
+
+    set_today(date(2026, 10, 26))  # S1: the supervision office decides the other units' items
+    for name in ("health", "fire"):
+        await _ok(client.command(SUPERVISION, "approvals", "ApproveInspectionItem",
+                                 {"command_id": str(uuid.uuid4()), "item_id": year.items[name]}))
+    await _ok(client.command(SUPERVISION, "approvals", "RejectInspectionItem", {
+        "command_id": str(uuid.uuid4()), "item_id": year.items["contest"], "refusal_code": "NOT_NECESSARY",
+        "reason": "可由日常消防宣传解决，不另设评比"}))
+
+    set_today(date(2026, 10, 28))  # S1: the bureau merges the two safety items and publishes the checklist
+    merged = await _ok(client.command(BUREAU, "approvals", "MergeInspectionItems", {
+        "command_id": str(uuid.uuid4()), "item_ids": [year.items["safety"], year.items["fire"]],
+        "title": "校园安全综合督查"}))
+    year.merged_item_id = merged["item_id"]
+    year.checklist = await _ok(client.command(BUREAU, "approvals", "PublishInspectionChecklist",
+                                              {"command_id": str(uuid.uuid4()), "year": YEAR}))
+
+    requests = [  # S2: (day, unit, name, request)
+        (date(2026, 11, 2), BUREAU, "statistics", data_request(
+            "学校基本情况统计", ["在校学生数", "专任教师数"], ["school-dwk-primary-1", "school-dwk-primary-2"],
+            f"2026-11-13T17:00:00{SHANGHAI}")),
+        (date(2026, 11, 9), "dept-health", "duplicate", data_request(  # 在校学生数 again: a duplicate
+            "学生视力健康调查", ["在校学生数", "近视率"], ["school-dwk-primary-1"], f"2026-11-20T17:00:00{SHANGHAI}")),
+        (date(2026, 11, 19), "dept-emergency", "short", data_request(  # a Thursday, due Friday 17:00
+            "应急演练开展情况", ["应急演练次数"], ["school-dwk-middle-1"], f"2026-11-20T17:00:00{SHANGHAI}")),
+    ]
+    for day, unit, name, body in requests:
+        set_today(day)
+        reply = await _ok(client.command(unit, "requests", "IssueDataRequest", body))
+        year.requests[name] = {"requester": unit, **reply}
+
+    set_today(date(2026, 12, 10))  # S1: visits in December, reported by the schools or the units
+    visits = [  # (name, reporter, report)
+        ("health", "school-dwk-primary-1", visit("2026-12-03", "inspection", item_id=year.items["health"],
+                                                 visiting_org_id="dept-health")),
+        ("health", "dept-health", visit("2026-12-03", "inspection", item_id=year.items["health"],
+                                        school_id="school-dwk-primary-1")),  # the same visit, reported again
+        ("fire", "dept-fire", visit("2026-12-04", "inspection", item_id=year.items["fire"],
+                                    school_id="school-dwk-middle-1")),  # under the merged item
+        ("unplanned", "school-dwk-primary-2", visit("2026-12-07", "inspection", visiting_org_id="dept-public-security")),
+        ("disguised", "school-dwk-middle-2", visit("2026-12-08", "research", graded=True, grading="评定等次：优秀/合格/不合格",
+                                                   visiting_org_id="dept-culture-sports")),
+        ("refused_item", "school-dwk-middle-3", visit("2026-12-09", "inspection", item_id=year.items["contest"],
+                                                      visiting_org_id="dept-fire")),
+        ("again", "school-dwk-primary-1", visit("2026-12-10", "inspection", item_id=year.items["health"],
+                                                visiting_org_id="dept-health")),  # a second visit, once a year allowed
+    ]
+    for name, reporter, body in visits:
+        reply = await _ok(client.command(reporter, "requests", "ReportInspectionVisit", body))
+        year.visits.setdefault(name, {"reports": 0, **reply})["reports"] += 1
+    return year

@@ -157,21 +157,60 @@ async def _provision(settings: Settings, replicas: int | None = None) -> list[st
 
 async def _demo(url: str, clock_file: Path, password: Callable[[str], str]) -> None:
     from jianfu.cli.client import JianfuClient, organisation_login
-    from jianfu.cli.demo import SEMESTER, walk_semester
+    from jianfu.cli.demo import S1S2_RULES, SEMESTER, YEAR, walk_inspection_year, walk_semester
 
     client = JianfuClient(login=organisation_login(url, password))
     try:
-        demo = await walk_semester(client, Settings().directory, partial(FileClock.move_to, clock_file))
+        move = partial(FileClock.move_to, clock_file)
+        demo = await walk_semester(client, Settings().directory, move)
         typer.echo(f"demo: catalogue edition {demo.catalogue['edition']} imported ({demo.catalogue['item_count']} "
                    f"items), {len(demo.activities)} declarations, list edition {demo.published_edition} published, "
                    f"{len(demo.reports)} reports of activities held")
-        await asyncio.sleep(2)  # let the projector and the notifier catch up before showing the results
+        year = await walk_inspection_year(client, Settings().directory, move)
+        typer.echo(f"demo: inspection year {YEAR}: {len(year.items)} items proposed, 1 merger, checklist edition "
+                   f"{year.checklist['edition']} published ({year.checklist['row_count']} rows), "
+                   f"{sum(v['reports'] for v in year.visits.values())} visit reports of {len(year.visits)} visits, "
+                   f"{len(year.requests)} data requests")
+        await _settled(client)  # let the projector, the detector and the notifier catch up before showing results
         listed = await client.query("dept-public-security", "compliance", "GetSemesterList", {"semester": SEMESTER})
         typer.echo(json.dumps(listed, ensure_ascii=False, indent=2))
-        violations = await client.query("edu-bureau", "compliance", "GetViolations", {"semester": SEMESTER})
-        typer.echo(json.dumps(violations, ensure_ascii=False, indent=2))
+        found = await _all_violations(client)
+        s3 = [v for v in found if v["semester"] == SEMESTER and v["rule"] not in S1S2_RULES]
+        typer.echo(json.dumps({"ok": True, "clause": "S3", "semester": SEMESTER, "count": len(s3), "violations": s3},
+                              ensure_ascii=False, indent=2))
+        checklist = await client.query("dept-public-security", "compliance", "GetInspectionChecklist", {"year": YEAR})
+        typer.echo(json.dumps(checklist, ensure_ascii=False, indent=2))
+        s1s2 = [v for v in found if v["rule"] in S1S2_RULES]
+        typer.echo(json.dumps({"ok": True, "clause": "S1/S2", "year": YEAR, "count": len(s1s2), "violations": s1s2},
+                              ensure_ascii=False, indent=2))
     finally:
         await client.close()
+
+
+async def _settled(client, quiet: float = 1.5, timeout: float = 60.0) -> None:
+    """Wait until the read model has stopped moving (its sequence unchanged for ``quiet`` seconds):
+    the detector's violations and the notifier's reminders are then projected."""
+    loop = asyncio.get_running_loop()
+    deadline, last, since = loop.time() + timeout, None, loop.time()
+    while loop.time() < deadline:
+        reply = await client.query("edu-bureau", "compliance", "GetViolations", {"limit": 1})
+        if reply.get("as_of_sequence") != last:
+            last, since = reply.get("as_of_sequence"), loop.time()
+        elif loop.time() - since >= quiet:
+            return
+        await asyncio.sleep(0.25)
+
+
+async def _all_violations(client) -> list[dict]:
+    """Every violation on record, oldest pages last, as the education bureau reads them."""
+    found, cursor = [], None
+    while True:
+        reply = await client.query("edu-bureau", "compliance", "GetViolations",
+                                   {"limit": 100, **({"cursor": cursor} if cursor else {})})
+        found += reply["violations"]
+        cursor = reply.get("next_cursor")
+        if not cursor:
+            return found
 
 
 @app.command()

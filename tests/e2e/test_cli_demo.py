@@ -1,5 +1,6 @@
 """`jianfu run --demo` — what `make demo` runs — on the embedded defaults: its own nats-server
-and SQLite, no servers installed, the four services as processes, and a clean stop."""
+and SQLite, no servers installed, the four services as processes, a semester (S3) and an
+inspection year (S1/S2) walked, and a clean stop."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from jianfu.cli.embedded_nats import free_port
 pytestmark = pytest.mark.e2e
 
 
-def test_jianfu_run_demo_walks_a_semester_on_sqlite_and_stops_cleanly(tmp_path: Path):
+def test_jianfu_run_demo_walks_a_semester_and_an_inspection_year_on_sqlite_and_stops_cleanly(tmp_path: Path):
     jianfu = Path(sys.executable).parent / "jianfu"
     result = subprocess.run(
         [str(jianfu), "run", "--demo", "--exit-after-demo", "--fresh",
@@ -26,10 +27,22 @@ def test_jianfu_run_demo_walks_a_semester_on_sqlite_and_stops_cleanly(tmp_path: 
     assert "list edition 1 published" in out
     documents = [json.loads(chunk) for chunk in _json_blocks(out)]
     listed = next(d for d in documents if "items" in d)
-    found = next(d for d in documents if "violations" in d)
+    found = next(d for d in documents if d.get("clause") == "S3")
     assert listed["ok"] and len(listed["items"]) == 5
     assert found["ok"] and found["count"] == 5  # three uncertified entries, a claim not borne out, an outside firm
     assert "catalogue edition 1 imported (16 items)" in out
+    # S1/S2: the inspection year walked after the semester
+    assert ("inspection year 2026: 5 items proposed, 1 merger, checklist edition 1 published (3 rows), "
+            "7 visit reports of 6 visits, 3 data requests") in out
+    checklist = next(d for d in documents if "rows" in d)
+    assert checklist["ok"] and checklist["year"] == 2026 and len(checklist["rows"]) == 3
+    assert sorted(row["item_name"] for row in checklist["rows"]) == sorted(
+        ["校园安全综合督查", "课后服务工作督查", "学校卫生与传染病防控检查"])
+    year = next(d for d in documents if d.get("clause") == "S1/S2")
+    assert year["ok"] and year["count"] == 6
+    assert sorted(v["rule"] for v in year["violations"]) == sorted([
+        "UnplannedInspection", "UnauthorizedInspectionSetter", "DisguisedInspection", "InspectionOverFrequency",
+        "DuplicateDataRequest", "ExcessivelyShortDeadline"])
     assert (tmp_path / "demo" / "compliance.db").exists()
     logs = tmp_path / "demo" / "logs"
     assert {p.name for p in logs.iterdir()} >= {"requests.log", "approvals.log", "compliance.log", "notifications.log"}
