@@ -251,6 +251,7 @@ class DemoYear:
     checklist: dict[str, Any] = field(default_factory=dict)
     visits: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: dict[str, dict[str, Any]] = field(default_factory=dict)
+    replies: dict[str, dict[str, Any]] = field(default_factory=dict)  # e.g. "approve:health", "report:health:dept-health"
 
 
 def inspection_item(title: str, category: str, months: list[int], frequency: int = 1, **extra: Any) -> dict[str, Any]:
@@ -309,13 +310,14 @@ async def walk_inspection_year(client: JianfuClient, directory: Directory,
     for name, (unit, form) in PROPOSALS.items():
         reply = await _ok(client.command(unit, "requests", "ProposeInspectionItem", form))
         year.items[name] = reply["item_id"]
+        year.replies[f"propose:{name}"] = reply
     await _until_items(client, {"filed": 2, "proposed": 3})
 
     set_today(date(2026, 10, 26))  # S1: the supervision office decides the other units' items
     for name in ("health", "fire"):
-        await _ok(client.command(SUPERVISION, "approvals", "ApproveInspectionItem",
-                                 {"command_id": str(uuid.uuid4()), "item_id": year.items[name]}))
-    await _ok(client.command(SUPERVISION, "approvals", "RejectInspectionItem", {
+        year.replies[f"approve:{name}"] = await _ok(client.command(
+            SUPERVISION, "approvals", "ApproveInspectionItem", {"command_id": str(uuid.uuid4()), "item_id": year.items[name]}))
+    year.replies["reject:contest"] = await _ok(client.command(SUPERVISION, "approvals", "RejectInspectionItem", {
         "command_id": str(uuid.uuid4()), "item_id": year.items["contest"], "refusal_code": "NOT_NECESSARY",
         "reason": "可由日常消防宣传解决，不另设评比"}))
 
@@ -324,6 +326,7 @@ async def walk_inspection_year(client: JianfuClient, directory: Directory,
         "command_id": str(uuid.uuid4()), "item_ids": [year.items["safety"], year.items["fire"]],
         "title": "校园安全综合督查"}))
     year.merged_item_id = merged["item_id"]
+    year.replies["merge"] = merged
     year.checklist = await _ok(client.command(BUREAU, "approvals", "PublishInspectionChecklist",
                                               {"command_id": str(uuid.uuid4()), "year": YEAR}))
 
@@ -360,4 +363,5 @@ async def walk_inspection_year(client: JianfuClient, directory: Directory,
     for name, reporter, body in visits:
         reply = await _ok(client.command(reporter, "requests", "ReportInspectionVisit", body))
         year.visits.setdefault(name, {"reports": 0, **reply})["reports"] += 1
+        year.replies[f"report:{name}:{reporter}"] = reply
     return year

@@ -193,3 +193,34 @@ async def test_g2_s1_s2_each_violation_is_reminded_once_by_the_supervision_offic
     assert all(subject.split(".")[2] == a["responsible_org_id"] and subject.split(".")[3] == "reminder"
                for subject, a in alerts)
     assert {a["issued_by"] for _, a in alerts} == {"supervision-office"}  # units, not schools
+
+
+async def test_s1_s2_replies_say_what_was_recorded(system):
+    """The replies the README's integrator example shows (S1, S2)."""
+    replies = system["year"].replies
+    health = replies["propose:health"]
+    assert (health["ok"], health["year"], health["late"], health["school_count"]) == (True, YEAR, False, 8)
+    assert not any(replies[f"propose:{name}"]["late"] for name in ("safety", "after_school", "fire", "contest"))
+    approved = replies["approve:health"]
+    assert (approved["decision"], approved["approved_by_org_id"]) == ("approved", "supervision-office")
+    rejected = replies["reject:contest"]
+    assert (rejected["decision"], rejected["refusal_code"], rejected["automatic"]) == ("rejected", "NOT_NECESSARY",
+                                                                                       False)
+    by_school, by_unit = replies["report:health:school-dwk-primary-1"], replies["report:health:dept-health"]
+    assert by_school["already_reported"] is False
+    assert (by_unit["visit_id"], by_unit["already_reported"], by_unit["differs"]) == (by_school["visit_id"], True, [])
+    merger = replies["merge"]
+    assert merger["item_id"] == system["year"].merged_item_id
+    assert merger["merged_item_ids"] == [system["year"].items["safety"], system["year"].items["fire"]]
+    assert merger["lead_org_ids"] == ["edu-bureau", "dept-fire"]
+    published = system["year"].checklist
+    assert (published["edition"], published["row_count"], published["parts"]) == (1, 3, 1)
+    assert {r["year"] for r in system["year"].requests.values()} == {YEAR}
+
+
+async def test_s2_violations_read_by_rule_name_the_duplicate(system):
+    reply = await system["client"].query("supervision-office", "compliance", "GetViolations",
+                                         {"rule": "DuplicateDataRequest"})
+    [duplicate] = reply["violations"]
+    assert duplicate["responsible_org_id"] == "dept-health"
+    assert duplicate["evidence"]["earlier_request_id"] == system["year"].requests["statistics"]["request_id"]
