@@ -1,7 +1,8 @@
 """Issue 9's S1/S2 surface attacked in the domain: deadlines a client may send (odd offsets, year
 9999) are either refused at intake or read by every reader (the S2 read model stores them in UTC),
 the Spring Festival and the years past chinesecalendar's last are counted as documented, and a
-request of fields that normalise to one asks one field (S2)."""
+request of fields that normalise to one asks one field (S2); a merger asks no more fields than a
+proposal may (S1)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from jianfu.approvals.domain.inspection_item import InspectionItem, merge_items
 from jianfu.compliance.domain.folding import Fact
 from jianfu.compliance.domain.inspection_view import INSPECTION_VIEW
 from jianfu.compliance.domain.s1s2_detection import s1s2_detection
@@ -19,6 +21,7 @@ from jianfu.events.working_days import BUSINESS_TIME, WorkingCalendar
 from jianfu.requests.domain.inspections import request_data
 
 from tests.factories import DIRECTORY, POLICY, SCHOOLS
+from tests.unit.test_inspection_approvals import BUREAU, filed, proposed
 
 HEALTH = "dept-health"
 NAMES = {org.org_id: org.name for org in DIRECTORY.organisations}
@@ -114,3 +117,15 @@ def test_s2_two_hundred_spellings_of_one_field_ask_one_field_and_repeat_none_in_
     duplicates = [e.decision for e in batch.emitted if e.decision.rule is Rule.DUPLICATE_DATA_REQUEST]
     assert [d.evidence["request_id"] for d in duplicates] == [str(again.request_id)]
     assert duplicates[0].evidence["earlier_request_id"] == str(first.request_id)
+
+
+def test_s1_a_merger_whose_items_ask_more_than_two_hundred_fields_together_is_refused():
+    """S1/S2: a merged item asks at most the 200 fields a proposal may; twenty items of 200 long
+    fields each would make an event no broker carries (it was answered UNAVAILABLE, "retry")."""
+    def bureau_item(first: int, count: int) -> InspectionItem:
+        return filed(proposed(BUREAU, data_fields=tuple(f"{first + k:04d}" + "字" * 96 for k in range(count))))
+    with pytest.raises(Refused) as refused:
+        merge_items([bureau_item(200 * n, 200) for n in range(20)], uuid.uuid4(), "合并事项", DIRECTORY)
+    assert (refused.value.code, refused.value.field) == (ErrorCode.INVALID_FIELD, "item_ids")
+    merged, _ = merge_items([bureau_item(0, 150), bureau_item(50, 150)], uuid.uuid4(), "合并事项", DIRECTORY)
+    assert len(merged.data_fields) == 200

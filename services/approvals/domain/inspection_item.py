@@ -29,6 +29,9 @@ from jianfu.events.schemas.inspections import (
 from jianfu.events.schemas.text import REASON_MIN_VISIBLE, of_substance
 
 Decision = InspectionItemFiled | InspectionApproved | InspectionItemRejected
+MERGED_FIELDS_MAX = 200
+"""The most fields a merged item asks, as a proposal may ask (S2: few materials): the union of
+twenty items' fields could not even be stored as one event."""
 
 
 def is_education_bureau(directory: Directory, org_id: str) -> bool:
@@ -203,6 +206,9 @@ def merge_items(items: Sequence[InspectionItem], merged_id: UUID, title: str, di
         frequency_per_year=max(item.frequency_per_year for item in items),
         planned_months=tuple(sorted({month for item in items for month in item.planned_months})),
         data_fields=_union(field for item in items for field in item.data_fields), note=note)
+    if len(merged.data_fields) > MERGED_FIELDS_MAX:
+        raise Refused(ErrorCode.INVALID_FIELD, f"together the items ask {len(merged.data_fields)} fields; a merged "
+                      f"item asks at most {MERGED_FIELDS_MAX}, as a proposal does", "item_ids")
     return merged, [InspectionItemMerged(item_id=key, into_item_id=merged_id, year=year) for key in ids]
 
 
