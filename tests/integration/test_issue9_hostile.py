@@ -315,3 +315,41 @@ async def test_s1_a_poison_part_of_the_years_checklist_does_not_stop_its_next_pu
         published = await ask(log.nc, BUREAU, "cmd", "approvals", "PublishInspectionChecklist", command(year=year),
                               within=5.0)
     assert published["ok"] is True, published
+
+
+# The queries: anything a client can send is answered structured, never an internal error.
+
+CURSOR_OF_OTHER_QUERY = "WyJHZXRJbnNwZWN0aW9uQ2hlY2tsaXN0IiwxLDFd"  # ["GetInspectionChecklist",1,1]
+
+
+@pytest.mark.parametrize("org,name,payload", [
+    (BUREAU, "GetInspectionItems", {"year": 9999}),
+    (BUREAU, "GetInspectionItems", {"year": 2027, "status": "PROPOSED"}),
+    (BUREAU, "GetInspectionItems", {"year": 2027, "cursor": CURSOR_OF_OTHER_QUERY}),
+    (BUREAU, "GetInspectionItems", {"year": 2027, "cursor": "\u0000"}),
+    (BUREAU, "GetInspectionItems", {"year": 2027, "limit": 10**12}),
+    (BUREAU, "GetInspectionChecklist", {"year": 2027, "cursor": "WyJHZXRJbnNwZWN0aW9uQ2hlY2tsaXN0Iiw5OTk5OTk5OTk5LDFd"}),
+    (BUREAU, "GetInspectionChecklist", {"year": 2027, "limit": 0}),
+    (BUREAU, "GetInspectionCounters", {"year": 2027, "school_id": FIRE}),
+    (BUREAU, "GetInspectionCounters", {"year": 2027, "school_id": "school\u0000x"}),
+    (BUREAU, "GetInspectionCounters", {"year": 2027, "school_id": "s" * 10_000}),
+    (SCHOOLS[0], "GetInspectionCounters", {"year": 2027, "school_id": SCHOOLS[1]}),
+    (BUREAU, "GetInspectionCounters", {"year": 2020}),
+])
+async def test_s1_s2_queries_answer_any_payload_with_a_structured_refusal_never_an_internal_error(
+        engine, log, org, name, payload):
+    reply, size = await query_router(log, engine)(org, name, **payload)
+    assert reply["ok"] is False and reply["error"]["code"] not in ("INTERNAL_ERROR", "UNAVAILABLE"), reply
+    assert size < MAX_PAYLOAD
+
+
+@pytest.mark.parametrize("org,name,payload", [
+    (BUREAU, "GetInspectionItems", {"year": 2100, "status": "rejected"}),
+    (BUREAU, "GetInspectionItems", {"year": 2027, "status": "merged\n"}),  # the pattern's $ allows it
+    (BUREAU, "GetInspectionChecklist", {"year": 2021}),
+    (SCHOOLS[0], "GetInspectionCounters", {"year": 2100}),
+    (BUREAU, "GetInspectionCounters", {"year": 2027, "school_id": SCHOOLS[2]}),
+])
+async def test_s1_s2_queries_of_years_with_nothing_in_them_answer_empty(engine, log, org, name, payload):
+    reply, _ = await query_router(log, engine)(org, name, **payload)
+    assert reply["ok"] is True, reply
