@@ -16,11 +16,13 @@ from jianfu.compliance.domain.inspection_view import INSPECTION_VIEW
 from jianfu.compliance.domain.s1s2_detection import s1s2_detection
 from jianfu.events.errors import ErrorCode, Refused
 from jianfu.events.schemas.compliance import Rule
-from jianfu.events.schemas.inspections import DataRequestIssued, IssueDataRequest
+from jianfu.events.schemas.inspections import DataRequestIssued, InspectionItemsMerged, IssueDataRequest
 from jianfu.events.working_days import BUSINESS_TIME, WorkingCalendar
 from jianfu.requests.domain.inspections import request_data
 
 from tests.factories import DIRECTORY, POLICY, SCHOOLS
+from tests.integration.test_inspection_detector import proposed as detector_proposed
+from tests.integration.test_inspection_detector import visit as detector_visit
 from tests.unit.test_inspection_approvals import BUREAU, filed, proposed
 
 HEALTH = "dept-health"
@@ -129,3 +131,36 @@ def test_s1_a_merger_whose_items_ask_more_than_two_hundred_fields_together_is_re
     assert (refused.value.code, refused.value.field) == (ErrorCode.INVALID_FIELD, "item_ids")
     merged, _ = merge_items([bureau_item(0, 150), bureau_item(50, 150)], uuid.uuid4(), "合并事项", DIRECTORY)
     assert len(merged.data_fields) == 200
+
+
+def test_s2_the_read_model_counts_two_hundred_spellings_of_one_field_as_one_field_asked():
+    """S2: per school and year the read model counts fields as the detector compares them."""
+    spellings = ["学生" + (" ", "\u3000")[n % 2] * ((n + 1) // 2) + "人数" for n in range(200)]
+    request = DataRequestIssued(request_id=uuid.uuid4(), requester_org_id=HEALTH, title="数据报送",
+                                fields=tuple(spellings), school_ids=(SCHOOLS[0],), issued_at=ISSUED,
+                                deadline=ISSUED + timedelta(days=30), year=2026)
+    batch = INSPECTION_VIEW.empty_batch()
+    INSPECTION_VIEW.fold(batch, [Fact(1, str(uuid.uuid4()), "DataRequestIssued", "data_request", ISSUED, "c", request)])
+    counters = batch["inspection_school_years"].get(SCHOOLS[0], 2026)
+    assert (counters["data_requests"], counters["requested_fields"], counters["distinct_fields"]) == (1, 1, 1)
+
+
+def test_s1_an_item_stored_with_a_nul_in_its_title_or_setter_is_set_aside_not_quoted_by_a_setter_violation():
+    """S1: the detector sets aside (quarantines) a proposal or merger whose title or unit holds a
+    NUL, as it does a visit: an UnauthorizedInspectionSetter quoting it would carry the NUL into
+    the log for ever. A visit under the item is then under an item the log never saw: unplanned."""
+    item_id = uuid.uuid4()
+    at = datetime(2026, 4, 10, tzinfo=UTC)
+    proposal = detector_proposed(item_id, HEALTH).model_copy(update={"title": "检查\u0000事项"})
+    merger = InspectionItemsMerged(item_id=uuid.uuid4(), year=2026, title="合并\u0000事项", merged_item_ids=(item_id,),
+                                   lead_org_ids=(HEALTH,), category="inspection", target_school_ids=(), teachers=False,
+                                   frequency_per_year=1, planned_months=(4,), data_fields=())
+    detection = s1s2_detection(POLICY, NAMES, ["edu-bureau"])
+    for n, (event_type, event) in enumerate((("InspectionItemProposed", proposal),
+                                             ("InspectionItemsMerged", merger)), 1):
+        with pytest.raises(ValueError, match="NUL"):
+            detection.fold(detection.empty_batch(), [Fact(n, str(uuid.uuid4()), event_type, "x", at, "c", event)])
+    batch = detection.empty_batch()
+    detection.fold(batch, [Fact(3, str(uuid.uuid4()), "InspectionVisitReported", "x", at, "c",
+                                detector_visit(HEALTH, date(2026, 4, 10), item_id=item_id))])
+    assert [e.decision.rule for e in batch.emitted] == [Rule.UNPLANNED_INSPECTION]

@@ -89,6 +89,7 @@ def s1s2_detection(policy: Policy, names: Mapping[str, str], education: Collecti
 
     def proposed(batch: Batch, fact: Fact) -> None:
         event: InspectionItemProposed = fact.data
+        require_storable(event.title, event.lead_org_id)  # an unapproved item's setter violation quotes them
         if batch[ITEMS].get(str(event.item_id)) is None:
             _put_item(batch, str(event.item_id), event.lead_org_id, event.title, fact.event_id)
 
@@ -113,6 +114,7 @@ def s1s2_detection(policy: Policy, names: Mapping[str, str], education: Collecti
         """A merged item (S1: the bureau coordinates): approved when it is, or when any item it
         replaces was filed or approved; its sources (and theirs) are approved through it."""
         event: InspectionItemsMerged = fact.data
+        require_storable(event.title, *event.lead_org_ids)
         item_id = str(event.item_id)
         sources = [str(source) for source in event.merged_item_ids]
         outside = [org for org in event.lead_org_ids if org not in education]
