@@ -21,7 +21,7 @@ from jianfu.compliance.read_model import DETECTOR, LIVE
 from jianfu.events.dependencies import Deps
 from jianfu.events.envelope import Actor
 from jianfu.events.recording import CommandContext
-from jianfu.events.schemas.inspections import InspectionChecklistPublished
+from jianfu.events.schemas.inspections import InspectionChecklistPublished, InspectionItemsMerged
 from jianfu.events.settings import Settings, SystemClock
 
 from tests.apps import command_services
@@ -243,12 +243,15 @@ def poisoned(envelope: dict, **data) -> dict:
     return {**envelope, "event_id": str(uuid.uuid4()), "data": {**envelope["data"], **data}}
 
 
+def context_of(org_id: str) -> CommandContext:
+    return CommandContext(Actor(org_id=org_id, org_kind=DIRECTORY.get(org_id).kind), str(uuid.uuid4()),
+                          str(uuid.uuid4()), POLICY.version, datetime(2026, 10, 21, tzinfo=UTC))
+
+
 def checklist_part(year: int, edition: int) -> dict:
     """A part of a checklist edition as approvals would store it, then spoiled: ``edition``."""
     part = InspectionChecklistPublished(year=year, edition=1, rows=(), row_count=0)
-    context = CommandContext(Actor(org_id=BUREAU, org_kind=DIRECTORY.get(BUREAU).kind), str(uuid.uuid4()),
-                             str(uuid.uuid4()), POLICY.version, datetime(2026, 10, 21, tzinfo=UTC))
-    return poisoned(context.event(part, str(year)).model_dump(mode="json"), edition=edition)
+    return poisoned(context_of(BUREAU).event(part, str(year)).model_dump(mode="json"), edition=edition)
 
 
 async def publish(log, envelope: dict) -> int:
@@ -353,3 +356,29 @@ async def test_s1_s2_queries_answer_any_payload_with_a_structured_refusal_never_
 async def test_s1_s2_queries_of_years_with_nothing_in_them_answer_empty(engine, log, org, name, payload):
     reply, _ = await query_router(log, engine)(org, name, **payload)
     assert reply["ok"] is True, reply
+
+
+async def test_s1_a_merger_stored_with_a_nul_in_its_title_does_not_spoil_the_years_checklist(engine, log, tmp_path):
+    """S1: a merger stored by hand with a NUL in its title (the event's schema does not check it)
+    is in force, so approvals publishes its row; the read model stores that edition (rows as JSON)
+    and Attachment 2 is read back with every other item, while the detector sets the merger aside."""
+    year = 2027
+    merger = InspectionItemsMerged(item_id=uuid.uuid4(), year=year, title="合并\u0000事项", merged_item_ids=(uuid.uuid4(),),
+                                   lead_org_ids=(BUREAU,), category="inspection", target_school_ids=tuple(SCHOOLS),
+                                   teachers=False, frequency_per_year=1, planned_months=(12,), data_fields=())
+    await publish(log, context_of(BUREAU).event(merger, str(merger.item_id)).model_dump(mode="json"))
+    async with own_services(log, tmp_path, "2026-10-21"):
+        clean = await ask(log.nc, BUREAU, "cmd", "requests", "ProposeInspectionItem", item_form(year=year))
+        assert clean["ok"], clean
+        assert len(await events_of(log.store, "inspection_item", clean["item_id"], 2)) == 2  # filed on screening
+        published = await ask(log.nc, BUREAU, "cmd", "approvals", "PublishInspectionChecklist", command(year=year),
+                              within=5.0)
+        assert published["ok"] is True, published
+    async with running(engine, log.js, log.store, detection=DETECTION) as both:
+        await settle(both, log.store)
+    page, _ = await query_router(log, engine)(BUREAU, "GetInspectionChecklist", year=year)
+    assert page["ok"] is True, page
+    assert sorted(row["item_id"] for row in page["rows"]) == sorted([clean["item_id"], str(merger.item_id)])
+    async with engine.connect() as conn:
+        set_aside = (await conn.execute(sa.select(DETECTOR.quarantined_events.c.event_type))).scalars().all()
+    assert set_aside == ["InspectionItemsMerged"]
