@@ -11,12 +11,20 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from jianfu.approvals.domain.inspection_item import InspectionItem, merge_items
+from jianfu.compliance import paging
+from jianfu.compliance.database import plain
 from jianfu.compliance.domain.folding import Fact
 from jianfu.compliance.domain.inspection_view import INSPECTION_VIEW
 from jianfu.compliance.domain.s1s2_detection import s1s2_detection
 from jianfu.events.errors import ErrorCode, Refused
 from jianfu.events.schemas.compliance import Rule
-from jianfu.events.schemas.inspections import DataRequestIssued, InspectionItemsMerged, IssueDataRequest
+from jianfu.events.schemas.inspections import (
+    DataRequestIssued,
+    InspectionItemProposed,
+    InspectionItemsMerged,
+    InspectionTarget,
+    IssueDataRequest,
+)
 from jianfu.events.working_days import BUSINESS_TIME, WorkingCalendar
 from jianfu.requests.domain.inspections import request_data
 
@@ -164,3 +172,24 @@ def test_s1_an_item_stored_with_a_nul_in_its_title_or_setter_is_set_aside_not_qu
     detection.fold(batch, [Fact(3, str(uuid.uuid4()), "InspectionVisitReported", "x", at, "c",
                                 detector_visit(HEALTH, date(2026, 4, 10), item_id=item_id))])
     assert [e.decision.rule for e in batch.emitted] == [Rule.UNPLANNED_INSPECTION]
+
+
+def test_s1_the_largest_item_the_schemas_allow_fits_a_page_of_get_inspection_items():
+    """S1: 500 schools of the longest org ids, 200 fields of 100 characters NFKC writes as 18
+    each, and every text at its bound: the read model's row stays under a page's byte budget, so
+    GetInspectionItems never needs a reply NATS cannot carry."""
+    expands = "\ufdfa"
+    schools = tuple(f"s{n:03d}" + "x" * 59 for n in range(500))
+    proposal = InspectionItemProposed(
+        year=2027, title=expands * 200, sub_item=expands * 200, category="inspection", policy_basis=expands * 1000,
+        joint_org_ids=tuple(f"u{n:02d}" + "y" * 60 for n in range(20)),
+        target=InspectionTarget(school_ids=schools, sample_share=1.0, teachers=True), method=expands * 200,
+        indicators=1000, frequency_per_year=52, planned_months=tuple(range(1, 13)),
+        data_fields=tuple(f"{n:03d}" + expands * 97 for n in range(200)), archive_sets=100,
+        urgency_reason=expands * 1000, item_id=uuid.uuid4(), lead_org_id="z" * 63, proposed_on=date(2026, 10, 21),
+        late=True, school_ids=schools)
+    batch = INSPECTION_VIEW.empty_batch()
+    INSPECTION_VIEW.fold(batch, [Fact(1, str(uuid.uuid4()), "InspectionItemProposed", "inspection_item", ISSUED, "c",
+                                      proposal)])
+    row = batch["inspection_items"].get(str(proposal.item_id))
+    assert paging.row_bytes({key: plain(value) for key, value in row.items()}) < paging.PAGE_BYTES
