@@ -382,3 +382,20 @@ async def test_s1_a_merger_stored_with_a_nul_in_its_title_does_not_spoil_the_yea
     async with engine.connect() as conn:
         set_aside = (await conn.execute(sa.select(DETECTOR.quarantined_events.c.event_type))).scalars().all()
     assert set_aside == ["InspectionItemsMerged"]
+
+
+@pytest.mark.parametrize("org,name,body,field", [
+    (SCHOOLS[0], "ReportInspectionVisit", visit(graded="yes"), "graded"),
+    (SCHOOLS[0], "ReportInspectionVisit", visit(graded=1), "graded"),
+    (SCHOOLS[0], "ReportInspectionVisit", visit(label="INSPECTION"), "label"),
+    (HEALTH, "IssueDataRequest", data_request(school_ids=[], all_schools="true"), "all_schools"),
+    (HEALTH, "IssueDataRequest", data_request(deadline=1793000000), "deadline"),
+    (HEALTH, "ProposeInspectionItem", item_form(year="2027"), "year"),
+    (HEALTH, "ProposeInspectionItem", item_form(year=2027, indicators="12"), "indicators"),
+    (HEALTH, "ProposeInspectionItem", item_form(year=2027, frequency_per_year=1.0), "frequency_per_year"),
+    (HEALTH, "ProposeInspectionItem", item_form(year=2027, planned_months=["10"]), "planned_months.0"),
+])
+async def test_s1_s2_values_of_another_type_are_not_coerced_but_refused(nc, today, org, name, body, field):
+    """A visit that graded "yes" is not a visit that graded: commands are validated strictly."""
+    found = refusal(await ask(nc, org, "cmd", "requests", name, body))
+    assert found == ("INVALID_FIELD", field), found
