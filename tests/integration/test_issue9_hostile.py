@@ -414,3 +414,37 @@ async def test_s1_five_publications_of_one_year_at_once_make_one_edition(log, tm
     assert {refusal(reply) for reply in replies if not reply["ok"]} == {("INVALID_STATE", "year")}
     parts = (await log.store.load("inspection_checklist", str(year))).envelopes
     assert [part.data["edition"] for part in parts] == [1]
+
+
+async def test_s1_two_mergers_sharing_an_item_at_once_store_one_and_leave_no_source_half_merged(log, tmp_path):
+    """S1: a merger's events are appended together or not at all: of two at once naming one item,
+    one is stored, the other refused (the item is merged already), and its other source stays as
+    it was."""
+    year = 2027
+    async with own_services(log, tmp_path, "2026-10-21"):
+        items = []
+        for n in range(3):
+            reply = await ask(log.nc, BUREAU, "cmd", "requests", "ProposeInspectionItem",
+                              item_form(year=year, title=f"检查事项{n}"))
+            items.append(reply["item_id"])
+        for item_id in items:
+            assert len(await events_of(log.store, "inspection_item", item_id, 2)) == 2
+        first, second = await asyncio.gather(*(
+            ask(log.nc, BUREAU, "cmd", "approvals", "MergeInspectionItems",
+                command(item_ids=[items[0], other], title="合并事项"), within=10.0) for other in items[1:]))
+    assert sorted((first["ok"], second["ok"])) == [False, True], (first, second)
+    loser = items[2] if first["ok"] else items[1]
+    assert refusal(second if first["ok"] else first) == ("INVALID_STATE", "item_ids")
+    assert len((await log.store.load("inspection_item", loser)).envelopes) == 2
+    assert len((await log.store.load("inspection_item", items[0])).envelopes) == 3
+
+
+async def test_s1_a_visit_reported_by_the_school_and_the_unit_at_once_is_one_event(log, tmp_path):
+    async with own_services(log, tmp_path, "2026-10-21"):
+        by_school, by_unit = await asyncio.gather(
+            ask(log.nc, SCHOOLS[0], "cmd", "requests", "ReportInspectionVisit", visit()),
+            ask(log.nc, FIRE, "cmd", "requests", "ReportInspectionVisit",
+                visit(visiting_org_id=None, school_id=SCHOOLS[0])))
+    assert by_school["ok"] and by_unit["ok"] and by_school["visit_id"] == by_unit["visit_id"], (by_school, by_unit)
+    assert sorted((by_school["already_reported"], by_unit["already_reported"])) == [False, True]
+    assert len((await log.store.load("inspection_visit", by_school["visit_id"])).envelopes) == 1
