@@ -77,6 +77,8 @@ def today(services, clock_file):
     (HEALTH, "IssueDataRequest", data_request(deadline="2026-10-30T17:00:00"), "deadline"),  # naive
     (HEALTH, "IssueDataRequest", data_request(deadline="9999-12-31T23:00:00-05:00"), "deadline"),
     (HEALTH, "IssueDataRequest", data_request(deadline="2026-10-30T17:00:00+24:00"), "deadline"),
+    (HEALTH, "IssueDataRequest", data_request(deadline="0001-01-01T00:00:00+01:00"), "deadline"),
+    (SCHOOLS[0], "ReportInspectionVisit", visit(visited_on="9999-12-31"), "visited_on"),
     (HEALTH, "IssueDataRequest", data_request(fields=["学生\u0000人数"]), "fields.0"),
     (HEALTH, "IssueDataRequest", data_request(fields=["\u202e数人生学"]), "fields.0"),
     (HEALTH, "IssueDataRequest", data_request(fields=["\u200b\u200f"]), "fields.0"),
