@@ -450,3 +450,37 @@ async def test_s1_a_visit_reported_by_the_school_and_the_unit_at_once_is_one_eve
     assert by_school["ok"] and by_unit["ok"] and by_school["visit_id"] == by_unit["visit_id"], (by_school, by_unit)
     assert sorted((by_school["already_reported"], by_unit["already_reported"])) == [False, True]
     assert len((await log.store.load("inspection_visit", by_school["visit_id"])).envelopes) == 1
+
+
+async def test_s1_s2_facts_stored_with_ids_no_index_holds_stop_neither_consumer(engine, log, tmp_path):
+    """S1/S2: a visit, a data request and a proposal stored by hand with a school or unit id of
+    10,000 characters (past intake, which takes only directory ids): PostgreSQL cannot index
+    such a key, so whichever reader cannot store one sets it aside; the request after them is judged."""
+    year, long_id = 2027, "s" * 10_000
+    async with own_services(log, tmp_path, "2026-10-21"):
+        item = await ask(log.nc, BUREAU, "cmd", "requests", "ProposeInspectionItem", item_form(year=year))
+        seen_visit = await ask(log.nc, SCHOOLS[0], "cmd", "requests", "ReportInspectionVisit", visit())
+        asked = await ask(log.nc, HEALTH, "cmd", "requests", "IssueDataRequest", data_request())
+        proposal = (await log.store.load("inspection_item", item["item_id"])).envelopes[0]
+        [visited] = (await log.store.load("inspection_visit", seen_visit["visit_id"])).envelopes
+        [request] = (await log.store.load("data_request", asked["request_id"])).envelopes
+        spoiled = [
+            poisoned(visited.model_dump(mode="json"), school_id=long_id, visit_id=str(uuid.uuid4())),
+            poisoned(request.model_dump(mode="json"), school_ids=[long_id], request_id=str(uuid.uuid4())),
+            {**poisoned(proposal.model_dump(mode="json"), lead_org_id=long_id, item_id=(other := str(uuid.uuid4()))),
+             "aggregate_id": other},
+        ]
+        for envelope in spoiled:
+            await publish(log, envelope)
+        short = await ask(log.nc, HEALTH, "cmd", "requests", "IssueDataRequest",
+                          data_request(deadline="2026-10-22T23:30:00+08:00"))  # under two days
+        assert short["ok"] is True, short
+    async with running(engine, log.js, log.store, detection=DETECTION) as both:
+        last = await settle(both, log.store)
+        assert both.active and last == await log.store.last_sequence()
+    v = LIVE.violations
+    async with engine.connect() as conn:
+        found = (await conn.execute(sa.select(v.c.rule, v.c.evidence).where(
+            v.c.responsible_org_id == HEALTH))).all()
+    assert any(rule == "ExcessivelyShortDeadline" and evidence["request_id"] == short["request_id"]
+               for rule, evidence in found), found
