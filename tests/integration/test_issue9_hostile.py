@@ -484,3 +484,23 @@ async def test_s1_s2_facts_stored_with_ids_no_index_holds_stop_neither_consumer(
             v.c.responsible_org_id == HEALTH))).all()
     assert any(rule == "ExcessivelyShortDeadline" and evidence["request_id"] == short["request_id"]
                for rule, evidence in found), found
+
+
+@pytest.mark.parametrize("deadline", ["9999-12-31T23:59:59+00:00", "9999-12-31T23:59:59+23:59",
+                                      "2026-10-30T17:00:00-23:59"])
+async def test_s2_a_deadline_at_the_edge_of_time_is_accepted_stored_and_judged(engine, log, tmp_path, deadline):
+    """S2: any deadline with a UTC time is accepted, projected into PostgreSQL and judged."""
+    async with own_services(log, tmp_path, "2026-10-21"):
+        asked = await ask(log.nc, HEALTH, "cmd", "requests", "IssueDataRequest", data_request(deadline=deadline))
+        assert asked["ok"] is True, asked
+    async with running(engine, log.js, log.store, detection=DETECTION) as both:
+        last = await settle(both, log.store)
+        assert both.active and last == await log.store.last_sequence()
+    requests = LIVE.data_requests
+    async with engine.connect() as conn:
+        stored = (await conn.execute(sa.select(requests.c.deadline).where(
+            requests.c.request_id == asked["request_id"]))).scalar_one()
+        set_aside = (await conn.execute(sa.select(sa.func.count()).select_from(LIVE.quarantined_events))).scalar()
+        detector_set_aside = (await conn.execute(sa.select(sa.func.count()).select_from(
+            DETECTOR.quarantined_events))).scalar()
+    assert stored == datetime.fromisoformat(deadline) and set_aside == detector_set_aside == 0
