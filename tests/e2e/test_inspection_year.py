@@ -9,21 +9,13 @@ next day), the violations the detector finds and the reminders that follow, each
 from __future__ import annotations
 
 import asyncio
-import json
 from collections import Counter
-from functools import partial
 
-import nats
 import pytest
 from jianfu.cli.client import JianfuClient
 from jianfu.cli.demo import S1S2_RULES, YEAR, walk_inspection_year
-from jianfu.cli.embedded_nats import EmbeddedNats
-from jianfu.cli.supervisor import Fleet, service_env
-from jianfu.events.provisioning import provision
-from jianfu.events.settings import FileClock
-from jianfu.events.store import EventStore
 
-from tests.conftest import fresh_database
+from tests.e2e.fleet import running_system
 from tests.e2e.test_semester_walk import eventually
 from tests.factories import DIRECTORY
 
@@ -41,31 +33,12 @@ CHARGED = {  # (rule, unit charged, school): what the year's facts are
 
 @pytest.fixture(scope="module")
 async def system(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("e2e-year")
-    clock = folder / "today"
-    clock.write_text("2026-10-22")
-    alerts: list = []
-
-    async def collect(msg) -> None:
-        alerts.append((msg.subject, json.loads(msg.data)))
-
-    with EmbeddedNats(folder / "nats") as server:
-        nc = await nats.connect(server.url)
-        await provision(nc.jetstream())
-        await nc.subscribe("jf.alert.>", cb=collect)
-        async with fresh_database("e2e_year") as database_url:
-            fleet = Fleet(service_env(server.url, database_url, f"file:{clock}"), folder / "logs").start()
-            try:
-                await fleet.wait_ready()
-                client = JianfuClient(nc)
-                year = await walk_inspection_year(client, DIRECTORY, partial(FileClock.move_to, clock))
-                store = EventStore(nc.jetstream())
-                found = await violations(client)
-                await caught_up(client, await store.last_sequence())
-                yield {"client": client, "year": year, "alerts": alerts, "store": store, "found": found}
-            finally:
-                fleet.stop()
-                await nc.close()
+    async with running_system(tmp_path_factory.mktemp("e2e-year"), "2026-10-22", "e2e_year") as running:
+        client = running.client
+        year = await walk_inspection_year(client, DIRECTORY, running.set_today())
+        found = await violations(client)
+        await caught_up(client, await running.store.last_sequence())
+        yield {"client": client, "year": year, "alerts": running.alerts, "store": running.store, "found": found}
 
 
 async def caught_up(client: JianfuClient, sequence: int) -> None:

@@ -12,21 +12,14 @@ import asyncio
 import json
 import time
 from collections import Counter
-from functools import partial
 
-import nats
 import pytest
 from jianfu.cli.client import JianfuClient
 from jianfu.cli.demo import OUTSIDER, SEMESTER, walk_semester
-from jianfu.cli.embedded_nats import EmbeddedNats
-from jianfu.cli.supervisor import Fleet, service_env
 from jianfu.events.audit import verify_log
-from jianfu.events.provisioning import provision
-from jianfu.events.settings import FileClock
-from jianfu.events.store import EventStore
 from jianfu.notifications.alerts import subject_token
 
-from tests.conftest import fresh_database
+from tests.e2e.fleet import running_system
 from tests.factories import DIRECTORY
 
 pytestmark = pytest.mark.e2e
@@ -34,29 +27,11 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 async def system(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("e2e")
-    clock = folder / "today"
-    clock.write_text("2026-07-01")
-    alerts: list = []
-
-    async def collect(msg) -> None:
-        alerts.append((msg.subject, json.loads(msg.data)))
-
-    with EmbeddedNats(folder / "nats") as server:
-        nc = await nats.connect(server.url)
-        await provision(nc.jetstream())
-        await nc.subscribe("jf.alert.>", cb=collect)
-        async with fresh_database("e2e") as database_url:
-            fleet = Fleet(service_env(server.url, database_url, f"file:{clock}"), folder / "logs").start()
-            try:
-                await fleet.wait_ready()
-                demo = await walk_semester(JianfuClient(nc), DIRECTORY, partial(FileClock.move_to, clock))
-                await caught_up(JianfuClient(nc), await EventStore(nc.jetstream()).last_sequence())
-                yield {"client": JianfuClient(nc), "demo": demo, "alerts": alerts, "logs": folder / "logs",
-                       "store": EventStore(nc.jetstream())}
-            finally:
-                fleet.stop()
-                await nc.close()
+    async with running_system(tmp_path_factory.mktemp("e2e"), "2026-07-01", "e2e") as running:
+        demo = await walk_semester(running.client, DIRECTORY, running.set_today())
+        await caught_up(running.client, await running.store.last_sequence())
+        yield {"client": running.client, "demo": demo, "alerts": running.alerts, "logs": running.logs,
+               "store": running.store}
 
 
 async def caught_up(client: JianfuClient, sequence: int) -> None:
