@@ -147,7 +147,7 @@ async def publish_semester_list(command: PublishSemesterList, caller: Caller, de
     def publish(history: History):
         return context.earlier_outcome(history.envelopes) or [
             context.event(part, command.semester, key=str(part.part))
-            for part in SemesterList.from_events(command.semester, _parsed(history)).publish(admitted)]
+            for part in SemesterList.from_events(command.semester, _readable(history.events, context)).publish(admitted)]
 
     stored = await execute(deps.store, SEMESTER, command.semester, publish, deps.retries)
     last = stored[-1].envelope.data

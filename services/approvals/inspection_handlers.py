@@ -14,7 +14,7 @@ import uuid
 
 from jianfu.approvals.domain.inspection_checklist import InspectionChecklist, rows_in_force
 from jianfu.approvals.domain.inspection_item import InspectionItem, merge_items
-from jianfu.approvals.handlers import _parsed, _readable_replay
+from jianfu.approvals.handlers import _parsed, _readable, _readable_replay
 from jianfu.events import catalogue
 from jianfu.events.commands import Caller, command_context
 from jianfu.events.dependencies import Deps
@@ -112,7 +112,7 @@ async def publish_inspection_checklist(command: PublishInspectionChecklist, call
     def publish(history: History) -> list[Envelope]:
         return context.earlier_outcome(history.envelopes) or [
             context.event(part, year, key=str(part.part))
-            for part in InspectionChecklist.from_events(command.year, _parsed(history)).publish(rows)]
+            for part in InspectionChecklist.from_events(command.year, _readable(history.events, context)).publish(rows)]
 
     stored = await execute(deps.store, CHECKLIST, year, publish, deps.retries)
     last = stored[-1].envelope.data

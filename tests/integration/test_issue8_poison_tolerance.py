@@ -25,6 +25,7 @@ from jianfu.events.schemas.campus_entry import (
     CertificationRoundDecided,
     RoundPlace,
     Route,
+    SemesterListPublished,
 )
 from jianfu.events.schemas.regional_catalogue import CatalogueItem, RegionalCatalogueImported
 from jianfu.events.settings import Settings
@@ -152,6 +153,26 @@ async def test_s3_a_poison_slot_at_one_school_leaves_the_semesters_admissions_pu
         assert reply["ok"] is True, reply
         decision = await decision_of(log.store, reply["activity_id"])
         assert decision is not None and decision.event_type == "ActivityExemptionRecorded", decision
+        published = await client.command(BUREAU, "approvals", "PublishSemesterList",
+                                         {"command_id": str(uuid.uuid4()), "semester": "2026-autumn"})
+    assert published["ok"] is True, published
+    assert (published["edition"], published["item_count"]) == (1, 1)
+
+
+async def test_s3_a_poison_part_of_a_semesters_list_does_not_stop_its_next_edition(log, tmp_path):
+    """S3 publication: the list aggregate's own history is read to number the next edition; a
+    hand-stored part no reader can parse is passed over (every reader passes over it too), so the
+    bureau can still publish."""
+    s = S3Semester(log.store, "2026-autumn")
+    part = SemesterListPublished(semester="2026-autumn", edition=1, items=(), item_count=0)
+    poison = s._context(BUREAU).event(part, "2026-autumn").model_dump(mode="json")
+    poison["data"]["edition"] = "first"
+    await store_raw(log, poison)
+    async with own_services(log, tmp_path, "2026-07-10") as (client, _clock):
+        claim = {"category": "city_creation", "reference": "《全国文明城市测评体系》"}
+        reply = await client.command(POLICE, "requests", "RequestActivity",
+                                     application(exemption_claim=claim, scope={"school_ids": [SCHOOLS[0]]}))
+        assert (await decision_of(log.store, reply["activity_id"])) is not None
         published = await client.command(BUREAU, "approvals", "PublishSemesterList",
                                          {"command_id": str(uuid.uuid4()), "semester": "2026-autumn"})
     assert published["ok"] is True, published
