@@ -30,23 +30,40 @@ async def semester_list(conn: AsyncConnection, model: ReadModel, semester: str, 
     """Attachment 3 as last published whole: one page of the edition's items, in its order. The
     first page is of the latest edition; a cursor goes on through the edition it started with,
     even when a newer one is published meanwhile (its items stay in the table)."""
-    t, e, i = model.semester_lists, model.semester_list_editions, model.semester_list_items
-    if after is None:
-        row = (await conn.execute(sa.select(t).where(t.c.semester == semester))).first()
-    else:
-        row = (await conn.execute(sa.select(e).where(e.c.semester == semester, e.c.edition == after[0]))).first()
-    if row is None:
+    found, items, next_cursor = await _edition_page(
+        conn, (model.semester_lists, model.semester_list_editions, model.semester_list_items), "semester", semester,
+        "item", paging.SEMESTER_LIST, after, limit)
+    if found is None:
         return {"semester": semester, "published": False, "edition": None, "published_at": None,
                 "item_count": 0, "items": [], "next_cursor": None}
+    return {"semester": semester, "published": True, "edition": found["edition"], "published_at": found["published_at"],
+            "item_count": found["item_count"], "items": items, "next_cursor": next_cursor}
+
+
+async def _edition_page(conn: AsyncConnection, tables: tuple[sa.Table, sa.Table, sa.Table], key: str, value: object,
+                        column: str, kind: str, after: paging.Key | None,
+                        limit: int) -> tuple[dict | None, list[dict], str | None]:
+    """A list published in editions (Attachment 3, Attachment 2): the edition in force (or the
+    one a cursor started in) and one page of its entries in order, with the next cursor; no
+    edition (None) when nothing was published. ``tables`` are the edition in force per ``key``,
+    every edition received, and the entries (``position``, the JSON ``column``)."""
+    current, editions, entries = tables
+    if after is None:
+        row = (await conn.execute(sa.select(current).where(current.c[key] == value))).first()
+    else:
+        row = (await conn.execute(sa.select(editions).where(editions.c[key] == value,
+                                                             editions.c.edition == after[0]))).first()
+    if row is None:
+        return None, [], None
     found = _row(row)
     edition = found["edition"]
-    where = [i.c.semester == semester, i.c.edition == edition] + ([i.c.position > after[1]] if after else [])
-    rows = await conn.execute(sa.select(i.c.position, i.c.item).where(*where).order_by(i.c.position).limit(limit + 1))
-    items, next_cursor = paging.page(({"position": r.position, **r.item} for r in rows), limit,
-                                     paging.SEMESTER_LIST, lambda item: (edition, item["position"]))
-    return {"semester": semester, "published": True, "edition": edition, "published_at": found["published_at"],
-            "item_count": found["item_count"], "items": [{k: v for k, v in item.items() if k != "position"}
-                                                          for item in items], "next_cursor": next_cursor}
+    where = [entries.c[key] == value, entries.c.edition == edition] + (
+        [entries.c.position > after[1]] if after else [])
+    rows = await conn.execute(sa.select(entries.c.position, entries.c[column]).where(*where)
+                              .order_by(entries.c.position).limit(limit + 1))
+    listed, next_cursor = paging.page(({"position": r.position, **r._mapping[column]} for r in rows), limit, kind,
+                                      lambda entry: (edition, entry["position"]))
+    return found, [{k: v for k, v in entry.items() if k != "position"} for entry in listed], next_cursor
 
 
 async def applications(conn: AsyncConnection, model: ReadModel, semester: str, applicant: str | None,
@@ -140,23 +157,14 @@ async def inspection_checklist(conn: AsyncConnection, model: ReadModel, year: in
                                limit: int) -> dict:
     """S1 Attachment 2 for a year as last published whole: one page of its rows, in order. A
     cursor goes on through the edition it started with, even when a newer one is published."""
-    t, e, r = model.inspection_checklists, model.inspection_checklist_editions, model.inspection_checklist_rows
-    if after is None:
-        row = (await conn.execute(sa.select(t).where(t.c.year == year))).first()
-    else:
-        row = (await conn.execute(sa.select(e).where(e.c.year == year, e.c.edition == after[0]))).first()
-    if row is None:
+    found, rows, next_cursor = await _edition_page(
+        conn, (model.inspection_checklists, model.inspection_checklist_editions, model.inspection_checklist_rows),
+        "year", year, "row", paging.INSPECTION_CHECKLIST, after, limit)
+    if found is None:
         return {"year": year, "published": False, "edition": None, "published_at": None, "row_count": 0,
                 "rows": [], "next_cursor": None}
-    found = _row(row)
-    edition = found["edition"]
-    where = [r.c.year == year, r.c.edition == edition] + ([r.c.position > after[1]] if after else [])
-    rows = await conn.execute(sa.select(r.c.position, r.c.row).where(*where).order_by(r.c.position).limit(limit + 1))
-    listed, next_cursor = paging.page(({"position": x.position, **x.row} for x in rows), limit,
-                                      paging.INSPECTION_CHECKLIST, lambda x: (edition, x["position"]))
-    return {"year": year, "published": True, "edition": edition, "published_at": found["published_at"],
-            "row_count": found["row_count"], "rows": [{k: v for k, v in x.items() if k != "position"} for x in listed],
-            "next_cursor": next_cursor}
+    return {"year": year, "published": True, "edition": found["edition"], "published_at": found["published_at"],
+            "row_count": found["row_count"], "rows": rows, "next_cursor": next_cursor}
 
 
 async def inspection_items(conn: AsyncConnection, model: ReadModel, year: int, org_id: str | None, status: str | None,
