@@ -14,6 +14,7 @@ import copy
 import json
 import math
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -309,3 +310,22 @@ persons = st.one_of(
     st.sampled_from(["王警官", " 王 ", "\u2028", Repeated("p" * 101), Repeated("p" * 300_000)]),
 )
 """Values of the two headers that travel into every event of a command."""
+
+
+REPLY_WITHIN = 2.0
+"""Seconds within which a hostile request must get its structured reply."""
+
+
+async def ask(nc, org: str, kind: str, context: str, name: str, body: dict | bytes,
+              within: float = REPLY_WITHIN) -> dict:
+    """One request, answered with a structured reply within ``within`` seconds."""
+    data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+    started = time.monotonic()
+    reply = json.loads((await nc.request(f"jf.{kind}.{org}.{context}.{name}", data, timeout=within)).data)
+    assert time.monotonic() - started < within
+    return reply
+
+
+def refusal(reply: dict) -> tuple[str, str | None]:
+    assert reply["ok"] is False, reply
+    return reply["error"]["code"], reply["error"].get("field")

@@ -25,10 +25,10 @@ from jianfu.events.settings import Settings, SystemClock
 
 from tests.apps import command_services
 from tests.factories import DIRECTORY, POLICY, SCHOOLS, application, held_report
+from tests.hostile import ask, refusal
 from tests.s3_semester import S3Semester, running, settle
 
 BUREAU, POLICE, FIRE = "edu-bureau", "dept-public-security", "dept-fire"
-REPLY_WITHIN = 2.0
 EXPANDS = "\ufdfa"  # one character NFKC writes as 18 (ﷺ)
 
 
@@ -38,20 +38,6 @@ def today(services, clock_file):
         clock_file.write_text(day)
     set_to("2026-10-21")
     return set_to
-
-
-async def ask(nc, org: str, kind: str, context: str, name: str, body: dict | bytes) -> dict:
-    """One request, answered with a structured reply within ``REPLY_WITHIN``."""
-    data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
-    started = time.monotonic()
-    reply = json.loads((await nc.request(f"jf.{kind}.{org}.{context}.{name}", data, timeout=REPLY_WITHIN)).data)
-    assert time.monotonic() - started < REPLY_WITHIN
-    return reply
-
-
-def refusal(reply: dict) -> tuple[str, str | None]:
-    assert reply["ok"] is False, reply
-    return reply["error"]["code"], reply["error"].get("field")
 
 
 def held(**fields) -> dict:

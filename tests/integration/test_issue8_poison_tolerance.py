@@ -10,14 +10,10 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import date
-from pathlib import Path
 
 import pytest
 from jianfu.approvals.domain.certification_round import CertificationRound, in_parts
-from jianfu.cli.client import JianfuClient
 from jianfu.events import catalogue
 from jianfu.events.schemas.campus_entry import (
     ROUND_PART_PLACES,
@@ -28,24 +24,15 @@ from jianfu.events.schemas.campus_entry import (
     SemesterListPublished,
 )
 from jianfu.events.schemas.regional_catalogue import CatalogueItem, RegionalCatalogueImported
-from jianfu.events.settings import Settings
 from jianfu.events.store import ConcurrencyConflict
 
-from tests.apps import command_services
+from tests.apps import services_on
 from tests.factories import SCHOOLS, application
 from tests.poison import requested
 from tests.s3_semester import S3Semester
 
 BUREAU, POLICE = "edu-bureau", "dept-public-security"
 SEMESTER, YEAR = "2041-autumn", 2041  # a year no other test writes to
-
-
-@asynccontextmanager
-async def own_services(log, folder: Path, today: str) -> AsyncIterator[tuple[JianfuClient, Path]]:
-    clock = folder / "today"
-    clock.write_text(today)
-    async with command_services(Settings(nats_url=log.url, clock=f"file:{clock}", log_level="WARNING")):
-        yield JianfuClient(log.nc, timeout=5.0), clock
 
 
 async def store_raw(log, envelope: dict) -> int:
@@ -76,7 +63,7 @@ async def test_s3_a_poison_activity_event_is_no_candidate_and_the_round_is_still
         await store_raw(log, poison)
     form = dict(target_semester=SEMESTER, start_date=f"{YEAR}-09-10", end_date=f"{YEAR}-10-10",
                 scope={"school_ids": [SCHOOLS[0]]})
-    async with own_services(log, tmp_path, f"{YEAR}-07-05") as (client, clock):
+    async with services_on(log, tmp_path, f"{YEAR}-07-05") as (client, clock):
         declared = []
         for level in ("national", None):
             reply = await client.command(POLICE, "requests", "RequestActivity", application(**form, basis_level=level))
@@ -105,7 +92,7 @@ async def test_s3_after_a_poison_edition_of_the_catalogue_the_edition_before_it_
     poison["data"]["edition"] = 0
     poison["prev_hash"] = before.chain_hash  # it continues the chain: every load reads it
     await store_raw(log, poison)
-    async with own_services(log, tmp_path, "2026-07-10") as (client, _clock):
+    async with services_on(log, tmp_path, "2026-07-10") as (client, _clock):
         outcomes = []
         for reference in ("法治进校园", "并不存在的目录项目"):
             claim = {"category": "regional_catalogue", "reference": reference}
@@ -146,7 +133,7 @@ async def test_s3_a_poison_slot_at_one_school_leaves_the_semesters_admissions_pu
     poison = s._context(BUREAU).event(slot, f"2026-autumn.{SCHOOLS[2]}").model_dump(mode="json")
     poison["data"]["route"] = "teleport"
     await store_raw(log, poison)
-    async with own_services(log, tmp_path, "2026-07-10") as (client, _clock):
+    async with services_on(log, tmp_path, "2026-07-10") as (client, _clock):
         claim = {"category": "city_creation", "reference": "《全国文明城市测评体系》"}
         reply = await client.command(POLICE, "requests", "RequestActivity",
                                      application(exemption_claim=claim, scope={"school_ids": [SCHOOLS[0]]}))
@@ -168,7 +155,7 @@ async def test_s3_a_poison_part_of_a_semesters_list_does_not_stop_its_next_editi
     poison = s._context(BUREAU).event(part, "2026-autumn").model_dump(mode="json")
     poison["data"]["edition"] = "first"
     await store_raw(log, poison)
-    async with own_services(log, tmp_path, "2026-07-10") as (client, _clock):
+    async with services_on(log, tmp_path, "2026-07-10") as (client, _clock):
         claim = {"category": "city_creation", "reference": "《全国文明城市测评体系》"}
         reply = await client.command(POLICE, "requests", "RequestActivity",
                                      application(exemption_claim=claim, scope={"school_ids": [SCHOOLS[0]]}))

@@ -11,7 +11,6 @@ import asyncio
 import json
 import time
 import uuid
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -24,30 +23,15 @@ from jianfu.events.recording import CommandContext
 from jianfu.events.schemas.inspections import InspectionChecklistPublished, InspectionItemsMerged
 from jianfu.events.settings import Settings, SystemClock
 
-from tests.apps import command_services
+from tests.apps import services_on
 from tests.factories import DIRECTORY, POLICY, SCHOOLS
+from tests.hostile import ask, refusal
 from tests.integration.test_inspection_detector import DETECTION
 from tests.s3_semester import running, settle
 from tests.unit.test_inspection_intake import item_form
 
 BUREAU, OFFICE, HEALTH, FIRE = "edu-bureau", "supervision-office", "dept-health", "dept-fire"
-REPLY_WITHIN = 2.0
 LONE = b'"\\ud800"'
-
-
-async def ask(nc, org: str, kind: str, context: str, name: str, body: dict | bytes,
-              within: float = REPLY_WITHIN) -> dict:
-    """One request, answered with a structured reply within ``within`` seconds."""
-    data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
-    started = time.monotonic()
-    reply = json.loads((await nc.request(f"jf.{kind}.{org}.{context}.{name}", data, timeout=within)).data)
-    assert time.monotonic() - started < within
-    return reply
-
-
-def refusal(reply: dict) -> tuple[str, str | None]:
-    assert reply["ok"] is False, reply
-    return reply["error"]["code"], reply["error"].get("field")
 
 
 def command(**fields) -> dict:
@@ -158,14 +142,6 @@ async def test_s1_a_merger_of_items_of_twenty_years_or_of_twenty_one_items_is_re
 
 # On a log of the test's own: large and poisonous things.
 
-@asynccontextmanager
-async def own_services(log, folder, day: str):
-    clock = folder / "today"
-    clock.write_text(day)
-    async with command_services(Settings(nats_url=log.url, clock=f"file:{clock}", log_level="WARNING")):
-        yield
-
-
 async def events_of(store, aggregate_type: str, aggregate_id: str, at_least: int, timeout: float = 10.0):
     deadline = time.monotonic() + timeout
     while True:
@@ -194,7 +170,7 @@ async def test_s1_twenty_items_of_two_hundred_long_fields_merged_are_refused_and
     nothing (it was answered UNAVAILABLE, "retry", for ever); two items asking the same 200 fields
     merge. Every page of GetInspectionItems and of the checklist fits NATS's payload."""
     year = 2027
-    async with own_services(log, tmp_path, "2026-10-21"):
+    async with services_on(log, tmp_path, "2026-10-21"):
         items = []
         for n in range(22):
             fields = [f"{min(n, 20):02d}{k:03d}" + "字" * 95 for k in range(200)]  # the last two ask the same
@@ -269,7 +245,7 @@ async def test_s1_s2_poison_events_stop_neither_the_projector_nor_the_detector_n
     whichever reader reads it; approvals still publishes the year's checklist, and the request
     issued after them is judged (a deadline under two days away: ExcessivelyShortDeadline)."""
     year = 2027
-    async with own_services(log, tmp_path, "2026-10-21"):
+    async with services_on(log, tmp_path, "2026-10-21"):
         item = await ask(log.nc, BUREAU, "cmd", "requests", "ProposeInspectionItem", item_form(year=year))
         seen_visit = await ask(log.nc, SCHOOLS[0], "cmd", "requests", "ReportInspectionVisit", visit())
         asked = await ask(log.nc, HEALTH, "cmd", "requests", "IssueDataRequest", data_request())
@@ -311,7 +287,7 @@ async def test_s1_s2_poison_events_stop_neither_the_projector_nor_the_detector_n
 async def test_s1_a_poison_part_of_the_years_checklist_does_not_stop_its_next_publication(log, tmp_path):
     year = 2027
     await publish(log, checklist_part(year, 0))
-    async with own_services(log, tmp_path, "2026-10-21"):
+    async with services_on(log, tmp_path, "2026-10-21"):
         item = await ask(log.nc, BUREAU, "cmd", "requests", "ProposeInspectionItem", item_form(year=year))
         assert len(await events_of(log.store, "inspection_item", item["item_id"], 2)) == 2
         published = await ask(log.nc, BUREAU, "cmd", "approvals", "PublishInspectionChecklist", command(year=year),
@@ -366,7 +342,7 @@ async def test_s1_a_merger_stored_with_a_nul_in_its_title_does_not_spoil_the_yea
                                    lead_org_ids=(BUREAU,), category="inspection", target_school_ids=tuple(SCHOOLS),
                                    teachers=False, frequency_per_year=1, planned_months=(12,), data_fields=())
     await publish(log, context_of(BUREAU).event(merger, str(merger.item_id)).model_dump(mode="json"))
-    async with own_services(log, tmp_path, "2026-10-21"):
+    async with services_on(log, tmp_path, "2026-10-21"):
         clean = await ask(log.nc, BUREAU, "cmd", "requests", "ProposeInspectionItem", item_form(year=year))
         assert clean["ok"], clean
         assert len(await events_of(log.store, "inspection_item", clean["item_id"], 2)) == 2  # filed on screening
@@ -404,7 +380,7 @@ async def test_s1_five_publications_of_one_year_at_once_make_one_edition(log, tm
     """S1: each publication is the next edition and nothing changed is INVALID_STATE: five at once
     store one edition, and the other four are refused, not failed."""
     year = 2027
-    async with own_services(log, tmp_path, "2026-10-21"):
+    async with services_on(log, tmp_path, "2026-10-21"):
         item = await ask(log.nc, BUREAU, "cmd", "requests", "ProposeInspectionItem", item_form(year=year))
         assert len(await events_of(log.store, "inspection_item", item["item_id"], 2)) == 2
         replies = await asyncio.gather(*(ask(log.nc, BUREAU, "cmd", "approvals", "PublishInspectionChecklist",
@@ -420,7 +396,7 @@ async def test_s1_two_mergers_sharing_an_item_at_once_store_one_and_leave_no_sou
     one is stored, the other refused (the item is merged already), and its other source stays as
     it was."""
     year = 2027
-    async with own_services(log, tmp_path, "2026-10-21"):
+    async with services_on(log, tmp_path, "2026-10-21"):
         items = []
         for n in range(3):
             reply = await ask(log.nc, BUREAU, "cmd", "requests", "ProposeInspectionItem",
@@ -439,7 +415,7 @@ async def test_s1_two_mergers_sharing_an_item_at_once_store_one_and_leave_no_sou
 
 
 async def test_s1_a_visit_reported_by_the_school_and_the_unit_at_once_is_one_event(log, tmp_path):
-    async with own_services(log, tmp_path, "2026-10-21"):
+    async with services_on(log, tmp_path, "2026-10-21"):
         by_school, by_unit = await asyncio.gather(
             ask(log.nc, SCHOOLS[0], "cmd", "requests", "ReportInspectionVisit", visit()),
             ask(log.nc, FIRE, "cmd", "requests", "ReportInspectionVisit",
@@ -454,7 +430,7 @@ async def test_s1_s2_facts_stored_with_ids_no_index_holds_stop_neither_consumer(
     10,000 characters (past intake, which takes only directory ids): PostgreSQL cannot index
     such a key, so whichever reader cannot store one sets it aside; the request after them is judged."""
     year, long_id = 2027, "s" * 10_000
-    async with own_services(log, tmp_path, "2026-10-21"):
+    async with services_on(log, tmp_path, "2026-10-21"):
         item = await ask(log.nc, BUREAU, "cmd", "requests", "ProposeInspectionItem", item_form(year=year))
         seen_visit = await ask(log.nc, SCHOOLS[0], "cmd", "requests", "ReportInspectionVisit", visit())
         asked = await ask(log.nc, HEALTH, "cmd", "requests", "IssueDataRequest", data_request())
@@ -487,7 +463,7 @@ async def test_s1_s2_facts_stored_with_ids_no_index_holds_stop_neither_consumer(
                                       "2026-10-30T17:00:00-23:59"])
 async def test_s2_a_deadline_at_the_edge_of_time_is_accepted_stored_and_judged(engine, log, tmp_path, deadline):
     """S2: any deadline with a UTC time is accepted, projected into PostgreSQL and judged."""
-    async with own_services(log, tmp_path, "2026-10-21"):
+    async with services_on(log, tmp_path, "2026-10-21"):
         asked = await ask(log.nc, HEALTH, "cmd", "requests", "IssueDataRequest", data_request(deadline=deadline))
         assert asked["ok"] is True, asked
     async with running(engine, log.js, log.store, detection=DETECTION) as both:
