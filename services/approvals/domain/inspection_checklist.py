@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
+from jianfu.approvals.domain.editions import latest_whole
 from jianfu.approvals.domain.inspection_item import InspectionItem
 from jianfu.events.errors import ErrorCode, Refused
 from jianfu.events.organisations import Directory
@@ -47,11 +48,7 @@ class InspectionChecklist:
     @property
     def latest(self) -> tuple[ChecklistRow, ...] | None:
         """The rows of the latest edition published whole, if any."""
-        for edition in sorted(self.editions, reverse=True):
-            parts = sorted(self.editions[edition], key=lambda part: part.part)
-            if {part.part for part in parts} == set(range(1, parts[0].parts + 1)):
-                return tuple(row for part in parts for row in part.rows)
-        return None
+        return latest_whole(self.editions, lambda part: part.rows)
 
     def publish(self, rows: Sequence[ChecklistRow]) -> list[InspectionChecklistPublished]:
         """A new edition of the rows in force, in parts; refused when nothing changed since the last."""

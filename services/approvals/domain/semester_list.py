@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from jianfu.approvals.domain.editions import latest_whole
 from jianfu.events.errors import ErrorCode, Refused
 from jianfu.events.schemas.campus_entry import LIST_PART_ITEMS, ListedActivity, SemesterListPublished
 
@@ -31,11 +32,7 @@ class SemesterList:
     @property
     def latest(self) -> tuple[ListedActivity, ...] | None:
         """The items of the latest edition published whole, if any."""
-        for edition in sorted(self.editions, reverse=True):
-            parts = sorted(self.editions[edition], key=lambda part: part.part)
-            if {part.part for part in parts} == set(range(1, parts[0].parts + 1)):
-                return tuple(item for part in parts for item in part.items)
-        return None
+        return latest_whole(self.editions, lambda part: part.items)
 
     def publish(self, admitted: Iterable[ListedActivity]) -> list[SemesterListPublished]:
         """A new edition of the admitted items, in parts; urgent additions publish the next one."""
