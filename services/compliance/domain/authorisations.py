@@ -15,6 +15,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from jianfu.compliance.domain.detector import Authorisation
+from jianfu.compliance.domain.editions import count_part_in
 from jianfu.compliance.domain.folding import Batch, Fact, Need, utc
 from jianfu.events.frequency import Frequency
 from jianfu.events.schemas.campus_entry import (
@@ -60,16 +61,9 @@ def record_list_part(batch: Batch, fact: Fact) -> None:
     published_on = business_day(fact.occurred_at)
     for item in part.items:
         _admit(batch, part.semester, item, part.edition, published_on, fact.sequence)
-    editions = batch[EDITIONS]
-    received = editions.get(part.semester, part.edition) or {
-        "semester": part.semester, "edition": part.edition, "parts_received": 0}
-    received = editions.put({**received, "parts": part.parts, "parts_received": received["parts_received"] + 1,
-                             "item_count": part.item_count if part.item_count is not None else len(part.items),
-                             "published_at": utc(fact.occurred_at), "event_id": fact.event_id, "sequence": fact.sequence})
-    current = batch[LISTS].get(part.semester)
-    if received["parts_received"] >= part.parts and (current is None or current["edition"] < part.edition):
-        batch[LISTS].put({"semester": part.semester, "edition": part.edition, "published_at": utc(fact.occurred_at),
-                          "item_count": received["item_count"], "event_id": fact.event_id, "sequence": fact.sequence})
+    stamp = {"item_count": part.item_count if part.item_count is not None else len(part.items),
+             "published_at": utc(fact.occurred_at), "event_id": fact.event_id, "sequence": fact.sequence}
+    count_part_in(batch, EDITIONS, LISTS, {"semester": part.semester}, part, stamp, stamp)
 
 
 # ActivityExemptionRecorded: admits at once, without publication (无须申报).

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from jianfu.compliance.domain.editions import count_part_in
 from jianfu.compliance.domain.folding import Batch, Fact, Need, On, Projection, Row, utc
 from jianfu.compliance.domain.s1s2_detection import field_key
 from jianfu.events.schemas.compliance import Rule, ViolationDetected
@@ -166,17 +167,9 @@ def _checklist(batch: Batch, fact: Fact) -> None:
     for position, row in enumerate(part.rows, part.offset):
         batch["inspection_checklist_rows"].put({"year": part.year, "edition": part.edition, "position": position,
                                                "item_id": str(row.item_id), "row": row.model_dump(mode="json")})
-    editions = batch["inspection_checklist_editions"]
-    received = editions.get(part.year, part.edition) or {"year": part.year, "edition": part.edition,
-                                                         "parts_received": 0}
-    received = editions.put({**received, "parts": part.parts, "parts_received": received["parts_received"] + 1,
-                             "row_count": part.row_count, "published_at": at, "event_id": fact.event_id,
-                             "sequence": fact.sequence})
-    current = batch["inspection_checklists"].get(part.year)
-    if received["parts_received"] >= part.parts and (current is None or current["edition"] < part.edition):
-        batch["inspection_checklists"].put({"year": part.year, "edition": part.edition, "published_at": at,
-                                            "row_count": part.row_count, "event_id": fact.event_id,
-                                            "sequence": fact.sequence})
+    stamp = {"row_count": part.row_count, "published_at": at, "event_id": fact.event_id, "sequence": fact.sequence}
+    count_part_in(batch, "inspection_checklist_editions", "inspection_checklists", {"year": part.year}, part,
+                  stamp, stamp)
 
 
 # Per school and year: what the school's counters start from.

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Mapping
 
+from jianfu.compliance.domain.editions import count_part_in
 from jianfu.compliance.domain.folding import Batch, Fact, Need, On, Projection
 from jianfu.compliance.domain.inspection_rules import (
     EarlierField,
@@ -173,13 +174,7 @@ def s1s2_detection(policy: Policy, names: Mapping[str, str], education: Collecti
                                  "item_id": str(row.item_id), "units": sorted(row.inspecting_units),
                                  "months": sorted(row.planned_months), "frequency_per_year": row.frequency_per_year,
                                  "merged_item_ids": sorted(str(i) for i in row.merged_item_ids)})
-        received = batch[EDITIONS].get(part.year, part.edition) or {
-            "year": part.year, "edition": part.edition, "parts_received": 0}
-        received = batch[EDITIONS].put({**received, "parts": part.parts,
-                                        "parts_received": received["parts_received"] + 1})
-        current = batch[CHECKLISTS].get(part.year)
-        if received["parts_received"] >= part.parts and (current is None or current["edition"] < part.edition):
-            batch[CHECKLISTS].put({"year": part.year, "edition": part.edition, "event_id": fact.event_id})
+        count_part_in(batch, EDITIONS, CHECKLISTS, {"year": part.year}, part, current={"event_id": fact.event_id})
 
     # Visits (S1).
 
