@@ -24,6 +24,7 @@ from jianfu.events.schemas.campus_entry import (
     SemesterListPublished,
 )
 from jianfu.events.schemas.compliance import ViolationDetected
+from jianfu.events.schemas.days import DayEnded
 from jianfu.events.schemas.escalation import ReminderIssued
 from jianfu.events.schemas.inspections import (
     DataRequestIssued,
@@ -36,14 +37,24 @@ from jianfu.events.schemas.inspections import (
     InspectionItemsMerged,
     InspectionVisitReported,
 )
+from jianfu.events.schemas.meetings import MeetingScheduled
 from jianfu.events.schemas.regional_catalogue import RegionalCatalogueImported
 from jianfu.events.schemas.seal import LogSealed
+from jianfu.events.schemas.secondments import (
+    SecondmentApproved,
+    SecondmentConsented,
+    SecondmentEndingSoon,
+    SecondmentRefused,
+    SecondmentRequested,
+    TeacherReturned,
+    TeacherSeconded,
+)
+from jianfu.events.schemas.teachers import TeacherRegistered
+from jianfu.events.schemas.training import TrainingPlanPublished, TrainingSessionReported
 
-# Fixed by the user; their schemas arrive with the issues for S7 and S9-S10.
-RESERVED_EVENT_TYPES: dict[str, str] = {
-    "TeacherSeconded": "S7",
-    "MeetingScheduled": "S9",
-}
+# Names fixed for policy areas whose schemas have not arrived yet (none now: TeacherSeconded and
+# MeetingScheduled arrived with S7 and S9-S10).
+RESERVED_EVENT_TYPES: dict[str, str] = {}
 
 EVENT_TYPES: dict[str, type[EventData]] = {
     cls.__name__: cls
@@ -67,6 +78,18 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         InspectionChecklistPublished,
         InspectionVisitReported,
         DataRequestIssued,
+        TeacherRegistered,
+        SecondmentRequested,
+        SecondmentConsented,
+        SecondmentApproved,
+        SecondmentRefused,
+        TeacherSeconded,
+        TeacherReturned,
+        SecondmentEndingSoon,
+        TrainingPlanPublished,
+        TrainingSessionReported,
+        MeetingScheduled,
+        DayEnded,
         ViolationDetected,
         ReminderIssued,
         LogSealed,

@@ -57,6 +57,11 @@ DECLARING_KINDS = frozenset(
 )
 
 
+EDUCATION_SYSTEM = frozenset({OrgKind.EDUCATION_BUREAU, OrgKind.TEACHING_RESEARCH_OFFICE, OrgKind.SCHOOL})
+"""The education system (教育部门): its training and meetings are the plan's own (S8, S10); a unit
+outside it may not require teachers at training, nor at meetings unrelated to teaching."""
+
+
 class Organisation(BaseModel):
     model_config = ConfigDict(frozen=True)
 

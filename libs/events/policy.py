@@ -14,6 +14,7 @@ from functools import cached_property
 from itertools import pairwise
 from pathlib import Path
 
+from jianfu.events.organisations import OrgKind
 from jianfu.events.semesters import SchoolCalendar, Semester, Span, Term
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -75,6 +76,40 @@ class InspectionPolicy(BaseModel):
                                                "this many working days")
 
 
+class SecondmentPolicy(BaseModel):
+    """S7: borrowing teachers."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_days: int = Field(183, ge=1, description="S7: at most half a year, counted over back-to-back renewals")
+    renewal_gap_days: int = Field(30, ge=0, description="S7: a secondment with the same unit starting fewer than "
+                                  "this many days after the last one ended continues it")
+    approver_kind: OrgKind = Field(OrgKind.HR_BUREAU, description="S7: who approves and files (人社部门审批备案)")
+    notice_days_before_end: int = Field(30, ge=1, description="S7: the borrowing unit is told this many days "
+                                        "before a secondment's last day")
+
+
+class TrainingPolicy(BaseModel):
+    """S8: the teaching research office publishes the semester's training plan in advance."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    planner_kind: OrgKind = Field(OrgKind.TEACHING_RESEARCH_OFFICE, description="S8: who publishes the plan")
+
+
+class MeetingPolicy(BaseModel):
+    """S9, S10: meetings teachers are required at."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sub_venue_beyond_km: float = Field(50, gt=0, allow_inf_nan=False, description="S9: participants further than "
+                                       "this from the venue are distant")
+    sub_venue_above_participants: int = Field(5, ge=0, description="S9: more distant participants than this "
+                                              "need a video sub-venue")
+    non_education_per_teacher_per_semester: int = Field(2, ge=0, description="S10: meetings by units outside "
+                                                        "education a teacher may be required at per semester")
+
+
 class WorkingDays(BaseModel):
     """The district's own days off and working days, beside China's statutory holidays and
     adjusted working days (调休) that a maintained package supplies (DOMAIN.md)."""
@@ -110,6 +145,9 @@ class Policy(BaseModel):
                                 "reported to or judged by this system.")
     campus_entry: CampusEntryPolicy = CampusEntryPolicy()
     inspections: InspectionPolicy = InspectionPolicy()
+    secondment: SecondmentPolicy = SecondmentPolicy()
+    training: TrainingPolicy = TrainingPolicy()
+    meetings: MeetingPolicy = MeetingPolicy()
     escalation: EscalationPolicy = EscalationPolicy()
     calendar: tuple[SchoolYear, ...] = Field((), description="The school calendar, per school year (DOMAIN.md: the "
                                              "semester calendar is data). Years not listed take `default_span`. "

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
+from jianfu.events.distances import DistanceTable
 from jianfu.events.organisations import Directory
 from jianfu.events.policy import Policy
 from pydantic import Field
@@ -95,6 +96,8 @@ class Settings(BaseSettings):
     )
     directory_path: Path = REFERENCE / "organisations.json"
     policy_path: Path = REFERENCE / "policy.toml"
+    distances_path: Path = Field(REFERENCE / "distances.csv", description="The district's distance table, by "
+                                 "school and meeting venue (S9).")
     clock: str = Field("system", description="`system`, `fixed:2026-07-15` or `file:/path/to/day`.")
     log_format: Literal["json", "console"] = "json"
     log_level: str = "INFO"
@@ -114,6 +117,10 @@ class Settings(BaseSettings):
     @cached_property
     def policy(self) -> Policy:
         return Policy.load(self.policy_path)
+
+    @cached_property
+    def distances(self) -> DistanceTable:
+        return DistanceTable.load(self.distances_path)
 
     def make_clock(self) -> Clock:
         kind, _, arg = self.clock.partition(":")

@@ -13,7 +13,8 @@ from pydantic import Field
 
 
 class Rule(StrEnum):
-    """Violation rules by clause (S3 campus entry; S1 inspections; S2 data requests)."""
+    """Violation rules by clause (S1 inspections, S2 data requests, S3 campus entry, S7 secondment, S8
+    training, S9-S10 meetings)."""
 
     UNAUTHORIZED_CAMPUS_ENTRY = "UnauthorizedCampusEntry"
     CAMPUS_ENTRY_QUOTA_EXCEEDED = "CampusEntryQuotaExceeded"
@@ -23,6 +24,13 @@ class Rule(StrEnum):
     INSPECTION_OVER_FREQUENCY = "InspectionOverFrequency"
     DUPLICATE_DATA_REQUEST = "DuplicateDataRequest"
     EXCESSIVELY_SHORT_DEADLINE = "ExcessivelyShortDeadline"
+    UNAPPROVED_SECONDMENT = "UnapprovedSecondment"
+    SECONDMENT_OVERDUE = "SecondmentOverdue"
+    UNPLANNED_TRAINING = "UnplannedTraining"
+    NON_EDUCATION_TRAINING = "NonEducationTraining"
+    VIDEO_SUB_VENUE_REQUIRED = "VideoSubVenueRequired"
+    NON_EDUCATION_MEETING_FOR_TEACHERS = "NonEducationMeetingForTeachers"
+    MEETING_QUOTA_EXCEEDED = "MeetingQuotaExceeded"
 
 
 RULE_CLAUSE = {
@@ -34,6 +42,13 @@ RULE_CLAUSE = {
     Rule.INSPECTION_OVER_FREQUENCY: "S1",
     Rule.DUPLICATE_DATA_REQUEST: "S2",
     Rule.EXCESSIVELY_SHORT_DEADLINE: "S2",
+    Rule.UNAPPROVED_SECONDMENT: "S7",
+    Rule.SECONDMENT_OVERDUE: "S7",
+    Rule.UNPLANNED_TRAINING: "S8",
+    Rule.NON_EDUCATION_TRAINING: "S8",
+    Rule.VIDEO_SUB_VENUE_REQUIRED: "S9",
+    Rule.NON_EDUCATION_MEETING_FOR_TEACHERS: "S10",
+    Rule.MEETING_QUOTA_EXCEEDED: "S10",
 }
 
 
@@ -62,6 +77,7 @@ class ViolationDetected(EventData):
     responsible_org_id: str = Field(description="The unit that violated the rule: an org id, or "
                                     "`unregistered unit: <name>` for a unit outside the directory.")
     school_id: str | None = None
+    teacher_id: str | None = Field(None, description="The teacher it concerns (S7, S10), by id only.")
     semester: str | None = None
     issue_key: str = Field(description="Groups repeated violations of one issue for escalation (G2).")
     summary: str
