@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from jianfu.events.distances import DistanceTable
 from jianfu.events.ledger import CommandLedger
 from jianfu.events.organisations import Directory
 from jianfu.events.policy import Policy
@@ -19,3 +20,4 @@ class Deps:
     clock: Clock
     retries: int = 10
     ledger: CommandLedger | None = None  # binds command ids to bodies; None where no broker is (docs, unit tests)
+    distances: DistanceTable = field(default_factory=DistanceTable)  # S9: school to venue, from Settings.distances

@@ -159,4 +159,5 @@ def connected_deps(app: FastStream, broker: NatsBroker, settings: Settings) -> D
         tolerate_malformed_messages(broker.connection)
         store.js = ledger.js = broker.connection.jetstream()
 
-    return Deps(store, settings.directory, settings.policy, settings.make_clock(), settings.append_retries, ledger)
+    return Deps(store, settings.directory, settings.policy, settings.make_clock(), settings.append_retries, ledger,
+                settings.distances)
