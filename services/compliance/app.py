@@ -1,9 +1,10 @@
 """Composition root of the compliance service: ``faststream run jianfu.compliance.app:app``.
 
-It answers the compliance queries (queue group ``compliance``) and runs three background tasks
-once the broker is up: the projector (the read models), the S3 detector (a projector of its own
-that appends violations) and the sealer (``sealer.py``). Every replica answers queries; one
-projects, one detects and one seals, the others wait on the locks as hot standby.
+It answers the compliance queries (queue group ``compliance``) and runs four background tasks
+once the broker is up: the projector (the read models), the detector (a projector of its own
+that appends violations and notices), the sealer (``sealer.py``) and the day scheduler
+(``scheduler.py``: one ``DayEnded`` per business day). Every replica answers queries; one projects,
+one detects, one seals and one schedules, the others wait on the locks as hot standby.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from jianfu.compliance.database import make_engine
 from jianfu.compliance.detection import detection, detector
 from jianfu.compliance.migrations import migrate
 from jianfu.compliance.projector import Projector, ProjectorOptions
+from jianfu.compliance.scheduler import DayScheduler, SchedulerOptions
 from jianfu.compliance.sealer import Sealer, SealerOptions
 from jianfu.compliance.settings import ComplianceSettings
 from jianfu.compliance.standby import cancel_and_wait
@@ -31,9 +33,11 @@ from jianfu.events.schemas.campus_entry import (
     GetSemesterList,
 )
 from jianfu.events.schemas.compliance import GetViolations, ViolationDetected
+from jianfu.events.schemas.days import DayEnded
 from jianfu.events.schemas.directory import ListOrganisations
 from jianfu.events.schemas.inspections import GetInspectionChecklist, GetInspectionCounters, GetInspectionItems
 from jianfu.events.schemas.seal import LogSealed
+from jianfu.events.schemas.secondments import SecondmentEndingSoon
 from jianfu.events.settings import Settings
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -51,8 +55,9 @@ def interface(deps: Deps, settings: Settings, engine: AsyncEngine | None = None)
     router.add(GetInspectionItems, partial(handlers.get_inspection_items, deps=reads), handlers.ITEM_READERS)
     router.add(GetInspectionCounters, partial(handlers.get_inspection_counters, deps=reads),
                handlers.COUNTER_READERS)
-    return Interface("compliance", "Read models of the log (lists, counters, violations), the S3 detector and "
-                     "the log's seals.", routers=(router,), emits=(ViolationDetected, LogSealed), projected=("jf.ev.>",))
+    return Interface("compliance", "Read models of the log (lists, counters, violations), the detector, the log's "
+                     "seals and the days ended.", routers=(router,),
+                     emits=(ViolationDetected, LogSealed, DayEnded, SecondmentEndingSoon), projected=("jf.ev.>",))
 
 
 def build(settings: ComplianceSettings) -> FastStream:
@@ -82,6 +87,9 @@ def build(settings: ComplianceSettings) -> FastStream:
         sealer = Sealer(engine, deps.store, deps.clock, settings.policy.version, SealerOptions(
             every=settings.seal_every, tick=settings.seal_tick_seconds, standby_poll=settings.standby_poll_seconds))
         tasks.append(asyncio.create_task(sealer.run(), name="compliance-sealer"))
+        days = DayScheduler(engine, deps.store, deps.clock, settings.policy.version, SchedulerOptions(
+            tick=settings.day_tick_seconds, standby_poll=settings.standby_poll_seconds))
+        tasks.append(asyncio.create_task(days.run(), name="compliance-day-scheduler"))
 
     @app.on_shutdown
     async def stop_projector() -> None:

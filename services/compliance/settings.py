@@ -22,3 +22,6 @@ class ComplianceSettings(Settings):
     seal_tick_seconds: float = Field(
         1.0, gt=0, description="JIANFU_SEAL_TICK_SECONDS: how often the sealer looks at the clock for a business "
         "day's end and checks that it still holds its lock.")
+    day_tick_seconds: float = Field(
+        1.0, gt=0, description="JIANFU_DAY_TICK_SECONDS: how often the day scheduler looks at the clock for days "
+        "ended that are not on record yet (DayEnded) and checks that it still holds its lock.")
