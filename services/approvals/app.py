@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from faststream import FastStream
-from jianfu.approvals import catalogue_handlers, handlers, inspection_handlers
+from jianfu.approvals import catalogue_handlers, handlers, inspection_handlers, secondment_handlers, training_handlers
 from jianfu.events.commands import Router
 from jianfu.events.dependencies import Deps
 from jianfu.events.logging import configure_logging
@@ -38,6 +38,15 @@ from jianfu.events.schemas.inspections import (
     RejectInspectionItem,
 )
 from jianfu.events.schemas.regional_catalogue import ImportRegionalCatalogue, RegionalCatalogueImported
+from jianfu.events.schemas.secondments import (
+    ApproveSecondment,
+    ConsentToSecondment,
+    RefuseSecondment,
+    SecondmentApproved,
+    SecondmentConsented,
+    SecondmentRefused,
+)
+from jianfu.events.schemas.training import PublishTrainingPlan, TrainingPlanPublished
 from jianfu.events.settings import Settings
 
 BUREAU = {OrgKind.EDUCATION_BUREAU}  # S3: only the education bureau certifies and publishes
@@ -56,6 +65,12 @@ def interface(deps: Deps, settings: Settings) -> Interface:
     router.add(RejectInspectionItem, partial(inspection_handlers.reject_inspection_item, deps=deps), SUPERVISION)
     router.add(MergeInspectionItems, partial(inspection_handlers.merge_inspection_items, deps=deps), BUREAU)
     router.add(PublishInspectionChecklist, partial(inspection_handlers.publish_inspection_checklist, deps=deps), BUREAU)
+    approver = {deps.policy.secondment.approver_kind}  # S7: the policy names who approves and files (人社部门)
+    router.add(ConsentToSecondment, partial(secondment_handlers.consent_to_secondment, deps=deps), BUREAU)
+    router.add(ApproveSecondment, partial(secondment_handlers.approve_secondment, deps=deps), approver)
+    router.add(RefuseSecondment, partial(secondment_handlers.refuse_secondment, deps=deps), BUREAU | approver)
+    router.add(PublishTrainingPlan, partial(training_handlers.publish_training_plan, deps=deps),
+               {deps.policy.training.planner_kind}, max_payload_bytes=training_handlers.PUBLISH_PLAN_MAX_PAYLOAD_BYTES)
     screening = Subscription("jf.ev.activity.>", "approvals-screening",
                              partial(handlers.screen_request, deps=deps), (ActivityRequested,))
     inspection_screening = Subscription("jf.ev.inspection_item.>", "approvals-inspection-screening",
@@ -65,7 +80,8 @@ def interface(deps: Deps, settings: Settings) -> Interface:
         subscriptions=(screening, inspection_screening),
         emits=(CertificationRoundDecided, ActivityCertified, ActivityRejected, ActivityExemptionRecorded, CampusEntrySlotTaken,
                SemesterListPublished, RegionalCatalogueImported, InspectionItemFiled, InspectionApproved,
-               InspectionItemRejected, InspectionItemsMerged, InspectionItemMerged, InspectionChecklistPublished),
+               InspectionItemRejected, InspectionItemsMerged, InspectionItemMerged, InspectionChecklistPublished,
+               SecondmentConsented, SecondmentApproved, SecondmentRefused, TrainingPlanPublished),
     )
 
 
