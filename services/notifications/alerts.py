@@ -1,7 +1,8 @@
 """Alert delivery on JetStream, where the alert's own subject is the delivery ledger.
 
-Each alert goes to ``jf.alert.<responsible_org_id>.<stage_name>.<violation_id>`` (stream
-``JIANFU_ALERTS``) with ``Nats-Msg-Id`` = the escalation event's id and
+Each alert goes to ``jf.alert.<responsible_org_id>.<stage_name>.<violation_id>`` (a step of the
+ladder) or ``jf.alert.<borrowing_org_id>.secondment_ending.<notice_id>`` (an S7 notice) (stream
+``JIANFU_ALERTS``) with ``Nats-Msg-Id`` = the id of the event it delivers and
 ``Nats-Expected-Last-Subject-Sequence: 0``. The server stores it only while the subject holds no
 message, so the stream keeps exactly one alert per subject: a second attempt fails with 10071 (or
 is acked as a duplicate inside the dedupe window), and both mean "already alerted".
@@ -19,11 +20,14 @@ import hashlib
 import re
 
 from jianfu.events.envelope import Envelope
+from jianfu.events.organisations import Directory
 from jianfu.events.provisioning import ALERT_STREAM
 from jianfu.events.schemas.compliance import ViolationDetected
-from jianfu.events.schemas.escalation import EscalationAlert, ReminderIssued
+from jianfu.events.schemas.escalation import EscalationAlert, ReminderIssued, SecondmentEndingAlert
+from jianfu.events.schemas.secondments import SecondmentEndingSoon
 from jianfu.events.store import WRONG_LAST_SEQUENCE
 from jianfu.notifications.domain.escalation import Stage
+from jianfu.notifications.domain.notices import SECONDMENT_ENDING, days_left, notice_summary
 from nats.js.client import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 
@@ -60,7 +64,34 @@ def reminder_alert(violation: ViolationDetected, reminder: Envelope) -> Escalati
     )
 
 
-def alert_subject(alert: EscalationAlert) -> str:
+def secondment_ending_alert(stored: Envelope, directory: Directory) -> SecondmentEndingAlert:
+    """S7: the alert for a stored ``SecondmentEndingSoon``; the same event always gives the same alert."""
+    notice = SecondmentEndingSoon.model_validate(stored.data)
+    return SecondmentEndingAlert(
+        alert_id=stored.event_id,
+        kind=SECONDMENT_ENDING,
+        notice_id=notice.notice_id,
+        borrowing_org_id=notice.borrowing_org_id,
+        teacher_id=notice.teacher_id,
+        school_id=notice.school_id,
+        secondment_id=notice.secondment_id,
+        left_on=notice.left_on,
+        ends_on=notice.ends_on,
+        noticed_on=notice.noticed_on,
+        days_left=days_left(notice),
+        summary=notice_summary(notice, directory),
+        issued_at=stored.occurred_at,
+        correlation_id=stored.correlation_id,
+    )
+
+
+Alert = EscalationAlert | SecondmentEndingAlert
+
+
+def alert_subject(alert: Alert) -> str:
+    if isinstance(alert, SecondmentEndingAlert):
+        return ".".join((ALERT_PREFIX, subject_token(alert.borrowing_org_id), alert.kind,
+                         subject_token(alert.notice_id)))
     return ".".join((ALERT_PREFIX, subject_token(alert.responsible_org_id), alert.stage_name,
                      subject_token(alert.violation_id)))
 
@@ -73,7 +104,7 @@ class AlertChannel:
         self.stream = stream
         self.timeout = timeout
 
-    async def deliver(self, alert: EscalationAlert) -> bool:
+    async def deliver(self, alert: Alert) -> bool:
         """Publish the alert; False when its subject already holds it (sent before)."""
         subject = alert_subject(alert)
         if await self.sent(subject):

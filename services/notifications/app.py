@@ -1,7 +1,8 @@
 """Composition root of the notifications service: ``faststream run jianfu.notifications.app:app``.
 
 A durable pull consumer (``notifications-ladder``) feeds every ``ViolationDetected`` to the G2
-ladder; alerts go out on ``jf.alert.<org_id>.>`` through the broker's own connection.
+ladder, another (``notifications-notices``) every S7 ``SecondmentEndingSoon`` to its alert; alerts
+go out on ``jf.alert.<org_id>.>`` through the broker's own connection.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from jianfu.events.runtime import (
     make_broker,
 )
 from jianfu.events.schemas.compliance import ViolationDetected
-from jianfu.events.schemas.escalation import EscalationAlert, ReminderIssued
+from jianfu.events.schemas.escalation import EscalationAlert, ReminderIssued, SecondmentEndingAlert
+from jianfu.events.schemas.secondments import SecondmentEndingSoon
 from jianfu.events.settings import Settings
 from jianfu.events.snapshots import Snapshots
 from jianfu.notifications import handlers
@@ -29,6 +31,8 @@ from jianfu.notifications.alerts import AlertChannel
 
 VIOLATIONS = "jf.ev.violation.>"
 LADDER_DURABLE = "notifications-ladder"
+NOTICES = "jf.ev.secondment_notice.>"
+NOTICES_DURABLE = "notifications-notices"
 
 
 def interface(
@@ -37,24 +41,33 @@ def interface(
     alerts: AlertChannel | None = None,
     subject: str = VIOLATIONS,
     durable: str = LADDER_DURABLE,
+    notices_durable: str = NOTICES_DURABLE,
+    notices_subject: str = NOTICES,
 ) -> Interface:
     snapshots = Snapshots(deps.store, every=settings.snapshot_every)
-    ladder = Subscription(subject, durable, partial(handlers.on_violation, deps=deps, alerts=alerts or AlertChannel(),
+    alerts = alerts or AlertChannel()
+    ladder = Subscription(subject, durable, partial(handlers.on_violation, deps=deps, alerts=alerts,
                                                     snapshots=snapshots), (ViolationDetected,))
-    return Interface("notifications", "The G2 escalation ladder: a reminder and an alert for every violation.",
-                     subscriptions=(ladder,), emits=(ReminderIssued,),
-                     sends=(("jf.alert.{org_id}.reminder.{violation_id}", EscalationAlert),))
+    notices = Subscription(notices_subject, notices_durable, partial(handlers.on_secondment_notice, deps=deps,
+                                                                     alerts=alerts), (SecondmentEndingSoon,))
+    return Interface("notifications", "The G2 escalation ladder: a reminder and an alert for every violation; "
+                     "and S7's notice before a secondment ends, an alert of its own kind.",
+                     subscriptions=(ladder, notices), emits=(ReminderIssued,),
+                     sends=(("jf.alert.{org_id}.reminder.{violation_id}", EscalationAlert),
+                            ("jf.alert.{borrowing_org_id}.secondment_ending.{notice_id}", SecondmentEndingAlert)))
 
 
-def build(settings: Settings, subject: str = VIOLATIONS, durable: str = LADDER_DURABLE) -> FastStream:
-    """The app; ``subject`` and ``durable`` differ only in tests and rebuilds (a new durable
-    replays the violations from sequence 1, which alerts nobody twice)."""
+def build(settings: Settings, subject: str = VIOLATIONS, durable: str = LADDER_DURABLE,
+          notices_durable: str = NOTICES_DURABLE, notices_subject: str = NOTICES) -> FastStream:
+    """The app; the subjects and durables differ only in tests and rebuilds (a new durable
+    replays the violations, or the notices, from sequence 1, which alerts nobody twice)."""
     lifeline = Lifeline()
     broker = make_broker(settings, lifeline)
     app = make_app(broker, lifeline)
     deps = connected_deps(app, broker, settings)
     alerts = AlertChannel()
-    launch(broker, settings, interface(deps, settings, alerts, subject, durable))
+    launch(broker, settings, interface(deps, settings, alerts, subject, durable, notices_durable,
+                                       notices_subject))
 
     @app.on_startup
     async def bind_alerts() -> None:

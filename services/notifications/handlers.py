@@ -25,10 +25,11 @@ from jianfu.events.envelope import SYSTEM_ACTOR, Envelope, stored_hash
 from jianfu.events.recording import CommandContext
 from jianfu.events.schemas.compliance import ViolationDetected
 from jianfu.events.schemas.escalation import ReminderIssued
+from jianfu.events.schemas.secondments import SecondmentEndingSoon
 from jianfu.events.snapshots import Codec, Loaded, Snapshots
 from jianfu.events.snapshots import execute as execute_from_snapshot
 from jianfu.events.store import StoredEvent
-from jianfu.notifications.alerts import AlertChannel, alert_subject, reminder_alert
+from jianfu.notifications.alerts import AlertChannel, alert_subject, reminder_alert, secondment_ending_alert
 from jianfu.notifications.domain.escalation import (
     SCHEMA_VERSION,
     Escalation,
@@ -83,6 +84,22 @@ async def on_violation(envelope: Envelope, sequence: int, deps: Deps, alerts: Al
     log.info("alert_sent" if sent else "alert_already_sent", alert_subject=alert_subject(alert),
              alert_id=alert.alert_id, violation_id=violation.violation_id, escalation_id=alert.escalation_id,
              issued_by=alert.issued_by, correlation_id=envelope.correlation_id, sequence=sequence)
+
+
+async def on_secondment_notice(envelope: Envelope, sequence: int, deps: Deps, alerts: AlertChannel) -> None:
+    """S7: every ``SecondmentEndingSoon`` becomes one alert to the borrowing unit.
+
+    Nothing is appended: the notice is already the decision (the compliance sweep's, with an id
+    from the departure and the last day), so the alert is a function of the stored event and its
+    subject is the only ledger needed. A redelivery, a restart or a replay by a new consumer finds
+    the subject taken and sends nothing."""
+    if envelope.event_type != SecondmentEndingSoon.__name__:
+        return
+    alert = secondment_ending_alert(envelope, deps.directory)
+    sent = await alerts.deliver(alert)
+    log.info("alert_sent" if sent else "alert_already_sent", alert_subject=alert_subject(alert),
+             alert_id=alert.alert_id, notice_id=alert.notice_id, correlation_id=envelope.correlation_id,
+             sequence=sequence)
 
 
 def reminder_command_id(violation_id: str) -> str:
