@@ -55,6 +55,13 @@ SEEDS: dict[str, dict[str, Any]] = {
                               "label": "research", "graded": True, "grading": "优秀/合格/不合格"},
     "IssueDataRequest": {"command_id": COMMAND_ID, "title": "学生体质健康数据填报", "fields": ["学生人数", "体测合格率"],
                          "school_ids": SCHOOLS[:2], "deadline": "2026-03-10T17:00:00+08:00"},
+    "ConsentToSecondment": {"command_id": COMMAND_ID, "teacher_id": "t-0001", "secondment_id": ITEM_ID, "note": "同意"},
+    "ApproveSecondment": {"command_id": COMMAND_ID, "teacher_id": "t-0001", "secondment_id": ITEM_ID, "note": "审批备案"},
+    "RefuseSecondment": {"command_id": COMMAND_ID, "teacher_id": "t-0001", "secondment_id": ITEM_ID,
+                         "refusal_code": "AFFECTS_TEACHING", "reason": "毕业班教学任务重"},
+    "PublishTrainingPlan": {"command_id": COMMAND_ID, "semester": "2027-spring", "sessions": [
+        {"code": "2027S-BB-01", "title": "初中语文骨干教师培训", "level": "backbone",
+         "organiser_org_id": "teaching-research-office", "months": [3, 4], "hours": 24}]},
     "ListOrganisations": {"kind": "school"},
     "GetSemesterList": {"semester": SEMESTER},
     "GetApplications": {"semester": SEMESTER, "status": "certified", "limit": 20},
