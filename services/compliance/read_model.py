@@ -19,14 +19,18 @@ import sqlalchemy as sa
 from jianfu.compliance.domain.campus_entry_view import CAMPUS_ENTRY_VIEW, COUNTERS
 from jianfu.compliance.domain.folding import Projection, combine
 from jianfu.compliance.domain.inspection_view import INSPECTION_VIEW, SCHOOL_COUNTERS
+from jianfu.compliance.domain.meeting_view import MEETING_VIEW
 from jianfu.compliance.domain.s1s2_detection import KEYS as S1S2_DETECTION_KEYS
 from jianfu.compliance.domain.s3_detection import KEYS as S3_DETECTION_KEYS
+from jianfu.compliance.domain.teachers_view import TEACHERS_VIEW
+from jianfu.compliance.domain.training_view import TRAINING_VIEW
 
 LIVE_PREFIX = "compliance_"
 REBUILD_PREFIX = "compliance_rebuild_"
 DETECTOR_PREFIX = "compliance_detector_"
 PROJECTION = "compliance"
-VIEW = combine(PROJECTION, CAMPUS_ENTRY_VIEW, INSPECTION_VIEW)  # S3, then S1/S2: each with tables of its own
+VIEW = combine(PROJECTION, CAMPUS_ENTRY_VIEW, INSPECTION_VIEW,  # S3, then S1/S2: each with tables of its own
+               TEACHERS_VIEW, TRAINING_VIEW, MEETING_VIEW)  # S7, S8, S9/S10
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: one object per copy
@@ -282,6 +286,162 @@ def _inspections(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
     }
 
 
+def _teachers_time(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
+    """S7 teachers and secondments, S8 training, S9/S10 meetings (``domain/teachers_view.py``,
+    ``training_view.py``, ``meeting_view.py``)."""
+    seq, json, day, flag, count = sa.BigInteger, sa.JSON, sa.Date, sa.Boolean, sa.Integer
+    return {
+        # The register of teachers (S7-S10 count per teacher); names are shown to few.
+        "teachers": _table(md, prefix, "teachers",
+                           sa.Column("teacher_id", _s(), nullable=False),
+                           sa.Column("school_id", _s(), nullable=False),
+                           sa.Column("name", sa.Text, nullable=False),
+                           sa.Column("subject", sa.Text, nullable=False),
+                           sa.Column("previous_school_id", _s()),
+                           sa.Column("registrations", count, nullable=False),
+                           sa.Column("first_sequence", seq, nullable=False),
+                           sa.Column("sequence", seq, nullable=False),
+                           key=("teacher_id",), indexes=(("school_id", "teacher_id"),)),
+        # S7: each secondment requested (or departure with none on record), its decisions and
+        # its latest departure; GetSecondments pages them newest first.
+        "secondments": _table(md, prefix, "secondments",
+                              sa.Column("teacher_id", _s(), nullable=False),
+                              sa.Column("entry_id", _s(), nullable=False),
+                              sa.Column("secondment_id", _s(36)),
+                              sa.Column("school_id", _s(), nullable=False),
+                              sa.Column("borrowing_org_id", _s(), nullable=False),
+                              sa.Column("task", sa.Text),
+                              sa.Column("starts_on", day), sa.Column("ends_on", day),
+                              sa.Column("days", count), sa.Column("requested_on", day),
+                              sa.Column("status", _s(16), nullable=False),
+                              sa.Column("consented_by_org_id", _s()), sa.Column("approved_by_org_id", _s()),
+                              sa.Column("continuous_days", count),
+                              sa.Column("refusal_stage", _s(16)), sa.Column("refused_by_org_id", _s()),
+                              sa.Column("refusal_code", _s(40)), sa.Column("refusal_reason", sa.Text),
+                              sa.Column("automatic", flag),
+                              sa.Column("left_on", day), sa.Column("returned_on", day),
+                              sa.Column("departures", count, nullable=False),
+                              sa.Column("first_sequence", seq, nullable=False),
+                              sa.Column("decided_sequence", seq),
+                              key=("teacher_id", "entry_id"),
+                              indexes=(("first_sequence",), ("borrowing_org_id", "first_sequence"),
+                                       ("school_id", "first_sequence"))),
+        # S7: every departure and its return, what the days seconded are counted from.
+        "departures": _table(md, prefix, "departures",
+                             sa.Column("teacher_id", _s(), nullable=False),
+                             sa.Column("left_on", day, nullable=False),
+                             sa.Column("entry_id", _s(), nullable=False),
+                             sa.Column("secondment_id", _s(36)),
+                             sa.Column("school_id", _s(), nullable=False),
+                             sa.Column("borrowing_org_id", _s(), nullable=False),
+                             sa.Column("consented", flag, nullable=False),
+                             sa.Column("approved", flag, nullable=False),
+                             sa.Column("ends_on", day),
+                             sa.Column("returned_on", day),
+                             sa.Column("reported_by_org_id", _s(), nullable=False),
+                             sa.Column("returned_by_org_id", _s()),
+                             sa.Column("sequence", seq, nullable=False),
+                             sa.Column("returned_sequence", seq),
+                             key=("teacher_id", "left_on"), indexes=(("borrowing_org_id", "returned_on"),)),
+        # The last business day ended (DayEnded): an absence still running counts up to it.
+        "calendar_days": _table(md, prefix, "calendar_days",
+                                sa.Column("calendar", _s(16), nullable=False),
+                                sa.Column("last_day", day, nullable=False),
+                                sa.Column("sequence", seq, nullable=False),
+                                key=("calendar",)),
+        # S8: the plan as last published per semester, every edition received, its sessions.
+        "training_plans": _table(md, prefix, "training_plans",
+                                 sa.Column("semester", _s(16), nullable=False),
+                                 sa.Column("edition", count, nullable=False),
+                                 sa.Column("published_on", day, nullable=False),
+                                 sa.Column("before_semester", flag, nullable=False),
+                                 sa.Column("session_count", count, nullable=False),
+                                 sa.Column("event_id", _s(36), nullable=False),
+                                 sa.Column("sequence", seq, nullable=False),
+                                 key=("semester",)),
+        "training_plan_editions": _table(md, prefix, "training_plan_editions",
+                                         sa.Column("semester", _s(16), nullable=False),
+                                         sa.Column("edition", count, nullable=False),
+                                         sa.Column("published_on", day, nullable=False),
+                                         sa.Column("before_semester", flag, nullable=False),
+                                         sa.Column("session_count", count, nullable=False),
+                                         sa.Column("event_id", _s(36), nullable=False),
+                                         sa.Column("sequence", seq, nullable=False),
+                                         key=("semester", "edition")),
+        "training_plan_sessions": _table(md, prefix, "training_plan_sessions",
+                                         sa.Column("semester", _s(16), nullable=False),
+                                         sa.Column("edition", count, nullable=False),
+                                         sa.Column("position", count, nullable=False),
+                                         sa.Column("code", _s(40), nullable=False),
+                                         sa.Column("session", json, nullable=False),
+                                         key=("semester", "edition", "position")),
+        # S8: sessions held, one however often reported; the detector's verdicts on them.
+        "training_sessions": _table(md, prefix, "training_sessions",
+                                    sa.Column("semester", _s(16), nullable=False),
+                                    sa.Column("session_id", _s(36), nullable=False),
+                                    sa.Column("organiser_org_id", _s(), nullable=False),
+                                    sa.Column("title", sa.Text, nullable=False),
+                                    sa.Column("held_on", day, nullable=False),
+                                    sa.Column("level", _s(16)),
+                                    sa.Column("plan_code", _s(40)),
+                                    sa.Column("teachers_required", flag, nullable=False),
+                                    sa.Column("teachers_named", count, nullable=False),
+                                    sa.Column("participants", count, nullable=False),
+                                    sa.Column("reported_by_org_id", _s(), nullable=False),
+                                    sa.Column("reports", count, nullable=False),
+                                    sa.Column("unplanned_violation_id", _s(40)),
+                                    sa.Column("non_education_violation_id", _s(40)),
+                                    sa.Column("event_id", _s(36), nullable=False),
+                                    sa.Column("sequence", seq, nullable=False),
+                                    key=("semester", "session_id"),
+                                    indexes=(("semester", "sequence"), ("semester", "organiser_org_id", "sequence"))),
+        # S9/S10: meetings, the schools their participants come from, the verdicts on them.
+        "meetings": _table(md, prefix, "meetings",
+                           sa.Column("meeting_id", _s(36), nullable=False),
+                           sa.Column("semester", _s(16), nullable=False),
+                           sa.Column("organiser_org_id", _s(), nullable=False),
+                           sa.Column("title", sa.Text, nullable=False),
+                           sa.Column("concerns_teaching", flag, nullable=False),
+                           sa.Column("held_on", day, nullable=False),
+                           sa.Column("week", _s(8), nullable=False),
+                           sa.Column("mode", _s(16), nullable=False),
+                           sa.Column("venue_id", _s()),
+                           sa.Column("sub_venue_ids", json, nullable=False),
+                           sa.Column("participants", count, nullable=False),
+                           sa.Column("schools", json, nullable=False),
+                           sa.Column("scheduled_on", day, nullable=False),
+                           sa.Column("sub_venue_violation_id", _s(40)),
+                           sa.Column("non_education_violation_id", _s(40)),
+                           sa.Column("quota_violations", count, nullable=False),
+                           sa.Column("event_id", _s(36), nullable=False),
+                           sa.Column("sequence", seq, nullable=False),
+                           key=("meeting_id",),
+                           indexes=(("semester", "sequence"), ("semester", "organiser_org_id", "sequence"))),
+        # S9: each organiser's meetings by ISO week, and the alike ones to merge with.
+        "meeting_weeks": _table(md, prefix, "meeting_weeks",
+                                sa.Column("organiser_org_id", _s(), nullable=False),
+                                sa.Column("week", _s(8), nullable=False),
+                                sa.Column("meeting_id", _s(36), nullable=False),
+                                sa.Column("title_key", sa.Text, nullable=False),
+                                sa.Column("merge_with", json, nullable=False),
+                                key=("organiser_org_id", "week", "meeting_id")),
+        # S10: per teacher and semester, the meetings required at (in all, and per organiser).
+        "teacher_meetings": _table(md, prefix, "teacher_meetings",
+                                   sa.Column("semester", _s(16), nullable=False),
+                                   sa.Column("teacher_id", _s(), nullable=False),
+                                   sa.Column("organiser_org_id", _s(), nullable=False),
+                                   sa.Column("meetings", count, nullable=False),
+                                   key=("semester", "teacher_id", "organiser_org_id")),
+        "teacher_semesters": _table(md, prefix, "teacher_semesters",
+                                    sa.Column("semester", _s(16), nullable=False),
+                                    sa.Column("teacher_id", _s(), nullable=False),
+                                    sa.Column("school_id", _s(), nullable=False),
+                                    sa.Column("meetings", count, nullable=False),
+                                    sa.Column("quota_violations", count, nullable=False),
+                                    key=("semester", "teacher_id"), indexes=(("semester", "school_id"),)),
+    }
+
+
 def build_tables(prefix: str = LIVE_PREFIX) -> ReadModel:
     """The read-model tables named ``<prefix><name>``, in a MetaData of their own."""
     md = sa.MetaData()
@@ -289,6 +449,7 @@ def build_tables(prefix: str = LIVE_PREFIX) -> ReadModel:
     return _model(
         prefix, md, VIEW.keys, VIEW,
         **_inspections(md, prefix),
+        **_teachers_time(md, prefix),
         # S3 applications (Attachment 4) and what became of them.
         applications=_table(md, prefix, "applications",
                             sa.Column("semester", _s(16), nullable=False),
