@@ -26,9 +26,29 @@ from jianfu.events.schemas.inspections import (
     ProposeInspectionItem,
     ReportInspectionVisit,
 )
+from jianfu.events.schemas.meetings import MeetingScheduled, ScheduleMeeting
+from jianfu.events.schemas.secondments import (
+    ReportTeacherReturned,
+    ReportTeacherSeconded,
+    RequestSecondment,
+    SecondmentRequested,
+    TeacherReturned,
+    TeacherSeconded,
+)
+from jianfu.events.schemas.teachers import RegisterTeacher, TeacherRegistered
+from jianfu.events.schemas.training import ReportTrainingSession, TrainingSessionReported
 from jianfu.events.settings import Settings
 from jianfu.requests import handlers
 from jianfu.requests.domain.inspections import UNIT_KINDS, VISIT_REPORTING_KINDS
+from jianfu.requests.domain.meetings import SCHEDULING_KINDS
+from jianfu.requests.domain.secondments import REPORTING_KINDS
+from jianfu.requests.domain.teachers import REGISTERING_KINDS
+from jianfu.requests.domain.training import ORGANISER_KINDS
+
+TEACHER_LIST_MAX_PAYLOAD_BYTES = 512 * 1024
+"""A meeting names up to 2,000 participants (teacher and school ids of up to 63 characters each,
+some 330 KiB at most) and a training session up to 2,000 teacher ids: over the 64 KiB of other
+commands; at 512 KiB the event still fits NATS's 1 MB payload."""
 
 
 def interface(deps: Deps, settings: Settings) -> Interface:
@@ -42,9 +62,20 @@ def interface(deps: Deps, settings: Settings) -> Interface:
     router.add(ReportInspectionVisit, partial(handlers.report_inspection_visit, deps=deps), VISIT_REPORTING_KINDS)
     # S2: units ask schools for data.
     router.add(IssueDataRequest, partial(handlers.issue_data_request, deps=deps), UNIT_KINDS)
+    # S7–S10: schools (and the education bureau) register teachers; units request a teacher, the
+    # school or the unit reports departures and returns; training held; meetings scheduled.
+    router.add(RegisterTeacher, partial(handlers.register_teacher, deps=deps), REGISTERING_KINDS)
+    router.add(RequestSecondment, partial(handlers.request_secondment, deps=deps), UNIT_KINDS)
+    router.add(ReportTeacherSeconded, partial(handlers.report_teacher_seconded, deps=deps), REPORTING_KINDS)
+    router.add(ReportTeacherReturned, partial(handlers.report_teacher_returned, deps=deps), REPORTING_KINDS)
+    router.add(ReportTrainingSession, partial(handlers.report_training_session, deps=deps), ORGANISER_KINDS,
+               max_payload_bytes=TEACHER_LIST_MAX_PAYLOAD_BYTES)
+    router.add(ScheduleMeeting, partial(handlers.schedule_meeting, deps=deps), SCHEDULING_KINDS,
+               max_payload_bytes=TEACHER_LIST_MAX_PAYLOAD_BYTES)
     return Interface("requests", "Intake of what units and schools submit.", routers=(router,),
                      emits=(ActivityRequested, ActivityHeldReported, CampusEntryRefused, InspectionItemProposed,
-                            InspectionVisitReported, DataRequestIssued))
+                            InspectionVisitReported, DataRequestIssued, TeacherRegistered, SecondmentRequested,
+                            TeacherSeconded, TeacherReturned, TrainingSessionReported, MeetingScheduled))
 
 
 def build(settings: Settings) -> FastStream:
