@@ -8,6 +8,7 @@ on the approvals side alone; each test has teachers of its own, so none reads an
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -179,3 +180,14 @@ async def test_s7_malformed_decisions_are_refused_on_their_field(client, name, f
     reply = await client.command(unit, "approvals", name, body)
     assert reply["error"]["code"] == "INVALID_FIELD", reply
     assert field in str(reply["error"]), reply
+
+
+async def test_s7_two_consents_at_once_store_one_decision(client, store):
+    """Each decision expects the teacher's last sequence: of two consents sent together (two
+    command ids) one is stored, the other finds it and is refused for the state."""
+    teacher = new_teacher()
+    secondment = await request(store, teacher)
+    replies = await asyncio.gather(*(client.command(BUREAU, "approvals", "ConsentToSecondment",
+                                                    command(teacher, secondment)) for _ in range(2)))
+    assert sorted(reply.get("decision") or reply["error"]["code"] for reply in replies) == ["INVALID_STATE", "consented"]
+    assert [e.event_type for e in await decisions(store, teacher)] == ["SecondmentConsented"]

@@ -4,6 +4,7 @@ for; a semester already over takes no plan. Each test publishes for a semester o
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -94,3 +95,13 @@ async def test_s8_a_plan_of_501_sessions_is_refused_500_at_their_largest_are_pub
 async def test_s8_malformed_plans_are_refused_on_their_field(client, fields):
     reply = await client.command(OFFICE, "approvals", "PublishTrainingPlan", {**plan("2034-spring"), **fields})
     assert reply["error"]["code"] == "INVALID_FIELD", reply
+
+
+async def test_s8_publications_at_once_never_share_an_edition(client, store):
+    semester = "2035-spring"
+    replies = await asyncio.gather(*(client.command(OFFICE, "approvals", "PublishTrainingPlan", plan(
+        semester, session(f"BB-{n}"))) for n in range(4)))
+    editions = sorted(reply["edition"] for reply in replies if reply.get("ok"))
+    assert editions == list(range(1, len(editions) + 1)) and editions, replies
+    stored = (await store.load(PLAN, semester)).envelopes
+    assert [e.data["edition"] for e in stored] == editions
