@@ -158,6 +158,8 @@ async def _provision(settings: Settings, replicas: int | None = None) -> list[st
 async def _demo(url: str, clock_file: Path, password: Callable[[str], str]) -> None:
     from jianfu.cli.client import JianfuClient, organisation_login
     from jianfu.cli.demo import S1S2_RULES, SEMESTER, YEAR, walk_inspection_year, walk_semester
+    from jianfu.cli.teachers_year import TEACHERS_RULES, headline, walk_teachers_year
+    from jianfu.cli.teachers_year import summary as teachers_summary
 
     client = JianfuClient(login=organisation_login(url, password))
     try:
@@ -171,11 +173,13 @@ async def _demo(url: str, clock_file: Path, password: Callable[[str], str]) -> N
                    f"{year.checklist['edition']} published ({year.checklist['row_count']} rows), "
                    f"{sum(v['reports'] for v in year.visits.values())} visit reports of {len(year.visits)} visits, "
                    f"{len(year.requests)} data requests")
+        teachers_year = await walk_teachers_year(client, Settings().directory, move)
+        typer.echo(headline(teachers_year))
         await _settled(client)  # let the projector, the detector and the notifier catch up before showing results
         listed = await client.query("dept-public-security", "compliance", "GetSemesterList", {"semester": SEMESTER})
         typer.echo(json.dumps(listed, ensure_ascii=False, indent=2))
         found = await _all_violations(client)
-        s3 = [v for v in found if v["semester"] == SEMESTER and v["rule"] not in S1S2_RULES]
+        s3 = [v for v in found if v["semester"] == SEMESTER and v["rule"] not in S1S2_RULES + TEACHERS_RULES]
         typer.echo(json.dumps({"ok": True, "clause": "S3", "semester": SEMESTER, "count": len(s3), "violations": s3},
                               ensure_ascii=False, indent=2))
         checklist = await client.query("dept-public-security", "compliance", "GetInspectionChecklist", {"year": YEAR})
@@ -183,6 +187,7 @@ async def _demo(url: str, clock_file: Path, password: Callable[[str], str]) -> N
         s1s2 = [v for v in found if v["rule"] in S1S2_RULES]
         typer.echo(json.dumps({"ok": True, "clause": "S1/S2", "year": YEAR, "count": len(s1s2), "violations": s1s2},
                               ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(teachers_summary(teachers_year, found), ensure_ascii=False, indent=2))
     finally:
         await client.close()
 

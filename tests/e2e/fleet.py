@@ -27,6 +27,7 @@ class System:
     clock: Path
     logs: Path
     alerts: list = field(default_factory=list)
+    database_url: str = ""  # the compliance read model's, for a rebuild beside the live one
 
     @property
     def client(self) -> JianfuClient:
@@ -55,6 +56,7 @@ async def running_system(folder: Path, first_day: str, database: str) -> AsyncIt
         await provision(nc.jetstream())
         await nc.subscribe("jf.alert.>", cb=collect)
         async with fresh_database(database) as database_url:
+            system.database_url = database_url
             fleet = Fleet(service_env(server.url, database_url, f"file:{clock}"), system.logs).start()
             try:
                 await fleet.wait_ready()
