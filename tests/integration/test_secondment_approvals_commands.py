@@ -191,3 +191,25 @@ async def test_s7_two_consents_at_once_store_one_decision(client, store):
                                                     command(teacher, secondment)) for _ in range(2)))
     assert sorted(reply.get("decision") or reply["error"]["code"] for reply in replies) == ["INVALID_STATE", "consented"]
     assert [e.event_type for e in await decisions(store, teacher)] == ["SecondmentConsented"]
+
+
+async def test_s7_a_secondment_requested_through_intake_is_decided_then_the_departure_carries_both(client, clock_file):
+    """The two services on one aggregate: the school registers its teacher, a department asks to
+    borrow them (requests), the bureau consents and the HR bureau approves (approvals), and the
+    departure reported afterwards is recorded as consented and approved."""
+    clock_file.write_text("2027-02-01")
+    teacher = new_teacher()
+    registered = await client.command(SCHOOL, "requests", "RegisterTeacher", {
+        "command_id": str(uuid.uuid4()), "teacher_id": teacher, "name": "王老师", "subject": "语文"})
+    assert registered["ok"], registered
+    asked = await client.command(PUBLICITY, "requests", "RequestSecondment", {
+        "command_id": str(uuid.uuid4()), "teacher_id": teacher, "task": "全区文明城市创建迎检材料整理",
+        "starts_on": "2027-03-01", "ends_on": "2027-06-30"})
+    assert asked["ok"], asked
+    consent = await client.command(BUREAU, "approvals", "ConsentToSecondment", command(teacher, asked["secondment_id"]))
+    approval = await client.command(HR, "approvals", "ApproveSecondment", command(teacher, asked["secondment_id"]))
+    assert (consent["decision"], approval["decision"], approval["continuous_days"]) == ("consented", "approved", 122)
+    clock_file.write_text("2027-03-01")
+    left = await client.command(PUBLICITY, "requests", "ReportTeacherSeconded", {
+        "command_id": str(uuid.uuid4()), "teacher_id": teacher, "left_on": "2027-03-01"})
+    assert (left["secondment_id"], left["consented"], left["approved"]) == (asked["secondment_id"], True, True), left
