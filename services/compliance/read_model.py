@@ -22,6 +22,8 @@ from jianfu.compliance.domain.inspection_view import INSPECTION_VIEW, SCHOOL_COU
 from jianfu.compliance.domain.meeting_view import MEETING_VIEW
 from jianfu.compliance.domain.s1s2_detection import KEYS as S1S2_DETECTION_KEYS
 from jianfu.compliance.domain.s3_detection import KEYS as S3_DETECTION_KEYS
+from jianfu.compliance.domain.s7_detection import KEYS as S7_DETECTION_KEYS
+from jianfu.compliance.domain.s8_s10_detection import KEYS as S8_S10_DETECTION_KEYS
 from jianfu.compliance.domain.teachers_view import TEACHERS_VIEW
 from jianfu.compliance.domain.training_view import TRAINING_VIEW
 
@@ -629,13 +631,55 @@ def _detecting_inspections(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
     }
 
 
+def _detecting_teachers_time(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
+    """The S7–S10 detector's state (``domain/s7_detection.py``, ``domain/s8_s10_detection.py``)."""
+    teacher, ids = _s(), _s(36)
+
+    def departure() -> list[sa.Column]:
+        return [sa.Column("teacher_id", teacher, nullable=False), sa.Column("school_id", _s(), nullable=False),
+                sa.Column("borrowing_org_id", _s(), nullable=False), sa.Column("secondment_id", ids),
+                sa.Column("left_on", sa.Date, nullable=False), sa.Column("ends_on", sa.Date),
+                sa.Column("run_start", sa.Date, nullable=False), sa.Column("event_id", ids, nullable=False),
+                sa.Column("returned_on", sa.Date), sa.Column("max_days", sa.Integer, nullable=False),
+                sa.Column("policy_version", _s(), nullable=False)]
+
+    return {
+        # S7: each teacher's last departure, its run and the days it has due.
+        "secondment_away": _table(md, prefix, "secondment_away", *departure(),
+                                  sa.Column("limit_due", sa.Date), sa.Column("notice_due", sa.Date),
+                                  key=("teacher_id",)),
+        # S7: what the sweep of each day looks at (overdue, notice), a whole copy of the departure.
+        "secondment_due": _table(md, prefix, "secondment_due",
+                                 sa.Column("day", sa.Date, nullable=False), sa.Column("kind", _s(16), nullable=False),
+                                 *departure(), key=("day", "teacher_id", "kind")),
+        # The last DayEnded folded: a departure reported after its day is judged at once.
+        "days_ended": _table(md, prefix, "days_ended",
+                             sa.Column("calendar", _s(16), nullable=False),
+                             sa.Column("last_day", sa.Date, nullable=False), key=("calendar",)),
+        # S8: each semester's plan as last published (the edition in force).
+        "training_plans": _table(md, prefix, "training_plans",
+                                 sa.Column("semester", _s(16), nullable=False),
+                                 sa.Column("edition", sa.Integer, nullable=False),
+                                 sa.Column("event_id", ids, nullable=False),
+                                 sa.Column("sessions", sa.JSON, nullable=False), key=("semester",)),
+        # S10: the meetings of units outside education each teacher was required at, per semester.
+        "teacher_meetings": _table(md, prefix, "teacher_meetings",
+                                   sa.Column("semester", _s(16), nullable=False),
+                                   sa.Column("teacher_id", teacher, nullable=False),
+                                   sa.Column("meeting_id", ids, nullable=False),
+                                   sa.Column("organiser_org_id", _s(), nullable=False),
+                                   key=("semester", "teacher_id", "meeting_id")),
+    }
+
+
 def build_detector_tables(prefix: str = DETECTOR_PREFIX) -> ReadModel:
-    """The detector's own state (S3, S1/S2), beside the read model: never digested, never rebuilt."""
+    """The detector's own state (S3, S1/S2, S7–S10), beside the read model: never digested, never rebuilt."""
     md = sa.MetaData()
     return _model(
-        prefix, md, {**S3_DETECTION_KEYS, **S1S2_DETECTION_KEYS}, None,
+        prefix, md, {**S3_DETECTION_KEYS, **S1S2_DETECTION_KEYS, **S7_DETECTION_KEYS, **S8_S10_DETECTION_KEYS}, None,
         **_admitting(md, prefix),
         **_detecting_inspections(md, prefix),
+        **_detecting_teachers_time(md, prefix),
         # Distinct admitted items each school held: what the cap counts.
         items=_table(md, prefix, "items",
                      sa.Column("semester", _s(16), nullable=False),
