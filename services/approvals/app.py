@@ -76,7 +76,8 @@ def interface(deps: Deps, settings: Settings) -> Interface:
     inspection_screening = Subscription("jf.ev.inspection_item.>", "approvals-inspection-screening",
                                         partial(inspection_handlers.screen_proposal, deps=deps), (InspectionItemProposed,))
     return Interface(
-        "approvals", "The education bureau's decisions and the semester list.", routers=(router,),
+        "approvals", "The education bureau's decisions and the semester list; S7 secondment decisions (the bureau's "
+        "consent, the approver's approval); S8 the training plan.", routers=(router,),
         subscriptions=(screening, inspection_screening),
         emits=(CertificationRoundDecided, ActivityCertified, ActivityRejected, ActivityExemptionRecorded, CampusEntrySlotTaken,
                SemesterListPublished, RegionalCatalogueImported, InspectionItemFiled, InspectionApproved,
