@@ -8,7 +8,9 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
+from jianfu.approvals.app import interface
 from jianfu.approvals.domain.secondment import TeacherSecondments
+from jianfu.events.dependencies import Deps
 from jianfu.events.errors import ErrorCode, Refused
 from jianfu.events.organisations import OrgKind
 from jianfu.events.policy import Policy
@@ -20,7 +22,7 @@ from jianfu.events.schemas.secondments import (
     SecondmentRequested,
     SecondmentStage,
 )
-from jianfu.events.settings import REFERENCE
+from jianfu.events.settings import REFERENCE, FixedClock, Settings
 
 from tests.factories import DIRECTORY, POLICY
 
@@ -196,3 +198,17 @@ def test_s7_a_secondment_unknown_to_the_teacher_is_not_found():
         with pytest.raises(Refused) as refused:
             teacher(*history).consent(key, BUREAU, RULES)
         assert (refused.value.code, refused.value.field) == (ErrorCode.NOT_FOUND, "secondment_id")
+
+
+def test_s7_the_service_admits_the_approver_the_policy_file_names(tmp_path):
+    """The approvals router lets through to approval the kind the policy names, and to refusal
+    the bureau and that kind; the domain then decides by stage (above)."""
+    text = (REFERENCE / "policy.toml").read_text(encoding="utf-8")
+    path = tmp_path / "policy.toml"
+    path.write_text(text.replace('approver_kind = "hr_bureau"', 'approver_kind = "leading_group_office"'),
+                    encoding="utf-8")
+    deps = Deps(None, DIRECTORY, Policy.load(path), FixedClock(START))
+    [router] = interface(deps, Settings()).routers
+    assert router.routes["ApproveSecondment"].allowed_kinds == {OrgKind.LEADING_GROUP_OFFICE}
+    assert router.routes["RefuseSecondment"].allowed_kinds == {OrgKind.LEADING_GROUP_OFFICE, OrgKind.EDUCATION_BUREAU}
+    assert router.routes["ConsentToSecondment"].allowed_kinds == {OrgKind.EDUCATION_BUREAU}
