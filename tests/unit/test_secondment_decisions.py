@@ -212,3 +212,15 @@ def test_s7_the_service_admits_the_approver_the_policy_file_names(tmp_path):
     assert router.routes["ApproveSecondment"].allowed_kinds == {OrgKind.LEADING_GROUP_OFFICE}
     assert router.routes["RefuseSecondment"].allowed_kinds == {OrgKind.LEADING_GROUP_OFFICE, OrgKind.EDUCATION_BUREAU}
     assert router.routes["ConsentToSecondment"].allowed_kinds == {OrgKind.EDUCATION_BUREAU}
+
+
+def test_s7_a_refused_renewal_frees_the_period_it_would_have_continued():
+    """The run holds later periods too: while a renewal with the same unit is pending, the period
+    is judged with it; once the renewal is refused, the period alone is approved."""
+    first = requested(days=150)
+    events = consented(first)
+    renewal = after(first, days=60)
+    refusal = teacher(*events, renewal).consent(renewal.secondment_id, BUREAU, RULES)
+    assert isinstance(refusal, SecondmentRefused) and refusal.continuous_days == 210
+    approval = teacher(*events, renewal, refusal).approve(first.secondment_id, HR, RULES)
+    assert isinstance(approval, SecondmentApproved) and approval.continuous_days == 150
