@@ -88,6 +88,8 @@ async def test_s7_only_the_bureau_moves_a_teacher_and_it_names_a_school(client, 
                                  registration(teacher_id, school_id=OTHER_SCHOOL))
     assert moved["ok"] and (moved["school_id"], moved["previous_school_id"]) == (OTHER_SCHOOL, SCHOOL), moved
     assert len(await events_of(store, "teacher", teacher_id)) == 2
+    request = await client.command(PUBLICITY, "requests", "RequestSecondment", secondment_request(teacher_id))
+    assert request["school_id"] == OTHER_SCHOOL, "S7: a secondment records the teacher's school now"
 
 
 async def test_s7_a_department_registers_no_teacher_and_a_school_names_no_other_school(client):
@@ -256,6 +258,8 @@ async def test_s7_a_return_only_while_away_by_the_school_or_the_unit_holding_the
                                                                                     "2026-10-12")
     assert (first["already_reported"], retry["already_reported"], by_unit["already_reported"]) == (False, False, True)
     assert first["sequence"] == retry["sequence"] == by_unit["sequence"]
+    reused = await client.command(SCHOOL, "requests", "ReportTeacherReturned", body | {"returned_on": "2026-10-11"})
+    assert refusal(reused) == ("COMMAND_ID_REUSED", "command_id")
     other_day = await client.command(SCHOOL, "requests", "ReportTeacherReturned", back(teacher_id, "2026-10-13"))
     assert refusal(other_day) == ("INVALID_STATE", "teacher_id")
     kinds = [kind for kind, _ in await events_of(store, "secondment", teacher_id)]
