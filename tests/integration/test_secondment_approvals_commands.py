@@ -119,14 +119,25 @@ async def test_s7_a_renewal_at_once_with_the_same_unit_is_refused_with_another_u
     assert (consent["decision"], consent["continuous_days"]) == ("consented", 90), consent
 
 
-async def test_s7_a_renewal_requested_after_consent_refuses_the_approval(client, store):
+async def test_s7_an_earlier_period_requested_after_consent_refuses_the_approval(client, store):
+    teacher = new_teacher()
+    later = await request(store, teacher, START + timedelta(days=160), days=60)
+    assert (await client.command(BUREAU, "approvals", "ConsentToSecondment", command(teacher, later)))["ok"]
+    await request(store, teacher, days=150)  # ends 10 days before the later one: one run of 220
+    reply = await client.command(HR, "approvals", "ApproveSecondment", command(teacher, later))
+    assert (reply["decision"], reply["stage"], reply["refusal_code"], reply["continuous_days"]) == (
+        "refused", "approval", "OVER_HALF_YEAR", 220), reply
+
+
+async def test_s7_a_renewal_requested_after_consent_does_not_refuse_the_period_it_continues(client, store):
     teacher = new_teacher()
     first = await request(store, teacher, days=150)
     assert (await client.command(BUREAU, "approvals", "ConsentToSecondment", command(teacher, first)))["ok"]
-    await request(store, teacher, START + timedelta(days=160), days=60)  # 10 days apart: one run of 220
+    renewal = await request(store, teacher, START + timedelta(days=160), days=60)
     reply = await client.command(HR, "approvals", "ApproveSecondment", command(teacher, first))
-    assert (reply["decision"], reply["stage"], reply["refusal_code"], reply["continuous_days"]) == (
-        "refused", "approval", "OVER_HALF_YEAR", 220), reply
+    assert (reply["decision"], reply["continuous_days"]) == ("approved", 150), reply
+    refused = await client.command(BUREAU, "approvals", "ConsentToSecondment", command(teacher, renewal))
+    assert (refused["decision"], refused["continuous_days"]) == ("refused", 220), refused
 
 
 async def test_s7_approval_before_consent_is_invalid_state(client, store):

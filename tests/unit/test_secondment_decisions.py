@@ -110,11 +110,11 @@ def test_s7_a_refused_secondment_does_not_count_toward_a_renewal():
     assert isinstance(decision, SecondmentConsented) and decision.continuous_days == 90
 
 
-def test_s7_the_run_is_judged_again_at_approval_with_renewals_requested_since_the_consent():
-    first = requested(days=150)
-    events = consented(first)
-    renewal = after(first, days=60)
-    refusal = teacher(*events, renewal).approve(first.secondment_id, HR, RULES)
+def test_s7_the_run_is_judged_again_at_approval_with_earlier_periods_requested_since_the_consent():
+    later = requested(START + timedelta(days=150), days=60)
+    events = consented(later)
+    earlier = requested(START, days=150)  # requested after the consent, ending the day before
+    refusal = teacher(*events, earlier).approve(later.secondment_id, HR, RULES)
     assert isinstance(refusal, SecondmentRefused)
     assert (refusal.stage, refusal.refused_by_org_id, refusal.continuous_days, refusal.automatic) == (
         SecondmentStage.APPROVAL, HR.org_id, 210, True)
@@ -214,13 +214,13 @@ def test_s7_the_service_admits_the_approver_the_policy_file_names(tmp_path):
     assert router.routes["ConsentToSecondment"].allowed_kinds == {OrgKind.EDUCATION_BUREAU}
 
 
-def test_s7_a_refused_renewal_frees_the_period_it_would_have_continued():
-    """The run holds later periods too: while a renewal with the same unit is pending, the period
-    is judged with it; once the renewal is refused, the period alone is approved."""
+def test_s7_a_pending_renewal_does_not_count_against_the_period_it_would_continue():
+    """A period is judged with the periods before it: the renewal requested while it waits for
+    approval is refused on its own turn, and the period alone is approved."""
     first = requested(days=150)
     events = consented(first)
     renewal = after(first, days=60)
-    refusal = teacher(*events, renewal).consent(renewal.secondment_id, BUREAU, RULES)
-    assert isinstance(refusal, SecondmentRefused) and refusal.continuous_days == 210
-    approval = teacher(*events, renewal, refusal).approve(first.secondment_id, HR, RULES)
+    approval = teacher(*events, renewal).approve(first.secondment_id, HR, RULES)
     assert isinstance(approval, SecondmentApproved) and approval.continuous_days == 150
+    refusal = teacher(*events, renewal, approval).consent(renewal.secondment_id, BUREAU, RULES)
+    assert isinstance(refusal, SecondmentRefused) and refusal.continuous_days == 210

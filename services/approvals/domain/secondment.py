@@ -98,10 +98,13 @@ class TeacherSecondments:
         return found
 
     def continuous_days(self, secondment_id: UUID, gap_days: int) -> int:
-        """S7 连续续借合并计算: the days of the run the period belongs to, with the teacher's other
-        periods with the same unit that are requested and not refused."""
+        """S7 连续续借合并计算: the days of the run up to this period's end, with the teacher's
+        other periods with the same unit that are requested, not refused and start before it. A
+        renewal requested later does not count against the period it would continue: it is judged
+        on its own turn, with this one before it."""
         period = self.secondments[secondment_id].period
-        others = [s.period for key, s in self.secondments.items() if key != secondment_id and s.counts]
+        others = [s.period for key, s in self.secondments.items()
+                  if key != secondment_id and s.counts and s.period.starts_on < period.starts_on]
         return run_of(period, others, gap_days).days
 
     def consent(self, secondment_id: UUID, by: Organisation, policy: SecondmentPolicy,
