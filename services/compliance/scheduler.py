@@ -101,11 +101,15 @@ class DayScheduler:
         if self._on_record is not None and self._on_record >= yesterday:
             return []
         appended: list[date] = []
-        for _ in range(self.options.retries):
+        conflicts, previous = 0, None
+        while conflicts < self.options.retries:
             history = await self.store.load(DayEnded.aggregate_type, DAYS_AGGREGATE_ID)
             day = await self._first_missing(history)
             if day is None:
                 return appended  # an empty log: no day has begun yet
+            # A lost race after which the days on record moved on is progress, not a failure:
+            # another scheduler appended, and there are only so many days up to yesterday.
+            conflicts, previous = (conflicts if previous is None or day > previous else conflicts + 1), day
             try:
                 while day <= yesterday:
                     [stored] = await self.store.append(history, [day_ended_event(day, self.policy_version)])
@@ -113,7 +117,7 @@ class DayScheduler:
                     appended.append(day)
                     day += timedelta(days=1)
             except ConcurrencyConflict:
-                continue  # another scheduler appended: reload and go on after its last day
+                continue  # reload and go on after the last day on record
             self._on_record = day - timedelta(days=1)
             return appended
         raise ConcurrencyConflict(f"{DayEnded.aggregate_type}.{DAYS_AGGREGATE_ID}")
