@@ -1,6 +1,6 @@
 """`jianfu run --demo` — what `make demo` runs — on the embedded defaults: its own nats-server
 and SQLite, no servers installed, the four services as processes, a semester (S3) and an
-inspection year (S1/S2) walked, and a clean stop."""
+inspection year (S1/S2) and a year of teachers' time (S7–S10) walked, and a clean stop."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from jianfu.cli.embedded_nats import free_port
 pytestmark = pytest.mark.e2e
 
 
-def test_jianfu_run_demo_walks_a_semester_and_an_inspection_year_on_sqlite_and_stops_cleanly(tmp_path: Path):
+def test_jianfu_run_demo_walks_a_semester_an_inspection_year_and_teachers_time_s7_s10_on_sqlite_and_stops_cleanly(
+        tmp_path: Path):
     jianfu = Path(sys.executable).parent / "jianfu"
     result = subprocess.run(
         [str(jianfu), "run", "--demo", "--exit-after-demo", "--fresh",
@@ -43,6 +44,14 @@ def test_jianfu_run_demo_walks_a_semester_and_an_inspection_year_on_sqlite_and_s
     assert sorted(v["rule"] for v in year["violations"]) == sorted([
         "UnplannedInspection", "UnauthorizedInspectionSetter", "DisguisedInspection", "InspectionOverFrequency",
         "DuplicateDataRequest", "ExcessivelyShortDeadline"])
+    # S7–S10: the teachers' year walked after the inspection year
+    assert "teachers' year 2027: 320 teachers registered, 6 secondments requested, training plan edition 1" in out
+    teachers = next(d for d in documents if d.get("clause") == "S7-S10")
+    assert teachers["ok"] and teachers["teachers_registered"] == 320
+    assert teachers["secondments_refused"] == {"refused": "AFFECTS_TEACHING", "renewal": "OVER_HALF_YEAR"}
+    assert teachers["by_rule"] == {"NonEducationMeetingForTeachers": 1, "NonEducationTraining": 1,
+                                   "SecondmentOverdue": 1, "UnapprovedSecondment": 1, "UnplannedTraining": 1,
+                                   "VideoSubVenueRequired": 1}
     assert (tmp_path / "demo" / "compliance.db").exists()
     logs = tmp_path / "demo" / "logs"
     assert {p.name for p in logs.iterdir()} >= {"requests.log", "approvals.log", "compliance.log", "notifications.log"}
