@@ -27,6 +27,7 @@ from jianfu.events.commands import Router
 from jianfu.events.dependencies import Deps
 from jianfu.events.logging import configure_logging
 from jianfu.events.runtime import Interface, Lifeline, connected_deps, launch, make_app, make_broker
+from jianfu.events.schemas import meetings, secondments, teachers, training
 from jianfu.events.schemas.campus_entry import (
     GetApplications,
     GetCampusEntryCounters,
@@ -43,7 +44,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 def interface(deps: Deps, settings: Settings, engine: AsyncEngine | None = None) -> Interface:
-    reads = handlers.ReadDeps(engine or make_engine(settings.database_url), deps.directory, deps.policy)
+    reads = handlers.ReadDeps(engine or make_engine(settings.database_url), deps.directory, deps.policy,
+                              distances=deps.distances)
     router = Router("compliance", deps.directory, kind="q", max_payload_bytes=settings.max_payload_bytes)
     router.add(ListOrganisations, partial(handlers.list_organisations, deps=reads))  # public
     router.add(GetSemesterList, partial(handlers.get_semester_list, deps=reads))  # S3: public
@@ -55,6 +57,14 @@ def interface(deps: Deps, settings: Settings, engine: AsyncEngine | None = None)
     router.add(GetInspectionItems, partial(handlers.get_inspection_items, deps=reads), handlers.ITEM_READERS)
     router.add(GetInspectionCounters, partial(handlers.get_inspection_counters, deps=reads),
                handlers.COUNTER_READERS)
+    router.add(teachers.GetTeachers, partial(handlers.get_teachers, deps=reads))  # ids for all, names for few
+    router.add(secondments.GetSecondments, partial(handlers.get_secondments, deps=reads), handlers.SECONDMENT_READERS)
+    router.add(secondments.GetSecondmentCounters, partial(handlers.get_secondment_counters, deps=reads),
+               handlers.COUNTER_READERS)
+    router.add(training.GetTrainingPlan, partial(handlers.get_training_plan, deps=reads))  # S8: public
+    router.add(training.GetTrainingSessions, partial(handlers.get_training_sessions, deps=reads))  # S8: public
+    router.add(meetings.GetMeetings, partial(handlers.get_meetings, deps=reads), handlers.MEETING_READERS)
+    router.add(meetings.GetMeetingCounters, partial(handlers.get_meeting_counters, deps=reads), handlers.COUNTER_READERS)
     return Interface("compliance", "Read models of the log (lists, counters, violations), the detector, the log's "
                      "seals and the days ended.", routers=(router,),
                      emits=(ViolationDetected, LogSealed, DayEnded, SecondmentEndingSoon), projected=("jf.ev.>",))

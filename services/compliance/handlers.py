@@ -8,13 +8,15 @@ a school sees its own counters; any unit sees the violations charged to it or fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 
 from jianfu.compliance import paging, queries
 from jianfu.compliance.read_model import LIVE, ReadModel
 from jianfu.events.commands import Caller
+from jianfu.events.distances import DistanceTable
 from jianfu.events.errors import ErrorCode, Refused
-from jianfu.events.organisations import DECLARING_KINDS, Directory, OrgKind
+from jianfu.events.organisations import DECLARING_KINDS, EDUCATION_SYSTEM, Directory, OrgKind
 from jianfu.events.policy import Policy
 from jianfu.events.schemas.campus_entry import (
     GetApplications,
@@ -24,6 +26,10 @@ from jianfu.events.schemas.campus_entry import (
 from jianfu.events.schemas.compliance import GetViolations
 from jianfu.events.schemas.directory import ListOrganisations
 from jianfu.events.schemas.inspections import GetInspectionChecklist, GetInspectionCounters, GetInspectionItems
+from jianfu.events.schemas.meetings import GetMeetingCounters, GetMeetings
+from jianfu.events.schemas.secondments import GetSecondmentCounters, GetSecondments
+from jianfu.events.schemas.teachers import GetTeachers
+from jianfu.events.schemas.training import GetTrainingPlan, GetTrainingSessions
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 OVERSEERS = frozenset({OrgKind.EDUCATION_BUREAU, OrgKind.SUPERVISION_OFFICE, OrgKind.LEADING_GROUP_OFFICE})
@@ -39,6 +45,7 @@ class ReadDeps:
     directory: Directory
     policy: Policy
     model: ReadModel = LIVE
+    distances: DistanceTable = field(default_factory=DistanceTable)  # S9: school to venue
 
 
 async def list_organisations(query: ListOrganisations, caller: Caller, deps: ReadDeps) -> dict:
@@ -128,3 +135,153 @@ async def get_violations(query: GetViolations, caller: Caller, deps: ReadDeps) -
             conn, deps.model, semester=query.semester, responsible_org_id=query.responsible_org_id,
             rule=query.rule.value if query.rule else None, visible_to=visible_to, after=after, limit=query.limit)
     return {**found, "as_of_sequence": as_of}
+
+
+# S7-S10 (issue 10): teachers, secondments, training, meetings.
+
+SECONDMENT_READERS = frozenset(OrgKind) - {OrgKind.TEACHER}
+"""S7: every unit (the secondments it borrows), school (its teachers') and overseer; the bureau,
+the approver and the supervision office read them all."""
+MEETING_READERS = frozenset(OrgKind) - {OrgKind.TEACHER}
+"""S9/S10: the overseers read every meeting; any unit or school those it organises."""
+
+
+def _all_secondments(kind: OrgKind, policy: Policy) -> bool:
+    return kind in (OrgKind.EDUCATION_BUREAU, OrgKind.SUPERVISION_OFFICE, policy.secondment.approver_kind)
+
+
+def _reads_names(caller: Caller, school_id: str, policy: Policy) -> bool:
+    """Teachers' names: for their school, the education bureau and the secondment approver only."""
+    kind = caller.org.kind
+    return kind in (OrgKind.EDUCATION_BUREAU, policy.secondment.approver_kind) or caller.org.org_id == school_id
+
+
+async def get_teachers(query: GetTeachers, caller: Caller, deps: ReadDeps) -> dict:
+    """The register by id and subject for every organisation (a unit names a teacher by id to
+    borrow one); names only for the teacher's school, the bureau and the approver."""
+    if query.school_id is not None:
+        _school(query.school_id, deps.directory)
+    after = paging.read_cursor(paging.TEACHERS, query.cursor, paging.TEACHER_KEY)
+    async with deps.engine.connect() as conn:
+        as_of = await queries.as_of(conn, deps.model)
+        found = await queries.teachers(conn, deps.model, query.school_id, after, query.limit)
+    for row in found["teachers"]:
+        if not _reads_names(caller, row["school_id"], deps.policy):
+            row["name"] = None
+    return {**found, "as_of_sequence": as_of}
+
+
+async def get_secondments(query: GetSecondments, caller: Caller, deps: ReadDeps) -> dict:
+    """S7: the bureau, the approver and the supervision office read all; a school its teachers';
+    any other unit the secondments it borrows (asking for another unit's is FORBIDDEN)."""
+    kind, org_id = caller.org.kind, caller.org.org_id
+    scope = {column: value for column, value in (("teacher_id", query.teacher_id),
+                                                 ("borrowing_org_id", query.borrowing_org_id)) if value}
+    if kind is OrgKind.SCHOOL:
+        scope["school_id"] = org_id
+    elif not _all_secondments(kind, deps.policy):
+        if query.borrowing_org_id not in (None, org_id):
+            raise Refused(ErrorCode.FORBIDDEN, "a unit may read only the secondments it borrows", "borrowing_org_id")
+        scope["borrowing_org_id"] = org_id
+    after = paging.read_cursor(paging.SECONDMENTS, query.cursor, paging.SECONDMENT_KEY)
+    async with deps.engine.connect() as conn:
+        as_of = await queries.as_of(conn, deps.model)
+        found = await queries.secondments(conn, deps.model, scope=scope, status=query.status, after=after,
+                                          limit=query.limit)
+        names = await queries.teacher_names(conn, deps.model, (row["teacher_id"] for row in found["secondments"]))
+    for row in found["secondments"]:
+        row["teacher_name"] = names.get(row["teacher_id"]) if _reads_names(caller, row["school_id"], deps.policy) \
+            else None
+    return {**found, "as_of_sequence": as_of}
+
+
+async def get_secondment_counters(query: GetSecondmentCounters, caller: Caller, deps: ReadDeps) -> dict:
+    """S7: the overseers read every teacher and unit; a school its own teachers."""
+    scope = {column: value for column, value in (("teacher_id", query.teacher_id),
+                                                 ("borrowing_org_id", query.borrowing_org_id)) if value}
+    if caller.org.kind is OrgKind.SCHOOL:
+        scope["school_id"] = caller.org.org_id
+
+    def gap_days(day):  # S7: the renewal gap of the version in force on the day a departure began
+        return (deps.policy.in_force_on(day) or deps.policy.versions[0]).secondment.renewal_gap_days
+
+    async with deps.engine.connect() as conn:
+        as_of = await queries.as_of(conn, deps.model)
+        found = await queries.secondment_counters(conn, deps.model, query.year, scope=scope, gap_days=gap_days)
+    return {**found, "max_days": deps.policy.secondment.max_days, "as_of_sequence": as_of}
+
+
+async def get_training_plan(query: GetTrainingPlan, caller: Caller, deps: ReadDeps) -> dict:
+    """S8: the plan as last published, readable by every organisation."""
+    after = paging.read_cursor(paging.TRAINING_PLAN, query.cursor, paging.TRAINING_PLAN_KEY, paging.INTEGER)
+    async with deps.engine.connect() as conn:
+        as_of = await queries.as_of(conn, deps.model)
+        found = await queries.training_plan(conn, deps.model, query.semester, after, query.limit)
+    return {**found, "as_of_sequence": as_of}
+
+
+async def get_training_sessions(query: GetTrainingSessions, caller: Caller, deps: ReadDeps) -> dict:
+    """S8: the sessions held, readable by every organisation (organisers by id, no teachers' names).
+    ``planned`` is false when an ``UnplannedTraining`` names the session, null for an organiser
+    outside the education system (the plan is not theirs), true otherwise."""
+    after = paging.read_cursor(paging.TRAINING_SESSIONS, query.cursor, paging.TRAINING_SESSION_KEY)
+    async with deps.engine.connect() as conn:
+        as_of = await queries.as_of(conn, deps.model)
+        found = await queries.training_sessions(conn, deps.model, query.semester, query.organiser_org_id, after,
+                                                query.limit)
+    for row in found["sessions"]:
+        row["planned"] = None if _outside_education(row["organiser_org_id"], deps.directory) \
+            else row["unplanned_violation_id"] is None
+    return {**found, "as_of_sequence": as_of}
+
+
+async def get_meetings(query: GetMeetings, caller: Caller, deps: ReadDeps) -> dict:
+    """S9: the overseers read every meeting; an organiser its own (another's is FORBIDDEN)."""
+    organiser = query.organiser_org_id
+    if caller.org.kind not in OVERSEERS:
+        if organiser not in (None, caller.org.org_id):
+            raise Refused(ErrorCode.FORBIDDEN, "an organiser may read only its own meetings", "organiser_org_id")
+        organiser = caller.org.org_id
+    after = paging.read_cursor(paging.MEETINGS, query.cursor, paging.MEETING_KEY)
+
+    def distant(meeting: dict) -> int:
+        """S9: participants from schools further than the policy's distance from the (main) venue."""
+        version = deps.policy.in_force_on(date.fromisoformat(meeting["held_on"])) or deps.policy.versions[0]
+        venue = meeting["venue_id"]
+        return 0 if venue is None else sum(
+            n for school, n in meeting["schools"].items()
+            if deps.distances.far(school, venue, version.meetings.sub_venue_beyond_km))
+
+    async with deps.engine.connect() as conn:
+        as_of = await queries.as_of(conn, deps.model)
+        found = await queries.meetings(conn, deps.model, query.semester, organiser, after, query.limit, distant)
+    return {**found, "organiser_org_id": organiser, "as_of_sequence": as_of}
+
+
+async def get_meeting_counters(query: GetMeetingCounters, caller: Caller, deps: ReadDeps) -> dict:
+    """S10: the overseers read every teacher; a school its own teachers."""
+    scope = {column: value for column, value in (("teacher_id", query.teacher_id),
+                                                 ("school_id", query.school_id)) if value}
+    if caller.org.kind is OrgKind.SCHOOL:
+        if query.school_id not in (None, caller.org.org_id):
+            raise Refused(ErrorCode.FORBIDDEN, "a school may read only its own teachers' counters", "school_id")
+        scope["school_id"] = caller.org.org_id
+    async with deps.engine.connect() as conn:
+        as_of = await queries.as_of(conn, deps.model)
+        found = await queries.meeting_counters(
+            conn, deps.model, query.semester, scope=scope,
+            outside_education=lambda org_id: _outside_education(org_id, deps.directory),
+            cap=deps.policy.meetings.non_education_per_teacher_per_semester)
+    return {**found, "as_of_sequence": as_of}
+
+
+def _outside_education(org_id: str, directory: Directory) -> bool:
+    """S8/S10: a unit outside the education system (EDUCATION_SYSTEM), or none the directory knows."""
+    org = directory.get(org_id)
+    return org is None or org.kind not in EDUCATION_SYSTEM
+
+
+def _school(school_id: str, directory: Directory) -> None:
+    org = directory.get(school_id)
+    if org is None or org.kind is not OrgKind.SCHOOL:
+        raise Refused(ErrorCode.NOT_FOUND, f"{school_id!r} is not a school in the directory", "school_id")

@@ -4,7 +4,8 @@ query handlers (``handlers.py``); these functions take the scope they are given.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import date
 
 import sqlalchemy as sa
 from jianfu.compliance import paging
@@ -12,6 +13,8 @@ from jianfu.compliance.checkpoint import read_checkpoint
 from jianfu.compliance.database import plain
 from jianfu.compliance.domain.campus_entry_view import COUNTERS
 from jianfu.compliance.domain.inspection_view import IN_PLAN, SCHOOL_COUNTERS, STATUSES
+from jianfu.compliance.domain.teachers_view import CALENDAR, Away, days_seconded
+from jianfu.compliance.domain.teachers_view import STATUSES as SECONDMENT_STATUSES
 from jianfu.compliance.read_model import ReadModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -213,3 +216,143 @@ async def inspection_counters(conn: AsyncConnection, model: ReadModel, year: int
         "year": items, "previous_year": previous,
         "aim": previous / 2 if previous else None,  # S1: half the previous year's items
         "halved": items * 2 <= previous if previous else None}}
+
+
+# S7-S10 (issue 10): teachers, secondments, training, meetings.
+
+async def teachers(conn: AsyncConnection, model: ReadModel, school_id: str | None, after: paging.Key | None,
+                   limit: int) -> dict:
+    """One page of the registered teachers (of one school, or all), by id. Names are in the rows:
+    the handler takes them out for whoever may not read them."""
+    t = model.teachers
+    where = ([t.c.school_id == school_id] if school_id else []) + ([t.c.teacher_id > after[0]] if after else [])
+    rows = [_row(r) for r in await conn.execute(
+        sa.select(t.c.teacher_id, t.c.school_id, t.c.name, t.c.subject, t.c.previous_school_id)
+        .where(*where).order_by(t.c.teacher_id).limit(limit + 1))]
+    listed, next_cursor = paging.page(rows, limit, paging.TEACHERS, lambda row: (row["teacher_id"],))
+    return {"school_id": school_id, "teachers": listed, "next_cursor": next_cursor}
+
+
+async def teacher_names(conn: AsyncConnection, model: ReadModel, teacher_ids: Iterable[str]) -> dict[str, str]:
+    t = model.teachers
+    return dict((await conn.execute(sa.select(t.c.teacher_id, t.c.name)
+                                    .where(t.c.teacher_id.in_(sorted(set(teacher_ids)))))).all())
+
+
+async def secondments(conn: AsyncConnection, model: ReadModel, *, scope: dict[str, str], status: str | None,
+                      after: paging.Key | None, limit: int) -> dict:
+    """S7: one page of secondments (and departures with none on record), newest first, with
+    counts by status over everything in ``scope`` (column: value, e.g. the caller's own)."""
+    s = model.secondments
+    within = [s.c[column] == value for column, value in scope.items()]
+    where = [*within] + ([s.c.status == status] if status else []) + (
+        [s.c.first_sequence < after[0]] if after else [])
+    rows = [_row(r) for r in await conn.execute(
+        sa.select(s).where(*where).order_by(s.c.first_sequence.desc()).limit(limit + 1))]
+    listed, next_cursor = paging.page(rows, limit, paging.SECONDMENTS, lambda row: (row["first_sequence"],))
+    counted = dict((await conn.execute(sa.select(s.c.status, sa.func.count()).where(*within)
+                                       .group_by(s.c.status))).all())
+    by_status = {name: counted.get(name, 0) for name in SECONDMENT_STATUSES}
+    return {"secondments": listed, "next_cursor": next_cursor,
+            "counts": {"total": sum(by_status.values()), "by_status": by_status}}
+
+
+async def secondment_counters(conn: AsyncConnection, model: ReadModel, year: int, *, scope: dict[str, str],
+                              gap_days: Callable[[date], int]) -> dict:
+    """S7: per teacher away in ``year`` (within ``scope``: a teacher, a unit, a school), the days
+    seconded in the longest run and in all, counted up to the last ``DayEnded`` for one still
+    away; per unit, the teachers it holds now (a departure with no return on record)."""
+    d, days = model.departures, model.calendar_days
+    last_day = await conn.scalar(sa.select(days.c.last_day).where(days.c.calendar == CALENDAR))
+    within = [d.c[column] == value for column, value in scope.items()]
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    in_year = sa.select(d.c.teacher_id).where(
+        *within, d.c.left_on <= last, sa.or_(d.c.returned_on.is_(None), d.c.returned_on > first))
+    departures: dict[str, list[dict]] = {}
+    for r in await conn.execute(sa.select(d).where(*within, d.c.left_on <= last, d.c.teacher_id.in_(in_year))
+                                .order_by(d.c.teacher_id, d.c.left_on)):
+        departures.setdefault(r.teacher_id, []).append(dict(r._mapping))  # dates as dates: they are counted
+    teachers = []
+    for teacher_id, rows in departures.items():
+        counted = days_seconded((Away(r["left_on"], r["returned_on"], r["borrowing_org_id"]) for r in rows),
+                                year, last_day, gap_days)
+        run = counted.longest_run
+        teachers.append({
+            "teacher_id": teacher_id, "school_id": rows[-1]["school_id"], "continuous_days": counted.continuous_days,
+            "total_days": counted.total_days, "away": counted.away,
+            "longest_run": {"starts_on": run.starts_on.isoformat(), "ends_on": run.ends_on.isoformat(),
+                            "days": run.days, "borrowing_org_id": run.borrowing_org_id} if run else None})
+    held: dict[str, list[str]] = {}
+    for org_id, teacher_id in await conn.execute(
+            sa.select(d.c.borrowing_org_id, d.c.teacher_id).where(*within, d.c.returned_on.is_(None))
+            .order_by(d.c.borrowing_org_id, d.c.teacher_id)):
+        held.setdefault(org_id, []).append(teacher_id)
+    return {"year": year, "last_day": plain(last_day), "teachers": teachers,
+            "units": [{"borrowing_org_id": org_id, "teachers_held": len(ids), "teacher_ids": ids}
+                      for org_id, ids in held.items()]}
+
+
+async def training_plan(conn: AsyncConnection, model: ReadModel, semester: str, after: paging.Key | None,
+                        limit: int) -> dict:
+    """S8: a semester's training plan as last published, one page of its sessions in order; a
+    cursor goes on through the edition it started with."""
+    found, sessions, next_cursor = await _edition_page(
+        conn, (model.training_plans, model.training_plan_editions, model.training_plan_sessions), "semester",
+        semester, "session", paging.TRAINING_PLAN, after, limit)
+    if found is None:
+        return {"semester": semester, "published": False, "edition": None, "published_on": None,
+                "before_semester": None, "session_count": 0, "sessions": [], "next_cursor": None}
+    return {"semester": semester, "published": True, "edition": found["edition"],
+            "published_on": found["published_on"], "before_semester": found["before_semester"],
+            "session_count": found["session_count"], "sessions": sessions, "next_cursor": next_cursor}
+
+
+async def training_sessions(conn: AsyncConnection, model: ReadModel, semester: str, organiser: str | None,
+                            after: paging.Key | None, limit: int) -> dict:
+    """S8: one page of a semester's sessions held, newest first."""
+    t = model.training_sessions
+    where = [t.c.semester == semester] + ([t.c.organiser_org_id == organiser] if organiser else []) + (
+        [t.c.sequence < after[0]] if after else [])
+    rows = [_row(r) for r in await conn.execute(
+        sa.select(t).where(*where).order_by(t.c.sequence.desc()).limit(limit + 1))]
+    listed, next_cursor = paging.page(rows, limit, paging.TRAINING_SESSIONS, lambda row: (row["sequence"],))
+    return {"semester": semester, "sessions": listed, "next_cursor": next_cursor}
+
+
+async def meetings(conn: AsyncConnection, model: ReadModel, semester: str, organiser: str | None,
+                   after: paging.Key | None, limit: int, distant: Callable[[dict], int]) -> dict:
+    """S9: one page of a semester's meetings, newest first, each with its distant participants
+    (``distant``: counted from the distance table) and ``merge_with``: the alike meetings of its
+    organiser that week."""
+    m, w = model.meetings, model.meeting_weeks
+    where = [m.c.semester == semester] + ([m.c.organiser_org_id == organiser] if organiser else []) + (
+        [m.c.sequence < after[0]] if after else [])
+    rows = [_row(r) for r in await conn.execute(
+        sa.select(m).where(*where).order_by(m.c.sequence.desc()).limit(limit + 1))]
+    merge_with = dict((await conn.execute(sa.select(w.c.meeting_id, w.c.merge_with).where(
+        w.c.meeting_id.in_([row["meeting_id"] for row in rows])))).all())
+    listed, next_cursor = paging.page(
+        ({**row, "distant_participants": distant(row), "merge_with": merge_with.get(row["meeting_id"], [])}
+         for row in rows), limit, paging.MEETINGS, lambda row: (row["sequence"],))
+    return {"semester": semester, "meetings": listed, "next_cursor": next_cursor}
+
+
+async def meeting_counters(conn: AsyncConnection, model: ReadModel, semester: str, *, scope: dict[str, str],
+                           outside_education: Callable[[str], bool], cap: int) -> dict:
+    """S10: per teacher (within ``scope``) the semester's meetings required at, those scheduled
+    by units outside education against the cap, and the ``MeetingQuotaExceeded`` found."""
+    t, by = model.teacher_semesters, model.teacher_meetings
+    within = [t.c[column] == value for column, value in scope.items()]
+    rows = [_row(r) for r in await conn.execute(
+        sa.select(t).where(t.c.semester == semester, *within).order_by(t.c.teacher_id))]
+    outside: Counter[str] = Counter()
+    for teacher_id, organiser, count in await conn.execute(
+            sa.select(by.c.teacher_id, by.c.organiser_org_id, by.c.meetings).where(
+                by.c.semester == semester, by.c.teacher_id.in_([row["teacher_id"] for row in rows]))):
+        if outside_education(organiser):
+            outside[teacher_id] += count
+    return {"semester": semester, "cap": cap, "teachers": [{
+        "teacher_id": row["teacher_id"], "school_id": row["school_id"], "meetings": row["meetings"],
+        "non_education_meetings": outside[row["teacher_id"]],
+        "over_cap": max(outside[row["teacher_id"]] - cap, 0), "quota_violations": row["quota_violations"]}
+        for row in rows]}
