@@ -276,7 +276,7 @@ def found_in_year(violations: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def summary(year: TeachersYear, violations: list[dict[str, Any]]) -> dict[str, Any]:
-    """What the year found, by rule, the teachers by id only (as violations name them)."""
+    """What the year found, by rule; the summaries name teachers by id only, as violations do."""
     found = found_in_year(violations)
     by_rule: dict[str, int] = {}
     for violation in found:
@@ -287,8 +287,7 @@ def summary(year: TeachersYear, violations: list[dict[str, Any]]) -> dict[str, A
     return {"ok": True, "clause": "S7-S10", "year": TEACHERS_YEAR, "teachers_registered": year.registered,
             "secondments_refused": refusals, "count": len(found), "by_rule": dict(sorted(by_rule.items())),
             "violations": [{"rule": v["rule"], "responsible_org_id": v["responsible_org_id"],
-                            "teacher_id": v.get("teacher_id"), "school_id": v.get("school_id"),
-                            "summary": v["summary"]} for v in found]}
+                            "school_id": v.get("school_id"), "summary": v["summary"]} for v in found]}
 
 
 def headline(year: TeachersYear) -> str:
