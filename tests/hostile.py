@@ -83,6 +83,13 @@ SEEDS: dict[str, dict[str, Any]] = {
     "GetInspectionChecklist": {"year": 2026, "limit": 20},
     "GetInspectionItems": {"year": 2026, "status": "approved", "limit": 20},
     "GetInspectionCounters": {"year": 2026, "school_id": SCHOOLS[0]},
+    "GetTeachers": {"school_id": SCHOOLS[0], "limit": 20},
+    "GetSecondments": {"teacher_id": "t-0001", "status": "away", "limit": 20},
+    "GetSecondmentCounters": {"year": 2026, "teacher_id": "t-0001"},
+    "GetTrainingPlan": {"semester": "2027-spring", "limit": 20},
+    "GetTrainingSessions": {"semester": SEMESTER, "limit": 20},
+    "GetMeetings": {"semester": SEMESTER, "limit": 20},
+    "GetMeetingCounters": {"semester": SEMESTER, "school_id": SCHOOLS[0]},
 }
 """A valid body of every command and query; ``command_id`` is drawn afresh for each example."""
 
