@@ -301,3 +301,27 @@ async def test_s7_s10_the_rebuild_equals_the_live_read_model_with_the_new_tables
     live = await read_model_digest(world["engine"])
     result = await rebuild_with(Settings(nats_url=world["log"].url, database_url=world["url"]), switch=False)
     assert result.matched and result.digest == live
+
+
+async def test_s7_s10_one_event_per_batch_projects_the_same_read_model_as_batches_of_64(world):
+    """Needs from the fact alone: PostgreSQL folded one event per transaction equals the module's
+    read model folded 64 at a time, digest for digest."""
+    async with fresh_database("teachers_time_one") as url:
+        await migrate(url)
+        engine = make_engine(url)
+        try:
+            async with running(engine, world["log"].js, world["log"].store, batch=1) as projector:
+                await settle(projector, world["log"].store)
+            assert await read_model_digest(engine) == await read_model_digest(world["engine"])
+        finally:
+            await engine.dispose()
+
+
+async def test_s7_s10_unknown_teachers_and_semesters_read_as_nothing(world):
+    for query, payload, rows in (("GetSecondments", {"teacher_id": "t-nobody"}, "secondments"),
+                                 ("GetSecondmentCounters", {"year": 2031, "teacher_id": "t-nobody"}, "teachers"),
+                                 ("GetMeetingCounters", {"semester": SEMESTER, "teacher_id": "t-nobody"}, "teachers"),
+                                 ("GetMeetings", {"semester": "2099-autumn"}, "meetings"),
+                                 ("GetTrainingSessions", {"semester": "2099-autumn"}, "sessions")):
+        reply = await ask(world, BUREAU, query, **payload)
+        assert reply["ok"] and reply[rows] == [], (query, reply)

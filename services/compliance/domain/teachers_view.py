@@ -138,7 +138,8 @@ def _seconded(batch: Batch, fact: Fact) -> None:
         "ends_on": event.ends_on, "returned_on": None, "reported_by_org_id": event.reported_by_org_id,
         "returned_by_org_id": None, "sequence": fact.sequence, "returned_sequence": None})
     row = batch["secondments"].get(event.teacher_id, entry) or {
-        "teacher_id": event.teacher_id, "entry_id": entry, **SECONDMENT, "school_id": event.school_id,
+        "teacher_id": event.teacher_id, "entry_id": entry, **SECONDMENT,
+        "secondment_id": str(event.secondment_id) if event.secondment_id else None, "school_id": event.school_id,
         "borrowing_org_id": event.borrowing_org_id, "ends_on": event.ends_on, "departures": 0,
         "first_sequence": fact.sequence}
     _put(batch, row, left_on=event.left_on, returned_on=None, departures=row["departures"] + 1)
