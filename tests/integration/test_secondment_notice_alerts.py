@@ -147,3 +147,58 @@ async def test_s7_the_running_service_alerts_once_and_a_restart_replaying_from_s
         for durable in durables:
             await js.delete_consumer("JIANFU_EVENTS", durable)
             await js.delete_consumer("JIANFU_EVENTS", f"ladder-{tag}-{durable}")
+
+
+def notice_envelope(**data) -> dict:
+    """A notice as a dict, for storing by hand past every check (hostile input)."""
+    found = SecondmentEndingSoon(
+        notice_id=f"n-{uuid.uuid4().hex}", teacher_id="t-dwk-p1-007", school_id="school-dwk-primary-1",
+        borrowing_org_id="dept-health", secondment_id=None, left_on=date(2027, 3, 1), ends_on=date(2027, 6, 30),
+        noticed_on=date(2027, 5, 31))
+    context = CommandContext(SYSTEM_ACTOR, f"notice:{found.notice_id}", str(uuid.uuid4()), POLICY.version,
+                             datetime(2027, 6, 1, tzinfo=UTC))
+    envelope = context.event(found, found.notice_id).model_dump(mode="json")
+    envelope["data"].update(data)
+    return envelope
+
+
+async def test_s7_hostile_notices_are_quarantined_once_and_the_good_notice_after_them_is_alerted(log):
+    """A notice no reader can apply (a bad date, a field missing, an unknown type, not JSON) is set
+    aside once with an operator alert; the notice after them still reaches its unit once."""
+    from tests.poison import alerts_by_sequence, publish, run_until_consumed
+
+    missing = notice_envelope()
+    del missing["data"]["ends_on"]
+    unknown = notice_envelope()
+    unknown["event_type"] = "SecondmentForgotten"
+    poison = {
+        "bad_date": await publish(log.js, notice_envelope(ends_on="2027-02-30")),
+        "missing_ends_on": await publish(log.js, missing),
+        "unknown_type": await publish(log.js, unknown),
+        "not_json": await publish(log.js, b"{\"event_id\": ", f"jf.ev.secondment_notice.n-{uuid.uuid4().hex}"),
+    }
+    good = notice_envelope(borrowing_org_id="dept-fire")
+    last = await publish(log.js, good)
+    await run_until_consumed(log, build, "notifications-notices", last)
+
+    subject = f"jf.alert.dept-fire.secondment_ending.{good['data']['notice_id']}"
+    info = await log.js.stream_info(ALERT_STREAM, subjects_filter="jf.alert.>")
+    assert info.state.subjects == {subject: 1}
+    alerts = await alerts_by_sequence(log.js, "notifications", expect=len(poison))
+    assert set(alerts) == set(poison.values()) and all(len(each) == 1 for each in alerts.values())
+
+
+async def test_s7_a_notice_for_a_unit_id_that_is_no_subject_token_goes_to_a_hashed_subject_once(log):
+    """Hostile: 10,000 characters and a wildcard in the unit's id, stored by hand: the subject
+    stays one token (a hash), the alert keeps the id, and it is sent once."""
+    from tests.poison import publish, run_until_consumed
+
+    unit = "dept.*>" + "x" * 10_000
+    last = await publish(log.js, notice_envelope(borrowing_org_id=unit))
+    await run_until_consumed(log, build, "notifications-notices", last)
+    await run_until_consumed(log, build, "notifications-notices", last)  # a restart: nothing more
+    info = await log.js.stream_info(ALERT_STREAM, subjects_filter="jf.alert.>")
+    [(subject, count)] = info.state.subjects.items()
+    assert count == 1 and subject.startswith("jf.alert.h-") and subject.count(".") == 4
+    msg = await log.js.get_last_msg(ALERT_STREAM, subject)
+    assert json.loads(msg.data)["borrowing_org_id"] == unit
