@@ -64,8 +64,11 @@ def test_the_business_day_of_the_system_clock_is_the_date_in_asia_shanghai():
 async def test_the_compliance_service_seals_every_jianfu_seal_every_events(tmp_path):
     async with own_log(tmp_path / "nats") as log:
         await escalations(log.store, "esc-a", "esc-b")
+        # The clock stays on the day its events were recorded: the service's day scheduler has no
+        # day ended to append (a DayEnded is an event like any other, and would be sealed too).
         app = build(ComplianceSettings(nats_url=log.url, database_url=f"sqlite+aiosqlite:///{tmp_path / 'c.db'}",
-                                       log_level="WARNING", seal_every=2, seal_tick_seconds=0.1))
+                                       log_level="WARNING", seal_every=2, seal_tick_seconds=0.1,
+                                       clock="fixed:2026-07-01"))
         await app.start()
         try:
             found = await seals(log.store, 3)
