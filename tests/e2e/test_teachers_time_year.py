@@ -94,8 +94,22 @@ async def test_s7_schools_register_their_teachers_and_names_stay_with_those_allo
     assert all(row["name"] == names[row["teacher_id"]] for row in own["teachers"])
     public = await client.query("dept-health", "compliance", "GetTeachers",
                                 {"school_id": "school-dwk-primary-1", "limit": 100})
-    if public["ok"]:  # a unit may list a school's teachers, by id only
-        assert all(not row.get("name") for row in public["teachers"])
+    assert public["ok"] and len(public["teachers"]) == 40  # a unit lists a school's teachers by id only
+    assert all(row["name"] is None for row in public["teachers"])
+
+
+async def test_s7_the_secondment_list_names_teachers_for_the_approver_and_a_unit_reads_its_own(system):
+    client, year = system["client"], system["year"]
+    names = {t.teacher_id: t.name for t in year.teachers}
+    approver = await client.query("hr-bureau", "compliance", "GetSecondments", {"limit": 100})
+    assert approver["ok"], approver
+    assert approver["counts"]["by_status"] == {"requested": 0, "consented": 0, "approved": 0, "refused": 2,
+                                               "away": 1, "returned": 3}
+    assert all(row["teacher_name"] == names[row["teacher_id"]] for row in approver["secondments"])
+    own = await client.query("dept-health", "compliance", "GetSecondments", {"limit": 100})
+    assert [row["teacher_id"] for row in own["secondments"]] == [SECONDMENTS["overdue"].teacher_id]
+    other = await client.query("dept-health", "compliance", "GetSecondments", {"borrowing_org_id": "dept-emergency"})
+    assert other["error"]["code"] == "FORBIDDEN"
 
 
 async def test_s7_a_secondment_consented_and_approved_leaves_with_both_decisions(system):
