@@ -174,3 +174,69 @@ def test_s10_per_teacher_and_semester_meetings_by_organiser_and_quota_violations
     meeting = next(row for row in folded.tables["meetings"].values() if row["title"] == "安全生产工作会")
     assert meeting["non_education_violation_id"] and meeting["quota_violations"] == 1
     assert (meeting["participants"], meeting["schools"]) == (2, {OTHER: 1, SCHOOL: 1})
+
+
+def random_history(rng: random.Random) -> list:
+    """A random S7–S10 history, consistent as the services keep it (a teacher away once at a
+    time, returned after leaving), with repeats and violations naming what came before."""
+    t = TeachersTime(start=rng.randrange(10**6))
+    teachers = {f"t-{n}": rng.choice((SCHOOL, OTHER)) for n in range(4)}
+    titles = ("安全生产工作会", "安全生产", "防汛工作会", "安全生产工作会（第二次）")
+    steps, away, day, requested, sessions, meetings = [], {}, date(2031, 3, 2), [], [], []
+    for _ in range(60):
+        day = day.fromordinal(day.toordinal() + rng.randint(0, 3))
+        teacher = rng.choice(sorted(teachers))
+        school = teachers[teacher]
+        roll = rng.random()
+        if roll < 0.1:
+            steps.append(t.register(teacher, school, rng.choice(("李老师", "王老师"))))
+        elif roll < 0.2:
+            requested.append(t.request(teacher, school, rng.choice((UNIT, ELSEWHERE)), day,
+                                     day.fromordinal(day.toordinal() + 60))[1])
+            steps.append(("x", requested[-1], teacher))
+        elif roll < 0.3 and requested:
+            chosen = rng.choice(requested)
+            steps.append(rng.choice((t.consent, t.approve, t.refuse))(chosen))
+        elif roll < 0.4 and teacher not in away:
+            under = rng.choice([None, *[r for r in requested if r.teacher_id == teacher]])
+            left = t.seconded(teacher, school, under.borrowing_org_id if under else UNIT, day, under)
+            away[teacher] = left[1]
+            steps += [left] * rng.randint(1, 2)
+        elif roll < 0.5 and teacher in away and day > away[teacher].left_on:
+            steps.append(t.returned(away.pop(teacher), day))
+        elif roll < 0.6:
+            steps.append(t.day(day))
+        elif roll < 0.7:
+            sessions.append(t.session(SEMESTER, rng.choice((SCHOOL, PLANNER, UNIT)), rng.choice(titles), day))
+            steps += [sessions[-1]] * rng.randint(1, 2)
+        elif roll < 0.75:
+            steps.append(t.plan(SEMESTER, rng.randint(1, 3), ("A-1", "语文骨干教师培训", PLANNER)))
+        elif roll < 0.9:
+            people = tuple((p, teachers[p]) for p in rng.sample(sorted(teachers), rng.randint(1, 4)))
+            meetings.append(t.meeting(SEMESTER, rng.choice((UNIT, ELSEWHERE)), rng.choice(titles), day, people))
+            steps.append(meetings[-1])
+        elif meetings:
+            meeting = rng.choice(meetings)[1]
+            steps.append(rng.choice((
+                t.violation(Rule.VIDEO_SUB_VENUE_REQUIRED, meeting.organiser_org_id, semester=SEMESTER,
+                            meeting_id=str(meeting.meeting_id)),
+                t.violation(Rule.MEETING_QUOTA_EXCEEDED, meeting.organiser_org_id, teacher=teacher, school=school,
+                            semester=SEMESTER, meeting_id=str(meeting.meeting_id)),
+                *([t.violation(Rule.UNPLANNED_TRAINING, SCHOOL, semester=SEMESTER,
+                               session_id=str(rng.choice(sessions)[1].session_id))] if sessions else []))))
+    return steps
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_s7_s10_random_histories_fold_alike_one_event_per_batch_and_in_random_batches(seed):
+    rng = random.Random(seed)
+    steps = random_history(rng)
+    one_by_one, cut = Folded(VIEW), Folded(VIEW)
+    for n, step in enumerate(steps, 1):
+        one_by_one.fold([step], start=n)
+    n = 0
+    while n < len(steps):
+        size = rng.randint(1, 20)
+        cut.fold(steps[n:n + size], start=n + 1)
+        n += size
+    assert one_by_one.tables == cut.tables
