@@ -8,7 +8,9 @@ import asyncio
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from jianfu.compliance.scheduler import DayScheduler, SchedulerOptions, day_ended_event
+import sqlalchemy as sa
+from jianfu.compliance.database import lock_key
+from jianfu.compliance.scheduler import LOCK, DayScheduler, SchedulerOptions, day_ended_event
 from jianfu.compliance.standby import cancel_and_wait
 from jianfu.events.envelope import Actor, verify_chain
 from jianfu.events.recording import CommandContext
@@ -64,6 +66,8 @@ async def test_days_are_appended_consecutively_from_the_logs_first_day_to_yester
     history = await store.load(DayEnded.aggregate_type, DAYS_AGGREGATE_ID)
     assert [e.event_id for e in history.envelopes] == [
         day_ended_event(day, POLICY.version).event_id for day in span(date(2026, 3, 1), date(2026, 3, 8))]
+    first = history.envelopes[0]  # its times: the moment 1 March ended in Beijing, whenever it was appended
+    assert first.occurred_at == first.recorded_at == datetime(2026, 3, 1, 16, tzinfo=UTC)
 
 
 async def test_two_schedulers_at_once_append_each_day_once(engine, log):
@@ -87,6 +91,8 @@ async def test_two_running_schedulers_one_leads_and_each_day_is_appended_once(en
              for _ in range(2)]
     try:
         await until(lambda: _reached(store, date(2026, 4, 4)))
+        async with engine.connect() as conn:  # one of them leads: the lock is taken
+            assert not await conn.scalar(sa.select(sa.func.pg_try_advisory_lock(lock_key(LOCK))))
         FileClock.move_to(path, date(2026, 4, 8))
         await until(lambda: _reached(store, date(2026, 4, 7)))
     finally:

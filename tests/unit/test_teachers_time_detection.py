@@ -299,6 +299,12 @@ def test_s8_training_requiring_teachers_by_a_unit_outside_education_is_non_educa
     assert decisions(Detector().fold(session("安全生产培训", "dept-emergency", required=False))) == []
 
 
+def test_s8_a_unit_the_directory_does_not_know_is_outside_the_education_system():
+    """S8: training requiring teachers by an organiser outside the directory is non-education training."""
+    [violation] = decisions(Detector().fold(session("某公司培训", "unit-not-in-directory")))
+    assert (violation.rule, violation.responsible_org_id) == (Rule.NON_EDUCATION_TRAINING, "unit-not-in-directory")
+
+
 # S9: a video sub-venue for distant participants.
 
 def meeting(organiser: str = "edu-bureau", teachers: int = 6, venue: str | None = VENUE, subs=(),
@@ -398,3 +404,14 @@ def test_s7_s10_the_services_detector_holds_them_with_tables_declared():
     assert {"TeacherSeconded", "TeacherReturned", "DayEnded", "TrainingPlanPublished", "TrainingSessionReported",
             "MeetingScheduled"} <= set(both.on)
     assert set(both.keys) == set(DETECTOR.keys)
+
+
+@pytest.mark.parametrize("fact", [
+    session("培训\x00标题"),
+    meeting("dept-fire", teaching=False).model_copy(update={"title": "会\x00议"}),
+    seconded(unit="dept-\x00fire"),
+], ids=["session", "meeting", "departure"])
+def test_s7_s10_a_fact_whose_text_holds_a_nul_is_refused_so_the_projector_quarantines_it(fact):
+    """S7–S10: a NUL would be carried into the log for ever by a violation quoting it: not judged."""
+    with pytest.raises(ValueError, match="NUL"):
+        Detector().fold(fact)
