@@ -98,10 +98,24 @@ async def _ok(reply_awaitable) -> dict[str, Any]:
     return reply
 
 
-async def settled(client: JianfuClient, quiet: float = 3.0, timeout: float = 120.0) -> None:
-    """Wait until the read model has stopped moving for ``quiet`` seconds: after the clock moved,
-    the scheduler has appended the days that ended (it looks every second), and the sweeps,
-    the projector and the notifier have followed."""
+async def days_ended(client: JianfuClient, through: date, timeout: float = 120.0) -> None:
+    """Wait until the read model has seen the ``DayEnded`` of ``through`` (the day before the
+    clock's): the scheduler looks every second and appends every missed day in order."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        reply = await client.query(BUREAU, "compliance", "GetSecondmentCounters", {"year": through.year})
+        if reply.get("last_day") and date.fromisoformat(reply["last_day"]) >= through:
+            return
+        if loop.time() > deadline:
+            raise TimeoutError(f"the days up to {through} did not end in {timeout}s: {reply}")
+        await asyncio.sleep(0.25)
+
+
+async def settled(client: JianfuClient, through: date, quiet: float = 1.5, timeout: float = 120.0) -> None:
+    """The days up to ``through`` ended, then the read model still for ``quiet`` seconds: the
+    sweeps, the projector and the notifier have followed them."""
+    await days_ended(client, through, timeout)
     loop = asyncio.get_running_loop()
     deadline, last, since = loop.time() + timeout, None, loop.time()
     while loop.time() < deadline:
@@ -250,7 +264,7 @@ async def walk_teachers_year(client: JianfuClient, directory: Directory,
         year.sessions[name] = await _ok(client.command(reporter, "requests", "ReportTrainingSession", body))
 
     set_today(date(2027, 5, 2))  # the notice before 30 April was given on 31 March; the teacher is back
-    await settled(client)
+    await settled(client, date(2027, 5, 1))
     await come_back(client, year, "unapproved", date(2027, 5, 1))
 
     set_today(date(2027, 5, 20))  # S7: a renewal right after the end: 171 + 92 days, refused at consent
@@ -259,14 +273,14 @@ async def walk_teachers_year(client: JianfuClient, directory: Directory,
     await decide(client, year, BUREAU, "ConsentToSecondment", "renewal")
 
     set_today(date(2027, 6, 1))  # the notices before 30 June go out on 31 May
-    await settled(client)
+    await settled(client, date(2027, 5, 31))
     set_today(date(2027, 7, 2))  # two teachers are back on 1 July; the third never comes back
-    await settled(client)
+    await settled(client, date(2027, 7, 1))
     for name in ("renewed", "normal"):
         await come_back(client, year, name, date(2027, 7, 1))
 
     set_today(date(2027, 7, 20))  # the days up to 19 July end: the 184th, 13 July, among them
-    await settled(client)
+    await settled(client, date(2027, 7, 19))
     return year
 
 

@@ -170,9 +170,13 @@ async def test_s7_the_30_day_notices_reach_the_borrowing_units_once_each_naming_
 
 
 async def test_s7_counters_count_days_seconded_up_to_the_last_day_ended(system):
-    reply = await system["client"].query("edu-bureau", "compliance", "GetSecondmentCounters",
-                                         {"year": TEACHERS_YEAR})
-    assert reply["ok"], reply
+    async def through_19_july():
+        reply = await system["client"].query("edu-bureau", "compliance", "GetSecondmentCounters",
+                                             {"year": TEACHERS_YEAR})
+        assert reply["ok"], reply
+        return reply if reply["last_day"] == "2027-07-19" else None
+
+    reply = await eventually(through_19_july)
     by_teacher = {t["teacher_id"]: t for t in reply["teachers"]}
     renewed = by_teacher[SECONDMENTS["renewed"].teacher_id]  # 11 January to 30 June
     assert (renewed["continuous_days"], renewed["total_days"]) == (171, 171)
