@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
+from jianfu.cli.supervisor import ServiceProcess, service_env
 from jianfu.compliance.database import lock_key
 from jianfu.compliance.scheduler import LOCK, DayScheduler, SchedulerOptions, day_ended_event
 from jianfu.compliance.standby import cancel_and_wait
@@ -151,3 +152,29 @@ async def test_a_scheduler_cancelled_mid_catch_up_is_continued_by_the_next_witho
 async def _reached(store, day: date) -> bool:
     on_record = await days_on_record(store)
     return bool(on_record) and on_record[-1] >= day
+
+
+async def test_a_compliance_process_killed_mid_catch_up_leaves_days_the_next_scheduler_continues(engine, log,
+                                                                                                tmp_path):
+    """kill -9 of the compliance service while it appends a century of days: what it appended is
+    consecutive and once, and the next scheduler goes on after the last day on record."""
+    store = log.store
+    await first_event(store, datetime(1920, 1, 1, 2, tzinfo=UTC))
+    env = service_env(log.url, engine.url.render_as_string(hide_password=False), clock="fixed:2026-01-01",
+                      JIANFU_LOG_LEVEL="WARNING")
+    process = ServiceProcess("compliance", env, tmp_path).start()
+    try:
+        async def some_days() -> bool:
+            assert process.running, f"the service exited; see {process.log_path}"
+            return len(await days_on_record(store)) >= 300
+
+        await until(some_days, 60)
+    finally:
+        process.kill()  # SIGKILL: no shutdown hook, appends possibly in flight
+    cut = await days_on_record(store)
+    assert cut == span(date(1920, 1, 1), cut[-1]) and cut[-1] < date(2025, 12, 31), "killed too late"
+    resumed = cut[-1] + timedelta(days=30)
+    appended = await DayScheduler(engine, store, FixedClock(resumed + timedelta(days=1)), POLICY.version,
+                                  OPTIONS).catch_up()
+    assert appended == span(appended[0], resumed) and appended[0] > cut[-1]  # (an append in flight may have landed)
+    assert await days_on_record(store) == span(date(1920, 1, 1), resumed)
