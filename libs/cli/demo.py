@@ -10,6 +10,10 @@ system would; the end-to-end test walks the same semester and checks every outco
 ``walk_inspection_year`` then walks the 2026 inspection year (S1/S2) the same way, from October on:
 items proposed, filed, approved, refused and merged, the checklist published, visits in December
 and data requests in November, each violation rule met once (tests/e2e/test_inspection_year.py).
+
+Last, ``jianfu.cli.teachers_year.walk_teachers_year`` walks a year of teachers' time (S7–S10) in
+2027 with the district's generated teachers (``jianfu.cli.roster``), moving the clock so that the
+compliance scheduler ends each day (tests/e2e/test_teachers_time_year.py).
 """
 
 from __future__ import annotations
