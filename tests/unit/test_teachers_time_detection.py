@@ -415,3 +415,12 @@ def test_s7_s10_a_fact_whose_text_holds_a_nul_is_refused_so_the_projector_quaran
     """S7–S10: a NUL would be carried into the log for ever by a violation quoting it: not judged."""
     with pytest.raises(ValueError, match="NUL"):
         Detector().fold(fact)
+
+
+@pytest.mark.parametrize(("left_on", "ends_on"), [(date(9999, 12, 1), date(9999, 12, 31)), (LEFT, date(2021, 9, 1))],
+                         ids=["limit past year 9999", "last day before the departure"])
+def test_s7_a_departure_at_the_edge_of_the_calendar_is_still_judged(left_on, ends_on):
+    """S7: a 184th day past the calendar's end never falls due, a last day already over gives no
+    notice; the missing approval is still charged."""
+    departure = seconded(left_on=left_on, ends_on=ends_on, approved=False)
+    assert [d.rule for d in decisions(Detector().fold(departure, at=date(2026, 3, 2)))] == [Rule.UNAPPROVED_SECONDMENT]

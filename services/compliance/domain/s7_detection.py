@@ -54,8 +54,12 @@ DEPARTURE_COLUMNS = ("teacher_id", "school_id", "borrowing_org_id", "secondment_
 def s7_detection(policy: Policy, names: Mapping[str, str]) -> Projection:
     """The S7 detector for ``policy`` (with its earlier versions); ``names`` words the summaries."""
 
-    def semester(day: date) -> str:
-        return policy.school_calendar.semester_of(day).id
+    def semester(day: date) -> str | None:
+        """The semester of ``day`` in the school calendar; None where the calendar ends (year 9999)."""
+        try:
+            return policy.school_calendar.semester_of(day).id
+        except (ValueError, OverflowError):
+            return None
 
     def days_needs(fact: Fact):
         yield Need(DAYS, (DAYS_AGGREGATE_ID,))
@@ -84,13 +88,12 @@ def s7_detection(policy: Policy, names: Mapping[str, str]) -> Projection:
         if unapproved is not None:
             batch.emit(unapproved, fact, in_force.version)
         days = batch[DAYS].get(DAYS_AGGREGATE_ID)
-        last_ended, reported_on = days["last_day"] if days else None, aware(fact.occurred_at).astimezone(
-            BUSINESS_TIME).date()
+        last_ended, reported_on = days["last_day"] if days else None, _business_day(fact)
         judged = {"max_days": rules.max_days, "policy_version": in_force.version}
         limit, limit_due = limit_day(away.run_start, rules.max_days), None
-        if over(limit, last_ended, reported_on):
+        if limit is not None and over(limit, last_ended, reported_on):
             batch.emit(secondment_overdue(away, limit, rules.max_days, semester(limit), names), fact, in_force.version)
-        else:
+        elif limit is not None:
             limit_due = limit
             _put_due(batch, limit, OVERDUE, away, judged)
         notice, notice_due = notice_day(away.ends_on, rules.notice_days_before_end), None
@@ -149,6 +152,14 @@ def s7_detection(policy: Policy, names: Mapping[str, str]) -> Projection:
         TeacherReturned.__name__: On(return_needs, returned),
         DayEnded.__name__: On(day_needs, day_ended),
     })
+
+
+def _business_day(fact: Fact) -> date:
+    """The day the fact was reported, in Asia/Shanghai (its UTC date in the last hours of year 9999)."""
+    try:
+        return aware(fact.occurred_at).astimezone(BUSINESS_TIME).date()
+    except OverflowError:
+        return fact.occurred_at.date()
 
 
 def _columns(away: Departure) -> dict:

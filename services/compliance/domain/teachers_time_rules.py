@@ -56,23 +56,31 @@ def run_start(departure: TeacherSeconded, before: Departure | None, gap_days: in
     return before.run_start if continues(earlier, later, gap_days) else departure.left_on
 
 
-def limit_day(start: date, max_days: int) -> date:
-    """S7: the first day beyond the half year (the 184th day of a run with ``max_days`` 183)."""
-    return limit_passed_on(start, max_days)
+def limit_day(start: date, max_days: int) -> date | None:
+    """S7: the first day beyond the half year (the 184th day of a run with ``max_days`` 183);
+    None past the calendar's last day (a departure in year 9999 never falls due)."""
+    try:
+        return limit_passed_on(start, max_days)
+    except OverflowError:
+        return None
 
 
 def notice_day(ends_on: date | None, days_before: int) -> date | None:
-    """S7: the day whose end gives the borrowing unit notice of the secondment's last day."""
-    return None if ends_on is None else ends_on - timedelta(days=days_before)
+    """S7: the day whose end gives the borrowing unit notice of the secondment's last day (None
+    without a last day, or before the calendar's first day)."""
+    try:
+        return None if ends_on is None else ends_on - timedelta(days=days_before)
+    except OverflowError:
+        return None
 
 
 def over(day: date, last_day_ended: date | None, reported_on: date) -> bool:
     """Whether ``day`` is already over when a departure is reported: a DayEnded for it (or a
     later day) has been folded, or it is before the report's business day."""
-    return day <= reported_on - timedelta(days=1) or (last_day_ended is not None and day <= last_day_ended)
+    return day < reported_on or (last_day_ended is not None and day <= last_day_ended)
 
 
-def unapproved_secondment(departure: TeacherSeconded, event_id: str, semester: str,
+def unapproved_secondment(departure: TeacherSeconded, event_id: str, semester: str | None,
                           names: Mapping[str, str]) -> ViolationDetected | None:
     """S7: a teacher left without both the bureau's consent and the approver's approval and filing."""
     if departure.consented and departure.approved:
@@ -91,7 +99,7 @@ def unapproved_secondment(departure: TeacherSeconded, event_id: str, semester: s
          "consented": departure.consented, "approved": departure.approved})
 
 
-def secondment_overdue(away: Departure, passed_on: date, max_days: int, semester: str,
+def secondment_overdue(away: Departure, passed_on: date, max_days: int, semester: str | None,
                        names: Mapping[str, str]) -> ViolationDetected:
     """S7: a teacher still away on the first day beyond the half year, renewals counted; once per run."""
     rule, unit = Rule.SECONDMENT_OVERDUE, away.borrowing_org_id
