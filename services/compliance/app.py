@@ -98,7 +98,8 @@ def build(settings: ComplianceSettings) -> FastStream:
             every=settings.seal_every, tick=settings.seal_tick_seconds, standby_poll=settings.standby_poll_seconds))
         tasks.append(asyncio.create_task(sealer.run(), name="compliance-sealer"))
         days = DayScheduler(engine, deps.store, deps.clock, settings.policy.version, SchedulerOptions(
-            tick=settings.day_tick_seconds, standby_poll=settings.standby_poll_seconds))
+            tick=settings.day_tick_seconds, standby_poll=settings.standby_poll_seconds),
+            not_before=settings.policy.plan_in_force_from)
         tasks.append(asyncio.create_task(days.run(), name="compliance-day-scheduler"))
 
     @app.on_shutdown

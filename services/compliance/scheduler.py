@@ -3,9 +3,11 @@ depend on time passing (S7: a secondment past its limit, a notice before its end
 log and never read a clock; a replay meets the same days in the same order.
 
 - **Consecutive, none skipped**: after the last day on record comes the next; with none on record
-  the first is the business day on which the log's first event was recorded. The last day
-  appended is yesterday by the clock (``JIANFU_CLOCK``); after downtime every missed day is
-  appended, in order, on the next look.
+  the first is the business day on which the log's first event was recorded, or the day the plan
+  took effect if that is later (``not_before``: no rule judges a day before it, and a log whose
+  first event was stored with a time in year 1 must not cost two thousand years of days). The
+  last day appended is yesterday by the clock (``JIANFU_CLOCK``); after downtime every missed day
+  is appended, in order, on the next look.
 - **Once**: the days are one aggregate (``jf.ev.calendar.days``); each ``DayEnded`` is appended
   expecting the one before (optimistic concurrency) and its event id derives from the date. Its
   bytes derive from the date alone too (``occurred_at`` and ``recorded_at`` are the moment the day
@@ -74,9 +76,9 @@ class DayScheduler:
     """Run with ``await scheduler.run()`` (forever, until cancelled); one per process."""
 
     def __init__(self, engine, store: EventStore, clock: Clock, policy_version: str,
-                 options: SchedulerOptions = SchedulerOptions()) -> None:
+                 options: SchedulerOptions = SchedulerOptions(), not_before: date | None = None) -> None:
         self.engine, self.store, self.clock = engine, store, clock
-        self.policy_version, self.options = policy_version, options
+        self.policy_version, self.options, self.not_before = policy_version, options, not_before
         self._on_record: date | None = None  # the last day known to be on record
 
     async def run(self) -> None:
@@ -126,7 +128,8 @@ class DayScheduler:
         on_record = last_day(history)
         if on_record is not None:
             return on_record + timedelta(days=1)
-        return await self._first_business_day()
+        first = await self._first_business_day()
+        return first if first is None or self.not_before is None else max(first, self.not_before)
 
     async def _first_business_day(self) -> date | None:
         """The business day the log's first (readable) event was recorded, or None for an empty log."""
@@ -140,6 +143,9 @@ class DayScheduler:
             except (NotFoundError, ValidationError, ValueError) as error:  # deleted, or not an envelope
                 log.warning("day_scheduler_passes_over", sequence=sequence, error=repr(error))
                 continue
-            recorded = envelope.recorded_at
-            return (recorded if recorded.tzinfo else recorded.replace(tzinfo=UTC)).astimezone(BUSINESS_ZONE).date()
+            recorded = envelope.recorded_at if envelope.recorded_at.tzinfo else envelope.recorded_at.replace(tzinfo=UTC)
+            try:
+                return recorded.astimezone(BUSINESS_ZONE).date()
+            except OverflowError:  # the last hours of year 9999 have no date in Beijing
+                return recorded.date()
         return None

@@ -71,6 +71,21 @@ async def test_days_are_appended_consecutively_from_the_logs_first_day_to_yester
     assert first.occurred_at == first.recorded_at == datetime(2026, 3, 1, 16, tzinfo=UTC)
 
 
+async def test_no_day_before_the_plan_took_effect_nor_for_a_log_begun_in_year_one(engine, log):
+    store = log.store
+    await first_event(store, datetime(1, 1, 1, 2, tzinfo=UTC))
+    plan = POLICY.plan_in_force_from
+    scheduler = DayScheduler(engine, store, FixedClock(plan + timedelta(days=3)), POLICY.version, OPTIONS,
+                             not_before=plan)
+    assert await scheduler.catch_up() == span(plan, plan + timedelta(days=2))
+
+
+async def test_a_log_begun_in_the_last_hours_of_year_9999_has_no_day_ended_yet(engine, log):
+    await first_event(log.store, datetime(9999, 12, 31, 20, tzinfo=UTC))  # no date in Beijing
+    assert await DayScheduler(engine, log.store, FixedClock(date(2026, 3, 1)), POLICY.version,
+                              OPTIONS).catch_up() == []
+
+
 async def test_two_schedulers_at_once_append_each_day_once(engine, log):
     """Without the lock between them (both catch up at the same moment): the expected sequence and
     the ids from the date leave one chain of days, each once."""
@@ -156,11 +171,12 @@ async def _reached(store, day: date) -> bool:
 
 async def test_a_compliance_process_killed_mid_catch_up_leaves_days_the_next_scheduler_continues(engine, log,
                                                                                                 tmp_path):
-    """kill -9 of the compliance service while it appends a century of days: what it appended is
-    consecutive and once, and the next scheduler goes on after the last day on record."""
+    """kill -9 of the compliance service while it appends two centuries of days: what it appended
+    is consecutive and once, from the day the plan took effect (the log's first event is older),
+    and the next scheduler goes on after the last day on record."""
     store = log.store
     await first_event(store, datetime(1920, 1, 1, 2, tzinfo=UTC))
-    env = service_env(log.url, engine.url.render_as_string(hide_password=False), clock="fixed:2026-01-01",
+    env = service_env(log.url, engine.url.render_as_string(hide_password=False), clock="fixed:2200-01-01",
                       JIANFU_LOG_LEVEL="WARNING")
     process = ServiceProcess("compliance", env, tmp_path).start()
     try:
@@ -172,9 +188,10 @@ async def test_a_compliance_process_killed_mid_catch_up_leaves_days_the_next_sch
     finally:
         process.kill()  # SIGKILL: no shutdown hook, appends possibly in flight
     cut = await days_on_record(store)
-    assert cut == span(date(1920, 1, 1), cut[-1]) and cut[-1] < date(2025, 12, 31), "killed too late"
+    plan = POLICY.plan_in_force_from
+    assert cut == span(plan, cut[-1]) and cut[-1] < date(2199, 12, 31), "killed too late"
     resumed = cut[-1] + timedelta(days=30)
     appended = await DayScheduler(engine, store, FixedClock(resumed + timedelta(days=1)), POLICY.version,
                                   OPTIONS).catch_up()
     assert appended == span(appended[0], resumed) and appended[0] > cut[-1]  # (an append in flight may have landed)
-    assert await days_on_record(store) == span(date(1920, 1, 1), resumed)
+    assert await days_on_record(store) == span(plan, resumed)
