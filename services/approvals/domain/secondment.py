@@ -98,13 +98,20 @@ class TeacherSecondments:
         return found
 
     def continuous_days(self, secondment_id: UUID, gap_days: int) -> int:
-        """S7 连续续借合并计算: the days of the run up to this period's end, with the teacher's
-        other periods with the same unit that are requested, not refused and start before it. A
-        renewal requested later does not count against the period it would continue: it is judged
-        on its own turn, with this one before it."""
+        """S7 连续续借合并计算: the days of the run this period belongs to, with the teacher's
+        other periods with the same unit that are requested, not refused, and start before it or
+        were requested before it. A renewal requested later does not count against the period it
+        would continue: it is judged on its own turn, with this one before it. A period requested
+        earlier counts whichever way round it lies, so asking for the second half of a run first
+        and back-filling the first half later is judged as the one run it is."""
         period = self.secondments[secondment_id].period
-        others = [s.period for key, s in self.secondments.items()
-                  if key != secondment_id and s.counts and s.period.starts_on < period.starts_on]
+        requested_before = set()
+        for key in self.secondments:  # in the order they were requested
+            if key == secondment_id:
+                break
+            requested_before.add(key)
+        others = [s.period for key, s in self.secondments.items() if key != secondment_id and s.counts
+                  and (s.period.starts_on < period.starts_on or key in requested_before)]
         return run_of(period, others, gap_days).days
 
     def consent(self, secondment_id: UUID, by: Organisation, policy: SecondmentPolicy,

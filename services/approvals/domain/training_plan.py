@@ -16,7 +16,7 @@ from datetime import date
 from jianfu.events.errors import ErrorCode, Refused
 from jianfu.events.organisations import Directory, OrgKind
 from jianfu.events.schemas.training import PlannedTraining, TrainingLevel, TrainingPlanPublished
-from jianfu.events.semesters import SchoolCalendar, Semester
+from jianfu.events.semesters import SchoolCalendar, Semester, Span
 
 ORGANISERS = {
     TrainingLevel.SCHOOL_BASED: frozenset({OrgKind.SCHOOL}),
@@ -44,12 +44,22 @@ class TrainingPlan:
                 directory: Directory) -> TrainingPlanPublished:
         """The next edition, if every session is organised by whom its level calls for and the
         semester is not over."""
-        span = calendar.span(Semester.parse(self.semester))
+        span = self._span(calendar)
         if span.last < today:
             raise Refused(ErrorCode.INVALID_STATE, f"the semester {self.semester} ended on {span.last}", "semester")
         check_sessions(sessions, directory)
         return TrainingPlanPublished(semester=self.semester, edition=self.last_edition + 1, sessions=tuple(sessions),
                                      published_on=today, before_semester=today < span.first)
+
+
+    def _span(self, calendar: SchoolCalendar) -> Span:
+        """The semester's first and last day; a semester id the pattern takes but no date can hold
+        (9999-autumn ends in the year 10000, 0000-spring begins in the year 0) is refused."""
+        try:
+            return calendar.span(Semester.parse(self.semester))
+        except ValueError:
+            raise Refused(ErrorCode.INVALID_FIELD, f"the calendar has no days for {self.semester}",
+                          "semester") from None
 
 
 def check_sessions(sessions: Sequence[PlannedTraining], directory: Directory) -> None:

@@ -38,9 +38,18 @@ def schedule_meeting(
     return MeetingScheduled(
         meeting_id=meeting_id, organiser_org_id=organiser.org_id, title=command.title,
         concerns_teaching=command.concerns_teaching, held_on=command.held_on,
-        semester=calendar.semester_of(command.held_on).id, mode=command.mode, venue_id=command.venue_id,
+        semester=_semester(command.held_on, calendar), mode=command.mode, venue_id=command.venue_id,
         sub_venue_ids=command.sub_venue_ids, participants=command.participants, scheduled_on=today,
     )
+
+
+def _semester(held_on: date, calendar: SchoolCalendar) -> str:
+    """The semester S9/S10 count the meeting in; a day whose semester no date can hold (after
+    10 July 9999 comes 9999-autumn, ending in the year 10000) is refused."""
+    try:
+        return calendar.semester_of(held_on).id
+    except ValueError:
+        raise Refused(ErrorCode.INVALID_FIELD, f"no semester of the calendar holds {held_on}", "held_on") from None
 
 
 def _check_venues(command: ScheduleMeeting, distances: DistanceTable) -> None:
