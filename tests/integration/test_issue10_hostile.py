@@ -1,0 +1,339 @@
+"""Issue 10's S7–S10 surface attacked as a hostile integrator and auditor would, over real
+request-reply (requests and approvals on the session's nats-server, the clock file setting the
+business day): one org acting for another, decisions out of order, two departures of one
+teacher raced against each other, renewal chains that would dodge the half-year rule, a command
+id reused with another body, and dates the schemas take but no calendar can place. Every body
+gets a structured reply; the rules are unit-tested in tests/unit/test_issue10_hostile.py."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import date, timedelta
+
+import pytest
+
+from tests.factories import SCHOOLS
+from tests.hostile import ask, refusal
+
+TODAY = "2026-10-15"
+BUREAU, HR, PUBLICITY, HEALTH = "edu-bureau", "hr-bureau", "dept-publicity", "dept-health"
+PLANNER = "teaching-research-office"
+SCHOOL, OTHER_SCHOOL = SCHOOLS[0], SCHOOLS[1]
+
+
+@pytest.fixture
+def today(services, clock_file):
+    clock_file.write_text(TODAY)
+
+
+def command(**fields) -> dict:
+    return {"command_id": str(uuid.uuid4()), **fields}
+
+
+async def cmd(nc, org: str, context: str, name: str, body: dict) -> dict:
+    return await ask(nc, org, "cmd", context, name, body)
+
+
+async def registered(nc, school: str = SCHOOL, teacher_id: str | None = None) -> str:
+    teacher_id = teacher_id or f"t-{uuid.uuid4().hex[:12]}"
+    reply = await cmd(nc, school, "requests", "RegisterTeacher",
+                      command(teacher_id=teacher_id, name="张老师", subject="语文"))
+    assert reply["ok"], reply
+    return teacher_id
+
+
+async def requested(nc, teacher_id: str, unit: str = PUBLICITY, starts_on: date = date(2026, 11, 1),
+                    days: int = 90) -> str:
+    reply = await cmd(nc, unit, "requests", "RequestSecondment", command(
+        teacher_id=teacher_id, task="乡村振兴驻村工作", starts_on=starts_on.isoformat(),
+        ends_on=(starts_on + timedelta(days=days - 1)).isoformat()))
+    assert reply["ok"], reply
+    return reply["secondment_id"]
+
+
+async def decide(nc, org: str, name: str, teacher_id: str, secondment_id: str, **fields) -> dict:
+    return await cmd(nc, org, "approvals", name, command(teacher_id=teacher_id, secondment_id=secondment_id, **fields))
+
+
+async def approved(nc, teacher_id: str, secondment_id: str) -> None:
+    for org, name in ((BUREAU, "ConsentToSecondment"), (HR, "ApproveSecondment")):
+        reply = await decide(nc, org, name, teacher_id, secondment_id)
+        assert reply["ok"] and reply["decision"] in ("consented", "approved"), reply
+
+
+def refuse_body(**fields) -> dict:
+    return {"refusal_code": "AFFECTS_TEACHING", "reason": "毕业班教学任务重", **fields}
+
+
+async def events_of(store, aggregate_type: str, aggregate_id: str) -> list[str]:
+    return [e.event_type for e in (await store.load(aggregate_type, aggregate_id)).envelopes]
+
+
+# One org acting for another (S7).
+
+async def test_s7_a_school_reports_no_departure_or_return_of_another_schools_teacher(nc, today, store):
+    teacher_id = await registered(nc)
+    reply = await cmd(nc, OTHER_SCHOOL, "requests", "ReportTeacherSeconded",
+                      command(teacher_id=teacher_id, left_on="2026-10-08", borrowing_org_id=PUBLICITY))
+    assert refusal(reply) == ("FORBIDDEN", "teacher_id")
+    assert (await cmd(nc, PUBLICITY, "requests", "ReportTeacherSeconded",
+                      command(teacher_id=teacher_id, left_on="2026-10-08")))["ok"]
+    reply = await cmd(nc, OTHER_SCHOOL, "requests", "ReportTeacherReturned",
+                      command(teacher_id=teacher_id, returned_on="2026-10-12"))
+    assert refusal(reply) == ("FORBIDDEN", "teacher_id")
+    assert await events_of(store, "secondment", teacher_id) == ["TeacherSeconded"]
+
+
+async def test_s7_a_unit_returns_no_teacher_it_does_not_hold_and_names_no_other_borrower(nc, today, store):
+    teacher_id = await registered(nc)
+    assert (await cmd(nc, PUBLICITY, "requests", "ReportTeacherSeconded",
+                      command(teacher_id=teacher_id, left_on="2026-10-08")))["ok"]
+    reply = await cmd(nc, HEALTH, "requests", "ReportTeacherReturned",
+                      command(teacher_id=teacher_id, returned_on="2026-10-12"))
+    assert refusal(reply) == ("FORBIDDEN", "teacher_id")
+    reply = await cmd(nc, HEALTH, "requests", "ReportTeacherSeconded",
+                      command(teacher_id=teacher_id, left_on="2026-10-09", borrowing_org_id=PUBLICITY))
+    assert refusal(reply) == ("INVALID_FIELD", "borrowing_org_id")
+    assert await events_of(store, "secondment", teacher_id) == ["TeacherSeconded"]
+
+
+async def test_s7_a_school_registers_no_teacher_into_another_school_nor_takes_one_over(nc, today):
+    teacher_id = await registered(nc)
+    reply = await cmd(nc, OTHER_SCHOOL, "requests", "RegisterTeacher",
+                      command(teacher_id=f"t-{uuid.uuid4().hex[:12]}", name="李老师", subject="数学",
+                              school_id=SCHOOL))
+    assert refusal(reply) == ("INVALID_FIELD", "school_id")
+    reply = await cmd(nc, OTHER_SCHOOL, "requests", "RegisterTeacher",
+                      command(teacher_id=teacher_id, name="张老师", subject="语文"))
+    assert refusal(reply) == ("INVALID_STATE", "teacher_id")
+
+
+async def test_s7_a_unit_uses_no_other_units_secondment_for_its_departure(nc, today):
+    teacher_id = await registered(nc)
+    theirs = await requested(nc, teacher_id, HEALTH)
+    reply = await cmd(nc, PUBLICITY, "requests", "ReportTeacherSeconded",
+                      command(teacher_id=teacher_id, left_on="2026-10-08", secondment_id=theirs))
+    assert refusal(reply) == ("INVALID_FIELD", "secondment_id")
+
+
+@pytest.mark.parametrize("org,name,fields", [
+    (HEALTH, "ConsentToSecondment", {}),
+    (SCHOOL, "ConsentToSecondment", {}),
+    (BUREAU, "ApproveSecondment", {}),
+    (PUBLICITY, "RefuseSecondment", refuse_body()),
+])
+async def test_s7_only_the_bureau_and_the_approver_decide(nc, today, org, name, fields):
+    teacher_id = await registered(nc)
+    secondment_id = await requested(nc, teacher_id)
+    assert refusal(await decide(nc, org, name, teacher_id, secondment_id, **fields))[0] == "FORBIDDEN"
+
+
+async def test_s7_a_decision_naming_another_teachers_secondment_is_not_found(nc, today):
+    teacher_id, other = await registered(nc), await registered(nc)
+    secondment_id = await requested(nc, teacher_id)
+    reply = await decide(nc, BUREAU, "ConsentToSecondment", other, secondment_id)
+    assert refusal(reply) == ("NOT_FOUND", "secondment_id")
+
+
+# Decisions and reports out of order (S7).
+
+async def test_s7_no_consent_after_a_refusal_no_second_approval_no_refusal_after_approval(nc, today):
+    teacher_id = await registered(nc)
+    refused, approved_one = await requested(nc, teacher_id), await requested(nc, teacher_id, HEALTH,
+                                                                             date(2027, 6, 1))
+    assert (await decide(nc, BUREAU, "RefuseSecondment", teacher_id, refused, **refuse_body()))["ok"]
+    assert refusal(await decide(nc, BUREAU, "ConsentToSecondment", teacher_id, refused)) == (
+        "INVALID_STATE", "secondment_id")
+    assert refusal(await decide(nc, HR, "ApproveSecondment", teacher_id, refused)) == (
+        "INVALID_STATE", "secondment_id")
+    await approved(nc, teacher_id, approved_one)
+    assert refusal(await decide(nc, HR, "ApproveSecondment", teacher_id, approved_one)) == (
+        "INVALID_STATE", "secondment_id")
+    assert refusal(await decide(nc, HR, "RefuseSecondment", teacher_id, approved_one, **refuse_body())) == (
+        "INVALID_STATE", "secondment_id")
+    assert refusal(await decide(nc, BUREAU, "ConsentToSecondment", teacher_id, approved_one)) == (
+        "INVALID_STATE", "secondment_id")
+
+
+async def test_s7_a_departure_under_a_refused_secondment_is_recorded_as_unapproved(nc, today, store):
+    """S7: the teacher left, whatever was decided: the fact is recorded, not approved, so the
+    detector charges the unit (refusing the report would hide the breach)."""
+    teacher_id = await registered(nc)
+    secondment_id = await requested(nc, teacher_id)
+    assert (await decide(nc, BUREAU, "ConsentToSecondment", teacher_id, secondment_id))["ok"]
+    assert (await decide(nc, HR, "RefuseSecondment", teacher_id, secondment_id, **refuse_body()))["ok"]
+    reply = await cmd(nc, SCHOOL, "requests", "ReportTeacherSeconded", command(
+        teacher_id=teacher_id, left_on="2026-10-08", borrowing_org_id=PUBLICITY, secondment_id=secondment_id))
+    assert reply["ok"] and (reply["consented"], reply["approved"]) == (True, False), reply
+    default = await cmd(nc, PUBLICITY, "requests", "ReportTeacherSeconded",
+                        command(teacher_id=teacher_id, left_on="2026-10-08"))
+    assert default["already_reported"] is True and default["secondment_id"] == secondment_id
+
+
+async def test_s7_no_return_before_a_departure_and_none_on_or_before_the_day_left(nc, today, store):
+    teacher_id = await registered(nc)
+    reply = await cmd(nc, SCHOOL, "requests", "ReportTeacherReturned",
+                      command(teacher_id=teacher_id, returned_on="2026-10-12"))
+    assert refusal(reply) == ("INVALID_STATE", "teacher_id")
+    assert (await cmd(nc, PUBLICITY, "requests", "ReportTeacherSeconded",
+                      command(teacher_id=teacher_id, left_on="2026-10-08")))["ok"]
+    for day in ("2026-10-08", "2026-10-01"):
+        reply = await cmd(nc, SCHOOL, "requests", "ReportTeacherReturned", command(teacher_id=teacher_id,
+                                                                                   returned_on=day))
+        assert refusal(reply) == ("INVALID_FIELD", "returned_on"), day
+    reply = await cmd(nc, SCHOOL, "requests", "ReportTeacherReturned", command(teacher_id=teacher_id,
+                                                                               returned_on="2026-10-16"))
+    assert refusal(reply) == ("INVALID_FIELD", "returned_on")
+    assert await events_of(store, "secondment", teacher_id) == ["TeacherSeconded"]
+
+
+# Racing commands against the real service (S7).
+
+async def test_s7_two_units_racing_to_report_one_teacher_away_record_one_departure(nc, today, store):
+    """S7: a teacher is away with one unit at a time: of two departures reported at once by two
+    units, one is recorded and the other refused for the state, whichever wins."""
+    teacher_id = await registered(nc)
+    replies = await asyncio.gather(*(cmd(nc, unit, "requests", "ReportTeacherSeconded",
+                                         command(teacher_id=teacher_id, left_on="2026-10-08"))
+                                     for unit in (PUBLICITY, HEALTH)))
+    assert sorted(reply["ok"] for reply in replies) == [False, True], replies
+    [lost] = [reply for reply in replies if not reply["ok"]]
+    assert refusal(lost) == ("INVALID_STATE", "teacher_id")
+    assert await events_of(store, "secondment", teacher_id) == ["TeacherSeconded"]
+
+
+async def test_s7_one_departure_reported_at_once_by_school_and_unit_is_recorded_once(nc, today, store):
+    teacher_id = await registered(nc)
+    replies = await asyncio.gather(
+        cmd(nc, PUBLICITY, "requests", "ReportTeacherSeconded", command(teacher_id=teacher_id, left_on="2026-10-08")),
+        cmd(nc, SCHOOL, "requests", "ReportTeacherSeconded",
+            command(teacher_id=teacher_id, left_on="2026-10-08", borrowing_org_id=PUBLICITY)))
+    assert all(reply["ok"] for reply in replies), replies
+    assert sorted(reply["already_reported"] for reply in replies) == [False, True]
+    assert len({reply["sequence"] for reply in replies}) == 1
+    assert await events_of(store, "secondment", teacher_id) == ["TeacherSeconded"]
+
+
+async def test_s7_two_consents_raced_decide_once(nc, today, store):
+    teacher_id = await registered(nc)
+    secondment_id = await requested(nc, teacher_id)
+    replies = await asyncio.gather(*(decide(nc, BUREAU, "ConsentToSecondment", teacher_id, secondment_id)
+                                     for _ in range(2)))
+    assert sorted(reply["ok"] for reply in replies) == [False, True], replies
+    assert refusal(next(r for r in replies if not r["ok"])) == ("INVALID_STATE", "secondment_id")
+    assert await events_of(store, "secondment", teacher_id) == ["SecondmentRequested", "SecondmentConsented"]
+
+
+# Renewal chains (S7).
+
+async def test_s7_back_filling_the_first_half_of_an_approved_run_is_refused_by_rule(nc, today):
+    """S7 连续续借合并计算: the later 60 days approved first, the 150 days before them asked for
+    afterwards make one run of 210 days: refused by rule at consent."""
+    teacher_id = await registered(nc)
+    later = await requested(nc, teacher_id, starts_on=date(2027, 3, 31), days=60)
+    await approved(nc, teacher_id, later)
+    earlier = await requested(nc, teacher_id, starts_on=date(2026, 11, 1), days=150)
+    reply = await decide(nc, BUREAU, "ConsentToSecondment", teacher_id, earlier)
+    assert reply["ok"] and (reply["decision"], reply["refusal_code"], reply["automatic"], reply["continuous_days"]) == (
+        "refused", "OVER_HALF_YEAR", True, 210), reply
+
+
+async def test_s7_renewals_29_days_apart_with_another_unit_between_are_one_run(nc, today):
+    teacher_id = await registered(nc)
+    first = await requested(nc, teacher_id, starts_on=date(2026, 11, 1), days=90)
+    await approved(nc, teacher_id, first)
+    between = await requested(nc, teacher_id, HEALTH, starts_on=date(2027, 1, 30), days=28)
+    await approved(nc, teacher_id, between)
+    back = await requested(nc, teacher_id, starts_on=date(2027, 2, 28), days=90)
+    reply = await decide(nc, BUREAU, "ConsentToSecondment", teacher_id, back)
+    assert (reply["decision"], reply["continuous_days"]) == ("refused", 209), reply
+
+
+# The same command id with another body, and retries (S7–S10).
+
+def bodies(teacher_id: str, secondment_id: str) -> list[tuple[str, str, str, dict, dict]]:
+    """(org, context, command, body, another field value) for each issue-10 command."""
+    return [
+        (SCHOOL, "requests", "RegisterTeacher", command(teacher_id=teacher_id, name="张老师", subject="语文"),
+         {"subject": "数学"}),
+        (PUBLICITY, "requests", "RequestSecondment", command(teacher_id=teacher_id, task="乡村振兴驻村工作",
+                                                             starts_on="2027-03-01", ends_on="2027-04-30"),
+         {"ends_on": "2027-05-31"}),
+        (PUBLICITY, "requests", "ReportTeacherSeconded", command(teacher_id=teacher_id, left_on="2026-10-08"),
+         {"left_on": "2026-10-09"}),
+        (PUBLICITY, "requests", "ReportTeacherReturned", command(teacher_id=teacher_id, returned_on="2026-10-12"),
+         {"returned_on": "2026-10-13"}),
+        (BUREAU, "approvals", "ConsentToSecondment", command(teacher_id=teacher_id, secondment_id=secondment_id),
+         {"note": "同意借用"}),
+        (HR, "approvals", "ApproveSecondment", command(teacher_id=teacher_id, secondment_id=secondment_id),
+         {"note": "备案"}),
+        (SCHOOL, "requests", "ReportTrainingSession", command(
+            title=f"新课标校本研修{teacher_id}", held_on="2026-10-12", level="school_based", teachers_required=True,
+            participants=40), {"participants": 41}),
+        (HEALTH, "requests", "ScheduleMeeting", command(
+            title="全区安全工作部署会", concerns_teaching=False, held_on="2026-11-05", mode="in_person",
+            venue_id="venue-edu-bureau", participants=[{"teacher_id": teacher_id, "school_id": SCHOOL}]),
+         {"concerns_teaching": True}),
+        (PLANNER, "approvals", "PublishTrainingPlan", command(semester="2027-spring", sessions=[
+            {"code": "BB-01", "title": "初中语文骨干教师培训", "level": "backbone", "organiser_org_id": PLANNER,
+             "months": [3], "hours": 24}]), {"semester": "2027-autumn"}),
+    ]
+
+
+async def test_s7_to_s10_each_command_retried_answers_the_same_and_its_id_with_another_body_is_refused(
+        nc, today):
+    """S7–S10 idempotency: in the order a secondment runs, each command is sent, retried (the same
+    answer, but its correlation id) and sent again under its id with one field changed
+    (COMMAND_ID_REUSED, nothing else happens)."""
+    teacher_id = f"t-{uuid.uuid4().hex[:12]}"
+    secondment_id = None
+    for org, context, name, body, changed in bodies(teacher_id, "00000000-0000-4000-8000-000000000000"):
+        if secondment_id is not None and "secondment_id" in body:
+            body = body | {"secondment_id": secondment_id}
+        first = await cmd(nc, org, context, name, body)
+        assert first["ok"], (name, first)
+        retry = await cmd(nc, org, context, name, body)
+        assert retry == first | {"correlation_id": retry["correlation_id"]}, name
+        assert refusal(await cmd(nc, org, context, name, body | changed)) == ("COMMAND_ID_REUSED", "command_id"), name
+        secondment_id = first.get("secondment_id", secondment_id) if name == "RequestSecondment" else secondment_id
+
+
+# Dates the schemas take but no calendar places (S8, S9), ids and text at their bounds.
+
+@pytest.mark.parametrize("org,context,name,body,field", [
+    (HEALTH, "requests", "ScheduleMeeting", command(
+        title="全区安全工作部署会", concerns_teaching=True, held_on="9999-12-31", mode="online",
+        participants=[{"teacher_id": "t-1", "school_id": SCHOOL}]), "held_on"),
+    (PLANNER, "approvals", "PublishTrainingPlan", command(semester="9999-autumn", sessions=[
+        {"code": "BB-01", "title": "初中语文骨干教师培训", "level": "backbone", "organiser_org_id": PLANNER,
+         "months": [3], "hours": 24}]), "semester"),
+    (PLANNER, "approvals", "PublishTrainingPlan", command(semester="0000-spring", sessions=[
+        {"code": "BB-01", "title": "初中语文骨干教师培训", "level": "backbone", "organiser_org_id": PLANNER,
+         "months": [3], "hours": 24}]), "semester"),
+    (PUBLICITY, "requests", "RequestSecondment", command(teacher_id="t-1", task="驻村\u0000工作",
+                                                         starts_on="2026-11-01", ends_on="2026-11-30"), "task"),
+    (SCHOOL, "requests", "ReportTrainingSession", command(title="校本\u0000研修", held_on="2026-10-12",
+                                                          teachers_required=True, participants=1), "title"),
+    (SCHOOL, "requests", "ReportTrainingSession", command(title="校本研修", held_on="9999-12-31",
+                                                          teachers_required=True, participants=1), "held_on"),
+    (PUBLICITY, "requests", "ReportTeacherSeconded", command(teacher_id="t-" + "x" * 62, left_on="2026-10-08"),
+     "teacher_id"),
+])
+async def test_s8_s9_hostile_dates_and_text_are_refused_with_the_field_named(nc, today, org, context, name, body,
+                                                                            field):
+    assert refusal(await cmd(nc, org, context, name, body)) == ("INVALID_FIELD", field)
+
+
+async def test_s7_a_teacher_id_at_its_longest_goes_through_a_whole_secondment(nc, today, store):
+    """S7: 63 characters (a subject token's most) register, are requested, decided, leave and return."""
+    teacher_id = await registered(nc, teacher_id="t-" + uuid.uuid4().hex + "x" * 29)
+    assert len(teacher_id) == 63
+    secondment_id = await requested(nc, teacher_id, starts_on=date(2026, 10, 1), days=183)
+    await approved(nc, teacher_id, secondment_id)
+    assert (await cmd(nc, PUBLICITY, "requests", "ReportTeacherSeconded",
+                      command(teacher_id=teacher_id, left_on="2026-10-08")))["approved"] is True
+    assert (await cmd(nc, SCHOOL, "requests", "ReportTeacherReturned",
+                      command(teacher_id=teacher_id, returned_on="2026-10-15")))["ok"]
+    assert await events_of(store, "secondment", teacher_id) == [
+        "SecondmentRequested", "SecondmentConsented", "SecondmentApproved", "TeacherSeconded", "TeacherReturned"]
