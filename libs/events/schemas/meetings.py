@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Annotated, ClassVar
 from uuid import UUID
 
-from jianfu.events.schemas.base import Command, EventData, Query
+from jianfu.events.schemas.base import Command, EventData
 from jianfu.events.schemas.paging import PagedQuery
 from jianfu.events.schemas.teachers import TeacherId
 from jianfu.events.schemas.text import ORG_ID_PATTERN, Line, OrgId, SemesterId
@@ -89,9 +89,10 @@ class GetMeetings(PagedQuery):
     organiser_org_id: OrgId | None = None
 
 
-class GetMeetingCounters(Query):
+class GetMeetingCounters(PagedQuery):
     """Per teacher and semester: meetings required at, and those by units outside education
-    against the cap (S10)."""
+    against the cap (S10), by teacher id, page by page: a meeting names up to 2,000 teachers,
+    unchecked against the register, so a semester may count more than one reply can hold."""
 
     context: ClassVar[str] = "compliance"
 
