@@ -14,11 +14,15 @@ from jianfu.approvals.domain.campus_entry_activity import CampusEntryActivity
 from jianfu.events.catalogue import EVENT_TYPES, RESERVED_EVENT_TYPES
 from jianfu.events.errors import RefusalCode
 from jianfu.events.schemas.campus_entry import ActivityRejected, ActivityRequested, Route
+from jianfu.events.schemas.secondments import SecondmentRefusalCode
 
 from tests.factories import POLICY, SCHOOLS, application
 
 DOC = (Path(__file__).parents[2] / "docs" / "policy.md").read_text(encoding="utf-8")
-S3_TABLE = DOC.split("## S3", 1)[1].split("## G2", 1)[0]
+S3_TABLE = DOC.split("## S3", 1)[1].split("\n## ", 1)[0]
+S7_TABLE = DOC.split("## S7", 1)[1].split("\n## ", 1)[0]
+S9_TABLE = DOC.split("## S9", 1)[1].split("\n## ", 1)[0]
+PLAN = (Path(__file__).parents[2] / "docs" / "source" / "plan-2021-08-20.txt").read_text(encoding="utf-8")
 BUREAU_ROW = next(line for line in S3_TABLE.splitlines() if line.startswith("| The bureau refuses with a code"))
 
 
@@ -73,3 +77,31 @@ def test_s7_s9_the_events_the_system_is_known_by_are_in_the_catalogue_and_no_lon
 def test_s1_inspection_approved_is_the_supervision_offices_approval_in_the_catalogue():
     assert "`InspectionApproved` is in it as the supervision\noffice's approval of an S1 item" in DOC
     assert "InspectionApproved" in EVENT_TYPES and "InspectionApproved" not in RESERVED_EVENT_TYPES
+
+
+@pytest.mark.parametrize("number", ["7", "8", "9", "10"])
+def test_s7_to_s10_the_doc_quotes_each_clause_as_the_plan_says_it(number):
+    quoted = next(line for line in DOC.splitlines() if line.startswith(f"> {number}. "))[2:]
+    assert quoted in PLAN.splitlines()
+
+
+def test_s7_the_limits_in_the_doc_are_those_of_policy_toml():
+    policy = POLICY.secondment
+    assert f"(`max_days`, {policy.max_days})" in S7_TABLE
+    assert f"(fewer than `renewal_gap_days`, {policy.renewal_gap_days},\ndays apart)" in S7_TABLE
+    assert f"`notice_days_before_end` ({policy.notice_days_before_end})" in S7_TABLE
+    assert f"longer than {policy.max_days} days (`max_days`)" in S7_TABLE
+    assert policy.approver_kind == "hr_bureau" and "the HR bureau" in S7_TABLE
+
+
+def test_s7_the_doc_names_every_secondment_refusal_code_and_no_other():
+    assert codes(S7_TABLE.split("| rule |", 1)[0]) == {code.value for code in SecondmentRefusalCode}
+
+
+def test_s9_s10_the_thresholds_in_the_doc_are_those_of_policy_toml():
+    policy = POLICY.meetings
+    assert f"`sub_venue_above_participants` ({policy.sub_venue_above_participants})" in S9_TABLE
+    assert f"`sub_venue_beyond_km` ({policy.sub_venue_beyond_km:g})" in S9_TABLE
+    assert f"`non_education_per_teacher_per_semester` ({policy.non_education_per_teacher_per_semester})" in S9_TABLE
+    assert f"more than {policy.sub_venue_above_participants} participants from schools more than " \
+           f"{policy.sub_venue_beyond_km:g} km" in S9_TABLE
