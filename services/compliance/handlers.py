@@ -259,19 +259,20 @@ async def get_meetings(query: GetMeetings, caller: Caller, deps: ReadDeps) -> di
 
 
 async def get_meeting_counters(query: GetMeetingCounters, caller: Caller, deps: ReadDeps) -> dict:
-    """S10: the overseers read every teacher; a school its own teachers."""
+    """S10: the overseers read every teacher; a school its own teachers; page by page, by teacher id."""
     scope = {column: value for column, value in (("teacher_id", query.teacher_id),
                                                  ("school_id", query.school_id)) if value}
     if caller.org.kind is OrgKind.SCHOOL:
         if query.school_id not in (None, caller.org.org_id):
             raise Refused(ErrorCode.FORBIDDEN, "a school may read only its own teachers' counters", "school_id")
         scope["school_id"] = caller.org.org_id
+    after = paging.read_cursor(paging.MEETING_COUNTERS, query.cursor, paging.MEETING_COUNTER_KEY)
     async with deps.engine.connect() as conn:
         as_of = await queries.as_of(conn, deps.model)
         found = await queries.meeting_counters(
             conn, deps.model, query.semester, scope=scope,
             outside_education=lambda org_id: _outside_education(org_id, deps.directory),
-            cap=deps.policy.meetings.non_education_per_teacher_per_semester)
+            cap=deps.policy.meetings.non_education_per_teacher_per_semester, after=after, limit=query.limit)
     return {**found, "as_of_sequence": as_of}
 
 

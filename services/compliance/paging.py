@@ -35,6 +35,7 @@ SECONDMENTS, SECONDMENT_KEY = "GetSecondments", (int,)  # sequence of the event 
 TRAINING_PLAN, TRAINING_PLAN_KEY = "GetTrainingPlan", (int, int)  # edition, position of the last session in it
 TRAINING_SESSIONS, TRAINING_SESSION_KEY = "GetTrainingSessions", (int,)  # stream sequence of the last row
 MEETINGS, MEETING_KEY = "GetMeetings", (int,)  # stream sequence of the last row
+MEETING_COUNTERS, MEETING_COUNTER_KEY = "GetMeetingCounters", (str,)  # teacher id of the last row
 INTEGER = 2**31  # the bound of an INTEGER column (a list's edition and positions)
 
 

@@ -338,21 +338,25 @@ async def meetings(conn: AsyncConnection, model: ReadModel, semester: str, organ
 
 
 async def meeting_counters(conn: AsyncConnection, model: ReadModel, semester: str, *, scope: dict[str, str],
-                           outside_education: Callable[[str], bool], cap: int) -> dict:
-    """S10: per teacher (within ``scope``) the semester's meetings required at, those scheduled
-    by units outside education against the cap, and the ``MeetingQuotaExceeded`` found."""
+                           outside_education: Callable[[str], bool], cap: int, after: paging.Key | None,
+                           limit: int) -> dict:
+    """S10: one page of teachers (within ``scope``), by id: the semester's meetings required at,
+    those scheduled by units outside education against the cap, and the ``MeetingQuotaExceeded``
+    found. Paged because meetings name up to 2,000 teachers each, unchecked against the register."""
     t, by = model.teacher_semesters, model.teacher_meetings
-    within = [t.c[column] == value for column, value in scope.items()]
+    where = [t.c.semester == semester] + [t.c[column] == value for column, value in scope.items()] + (
+        [t.c.teacher_id > after[0]] if after else [])
     rows = [_row(r) for r in await conn.execute(
-        sa.select(t).where(t.c.semester == semester, *within).order_by(t.c.teacher_id))]
+        sa.select(t).where(*where).order_by(t.c.teacher_id).limit(limit + 1))]
     outside: Counter[str] = Counter()
     for teacher_id, organiser, count in await conn.execute(
             sa.select(by.c.teacher_id, by.c.organiser_org_id, by.c.meetings).where(
                 by.c.semester == semester, by.c.teacher_id.in_([row["teacher_id"] for row in rows]))):
         if outside_education(organiser):
             outside[teacher_id] += count
-    return {"semester": semester, "cap": cap, "teachers": [{
+    listed, next_cursor = paging.page(({
         "teacher_id": row["teacher_id"], "school_id": row["school_id"], "meetings": row["meetings"],
         "non_education_meetings": outside[row["teacher_id"]],
         "over_cap": max(outside[row["teacher_id"]] - cap, 0), "quota_violations": row["quota_violations"]}
-        for row in rows]}
+        for row in rows), limit, paging.MEETING_COUNTERS, lambda row: (row["teacher_id"],))
+    return {"semester": semester, "cap": cap, "teachers": listed, "next_cursor": next_cursor}

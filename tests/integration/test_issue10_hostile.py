@@ -8,13 +8,23 @@ gets a structured reply; the rules are unit-tested in tests/unit/test_issue10_ho
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import date, timedelta
 
 import pytest
+from jianfu.compliance.app import interface
+from jianfu.compliance.read_model import LIVE
+from jianfu.events.dependencies import Deps
+from jianfu.events.distances import DistanceTable
+from jianfu.events.schemas.meetings import MEETING_MAX_PARTICIPANTS
+from jianfu.events.settings import REFERENCE, Settings, SystemClock
 
-from tests.factories import SCHOOLS
+from tests.factories import DIRECTORY, POLICY, SCHOOLS
 from tests.hostile import ask, refusal
+from tests.inspection_year import append
+from tests.s3_semester import running, settle
+from tests.teachers_time import TeachersTime
 
 TODAY = "2026-10-15"
 BUREAU, HR, PUBLICITY, HEALTH = "edu-bureau", "hr-bureau", "dept-publicity", "dept-health"
@@ -337,3 +347,73 @@ async def test_s7_a_teacher_id_at_its_longest_goes_through_a_whole_secondment(nc
                       command(teacher_id=teacher_id, returned_on="2026-10-15")))["ok"]
     assert await events_of(store, "secondment", teacher_id) == [
         "SecondmentRequested", "SecondmentConsented", "SecondmentApproved", "TeacherSeconded", "TeacherReturned"]
+
+
+# What intake accepts, the read model projects and answers in replies that fit (S10).
+
+def compliance_router(log, engine):
+    deps = Deps(log.store, DIRECTORY, POLICY, SystemClock(), distances=DistanceTable.load(REFERENCE / "distances.csv"))
+    return interface(deps, Settings(), engine).routers[0]
+
+
+async def query(router, org: str, name: str, **payload) -> dict:
+    return await router.dispatch(f"jf.q.{org}.compliance.{name}", json.dumps(payload).encode())
+
+
+async def every_page(router, org: str, name: str, rows: str, **payload) -> list[dict]:
+    found, cursor = [], None
+    while True:
+        reply = await query(router, org, name, **payload, limit=100, **({"cursor": cursor} if cursor else {}))
+        assert reply["ok"], reply
+        assert len(json.dumps(reply, ensure_ascii=False).encode()) < 1024 * 1024
+        found += reply[rows]
+        cursor = reply["next_cursor"]
+        if cursor is None:
+            return found
+
+
+async def test_s10_two_meetings_of_2000_teachers_at_their_longest_ids_are_counted_page_by_page(log, engine):
+    """S10: the largest meetings intake takes (2,000 participants, 63-character teacher ids) are
+    projected; the bureau reads every teacher's counters page by page, each reply far under NATS's
+    1 MB, and a school its own teachers only."""
+    t, semester = TeachersTime(), "2026-autumn"
+    people = tuple((f"t-{n:061d}", SCHOOLS[n % 2]) for n in range(MEETING_MAX_PARTICIPANTS))
+    steps = [t.meeting(semester, HEALTH, title, date(2026, 11, day), people, concerns_teaching=False)
+             for day, title in ((5, "全区安全工作部署会"), (6, "全区安全工作部署会（二）"))]
+    await append(log.store, steps)
+    async with running(engine, log.js, log.store) as compliance:
+        await settle(compliance, log.store, timeout=60.0)
+    router = compliance_router(log, engine)
+    counted = await every_page(router, BUREAU, "GetMeetingCounters", "teachers", semester=semester)
+    assert [row["teacher_id"] for row in counted] == sorted(teacher for teacher, _ in people)
+    assert {(row["meetings"], row["non_education_meetings"]) for row in counted} == {(2, 2)}
+    own = await every_page(router, SCHOOLS[1], "GetMeetingCounters", "teachers", semester=semester)
+    assert len(own) == 1000 and {row["school_id"] for row in own} == {SCHOOLS[1]}
+    [first, second] = await every_page(router, BUREAU, "GetMeetings", "meetings", semester=semester)
+    assert (first["participants"], second["participants"]) == (2000, 2000)
+    assert first["merge_with"] == [second["meeting_id"]], "S9: alike titles of one organiser in one week"
+
+
+async def test_s10_meeting_counters_of_a_semester_of_40000_teachers_answer_a_page_not_an_internal_error(engine):
+    """S10: twenty meetings of 2,000 made-up teachers each name 40,000 teachers in a semester;
+    the counters answer one page at a time (unpaged, the read failed past 32,767 bind parameters
+    with INTERNAL_ERROR, and the whole answer would be some 5 MB), and a cursor of another query
+    or a forged one is refused on ``cursor``. The rows are written as the projector writes them."""
+    semester, count = "2026-autumn", 40_000
+    async with engine.begin() as conn:
+        await conn.execute(LIVE.teacher_semesters.insert(), [
+            {"semester": semester, "teacher_id": f"t-{n:061d}", "school_id": SCHOOLS[0], "meetings": 1,
+             "quota_violations": 0} for n in range(count)])
+        await conn.execute(LIVE.teacher_meetings.insert(), [
+            {"semester": semester, "teacher_id": f"t-{n:061d}", "organiser_org_id": HEALTH, "meetings": 1}
+            for n in range(count)])
+    router = interface(Deps(None, DIRECTORY, POLICY, SystemClock()), Settings(), engine).routers[0]
+    first = await query(router, BUREAU, "GetMeetingCounters", semester=semester)
+    assert first["ok"] and len(first["teachers"]) == 50 and first["next_cursor"], first.get("error")
+    then = await query(router, SCHOOLS[0], "GetMeetingCounters", semester=semester, limit=100,
+                       cursor=first["next_cursor"])
+    assert then["teachers"][0]["teacher_id"] == f"t-{50:061d}" and len(then["teachers"]) == 100
+    meetings = await query(router, BUREAU, "GetMeetings", semester=semester, limit=1)
+    for cursor in (meetings["next_cursor"] or "WyJHZXRNZWV0aW5ncyIsMV0", "not-a-cursor"):
+        reply = await query(router, BUREAU, "GetMeetingCounters", semester=semester, cursor=cursor)
+        assert refusal(reply) == ("INVALID_FIELD", "cursor")
