@@ -20,6 +20,7 @@ from jianfu.events.distances import DistanceTable
 from jianfu.events.schemas.meetings import MEETING_MAX_PARTICIPANTS
 from jianfu.events.settings import REFERENCE, Settings, SystemClock
 
+from tests.apps import services_on
 from tests.factories import DIRECTORY, POLICY, SCHOOLS
 from tests.hostile import ask, refusal
 from tests.inspection_year import append
@@ -417,3 +418,32 @@ async def test_s10_meeting_counters_of_a_semester_of_40000_teachers_answer_a_pag
     for cursor in (meetings["next_cursor"] or "WyJHZXRNZWV0aW5ncyIsMV0", "not-a-cursor"):
         reply = await query(router, BUREAU, "GetMeetingCounters", semester=semester, cursor=cursor)
         assert refusal(reply) == ("INVALID_FIELD", "cursor")
+
+
+async def test_s8_s9_the_largest_plan_and_odd_titles_intake_takes_are_projected_and_read_back(log, engine, tmp_path):
+    """S8/S9: a plan of 500 sessions whose titles are 200 characters outside the BMP (four bytes
+    each) and whose codes are 40 characters, and a meeting and a session titled with a
+    zero-width joiner, a BOM and an astral character, go through intake and the projector
+    unchanged; the plan is read back page by page, each reply under 1 MB."""
+    odd = "👩\u200d🏫\ufeff教研\u200b会𠮷"
+    sessions = [{"code": f"{n:03d}-" + "A" * 36, "title": "𠮷" * 197 + f"{n:03d}", "level": "backbone",
+                 "organiser_org_id": PLANNER, "months": list(range(1, 13)), "hours": 200} for n in range(500)]
+    async with services_on(log, tmp_path, "2026-10-15") as (client, _clock):
+        plan = await client.command(PLANNER, "approvals", "PublishTrainingPlan",
+                                    command(semester="2027-spring", sessions=sessions))
+        meeting = await client.command(HEALTH, "requests", "ScheduleMeeting", command(
+            title=odd, concerns_teaching=True, held_on="2026-11-05", mode="online",
+            participants=[{"teacher_id": "t-" + "9" * 61, "school_id": SCHOOL}]))
+        session = await client.command(SCHOOL, "requests", "ReportTrainingSession", command(
+            title=odd, held_on="2026-10-12", teachers_required=True, participants=3))
+    assert plan["ok"] and meeting["ok"] and session["ok"], (plan, meeting, session)
+    async with running(engine, log.js, log.store) as compliance:
+        await settle(compliance, log.store, timeout=60.0)
+    router = compliance_router(log, engine)
+    read = await every_page(router, HEALTH, "GetTrainingPlan", "sessions", semester="2027-spring")
+    assert [s["code"] for s in read] == [s["code"] for s in sessions]
+    assert [s["title"] for s in read] == [s["title"] for s in sessions]
+    [scheduled] = await every_page(router, HEALTH, "GetMeetings", "meetings", semester="2026-autumn")
+    assert scheduled["title"] == odd
+    [held] = await every_page(router, HEALTH, "GetTrainingSessions", "sessions", semester="2026-autumn")
+    assert held["title"] == odd
