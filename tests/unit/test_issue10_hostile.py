@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 from jianfu.approvals.domain.secondment import TeacherSecondments
 from jianfu.approvals.domain.training_plan import TrainingPlan
+from jianfu.compliance.domain.meeting_view import MEETING_VIEW, MERGE_WITH_MAX, week_of
 from jianfu.events.distances import DistanceTable
 from jianfu.events.errors import ErrorCode, Refused
 from jianfu.events.schemas.meetings import ScheduleMeeting
@@ -25,6 +26,8 @@ from jianfu.events.settings import REFERENCE
 from jianfu.requests.domain.meetings import schedule_meeting
 
 from tests.factories import DIRECTORY, POLICY, SCHOOLS
+from tests.inspection_year import Folded
+from tests.teachers_time import TeachersTime
 
 TEACHER, SCHOOL = "t-0001", "school-dwk-primary-1"
 BUREAU, HR, PUBLICITY, HEALTH = (DIRECTORY.get(key) for key in ("edu-bureau", "hr-bureau", "dept-publicity",
@@ -153,3 +156,38 @@ def test_s9_a_meeting_in_a_semester_the_calendar_cannot_place_is_refused_on_held
 
 def test_s9_a_meeting_on_the_last_day_the_calendar_places_is_scheduled():
     assert schedule("9999-07-10").semester == "9999-spring"
+
+
+# A unit scheduling hundreds of alike meetings in one week (S9).
+
+def test_s9_merge_with_names_at_most_the_bound_of_alike_meetings_whatever_the_batches():
+    """S9 "merge similar meetings" is a flag: each meeting names at most ``MERGE_WITH_MAX`` of the
+    alike meetings of its organiser that week (those with the smallest ids, so the rows do not
+    depend on batching). Unbounded, each new alike meeting rewrote every other row with a list
+    as long as the week: 300 meetings wrote some 45,000 ids, a few thousand stalled the projector
+    and made one meeting's row larger than a reply."""
+    t = TeachersTime()
+    people = (("t-1", SCHOOL),)
+    steps = [t.meeting("2026-autumn", HEALTH.org_id, "安全工作部署会", date(2026, 11, 5), people)
+             for n in range(300)]
+    whole = Folded(MEETING_VIEW).fold(steps)
+    batched = Folded(MEETING_VIEW)
+    for start in range(0, 300, 64):
+        batched.fold(steps[start:start + 64], start=start + 1)
+    ids = sorted(str(step[1].meeting_id) for step in steps)
+    for step in steps:
+        meeting_id = str(step[1].meeting_id)
+        row = whole.row("meeting_weeks", HEALTH.org_id, week_of(date(2026, 11, 5)), meeting_id)
+        assert row["merge_with"] == [other for other in ids if other != meeting_id][:MERGE_WITH_MAX]
+        assert batched.row("meeting_weeks", HEALTH.org_id, week_of(date(2026, 11, 5)), meeting_id) == row
+
+
+def test_s9_a_few_alike_meetings_each_name_all_the_others():
+    t = TeachersTime()
+    steps = [t.meeting("2026-autumn", HEALTH.org_id, "安全工作部署会", date(2026, 11, day), (("t-1", SCHOOL),))
+             for day in (2, 3, 4)]
+    folded = Folded(MEETING_VIEW).fold(steps)
+    ids = {str(step[1].meeting_id) for step in steps}
+    for meeting_id in ids:
+        row = folded.row("meeting_weeks", HEALTH.org_id, week_of(date(2026, 11, 2)), meeting_id)
+        assert row["merge_with"] == sorted(ids - {meeting_id})

@@ -24,6 +24,12 @@ from jianfu.events.schemas.compliance import Rule, ViolationDetected
 from jianfu.events.schemas.meetings import MeetingScheduled
 from jianfu.events.titles import normalise_title
 
+MERGE_WITH_MAX = 20
+"""S9: the most alike meetings one meeting names in ``merge_with``. It is a flag, and twenty
+examples make it; unbounded, a unit scheduling thousands of alike meetings in one week made each
+new one rewrite every other row with a list as long as the week (the projector stalled, and a
+row outgrew a reply)."""
+
 MARKS = {
     Rule.VIDEO_SUB_VENUE_REQUIRED: "sub_venue_violation_id",
     Rule.NON_EDUCATION_MEETING_FOR_TEACHERS: "non_education_violation_id",
@@ -77,16 +83,23 @@ def _meeting(batch: Batch, fact: Fact) -> None:
 
 
 def _week(batch: Batch, meeting: MeetingScheduled, meeting_id: str) -> None:
-    """S9: the meeting and the alike ones of its organiser that week name each other."""
+    """S9: the meeting and the alike ones of its organiser that week name each other, each at
+    most ``MERGE_WITH_MAX`` of them: those with the smallest ids, whatever order they came in."""
     weeks, week = batch["meeting_weeks"], week_of(meeting.held_on)
     title_key = normalise_title(meeting.title)
     alike = []
     for other in weeks.group(meeting.organiser_org_id, week):
         if similar(title_key, other["title_key"]):
             alike.append(other["meeting_id"])
-            weeks.update(other, merge_with=sorted({*other["merge_with"], meeting_id}))
+            named = _bounded({*other["merge_with"], meeting_id})
+            if named != other["merge_with"]:
+                weeks.update(other, merge_with=named)
     weeks.put({"organiser_org_id": meeting.organiser_org_id, "week": week, "meeting_id": meeting_id,
-               "title_key": title_key, "merge_with": sorted(alike)})
+               "title_key": title_key, "merge_with": _bounded(alike)})
+
+
+def _bounded(meeting_ids) -> list[str]:
+    return sorted(meeting_ids)[:MERGE_WITH_MAX]
 
 
 def _attend(batch: Batch, meeting: MeetingScheduled, teacher_id: str, school_id: str) -> None:
