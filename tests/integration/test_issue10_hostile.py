@@ -447,3 +447,40 @@ async def test_s8_s9_the_largest_plan_and_odd_titles_intake_takes_are_projected_
     assert scheduled["title"] == odd
     [held] = await every_page(router, HEALTH, "GetTrainingSessions", "sessions", semester="2026-autumn")
     assert held["title"] == odd
+
+
+# Who reads what (S7): names and secondments stay with those the rules name.
+
+async def test_s7_a_department_reads_no_names_and_no_other_units_secondments_and_extreme_dates_read_back(log, engine):
+    """S7: a department reads teachers by id and subject only, and only the secondments it borrows
+    (another unit's is FORBIDDEN; naming the teacher finds nothing); another school sees none of
+    them; the supervision office sees all without names, the bureau and the approver with names.
+    A period ending on 9999-12-31 and a teacher id of 63 characters, both taken by intake, are
+    projected and read back."""
+    t, teacher = TeachersTime(), "t-" + "7" * 61
+    request = t.request(teacher, SCHOOL, PUBLICITY, date(2026, 11, 1), date(9999, 12, 31))
+    steps = [t.register(teacher, SCHOOL, "王老师"), request, t.consent(request[1]),
+             t.seconded(teacher, SCHOOL, PUBLICITY, date(2026, 10, 8), request[1], approved=False),
+             t.day(date(2026, 10, 14))]
+    await append(log.store, steps)
+    async with running(engine, log.js, log.store) as compliance:
+        await settle(compliance, log.store)
+    router = compliance_router(log, engine)
+    [row] = (await query(router, HEALTH, "GetTeachers", school_id=SCHOOL))["teachers"]
+    assert (row["teacher_id"], row["name"]) == (teacher, None)
+    assert (await query(router, HEALTH, "GetSecondments"))["secondments"] == []
+    assert (await query(router, HEALTH, "GetSecondments", teacher_id=teacher))["secondments"] == []
+    assert refusal(await query(router, HEALTH, "GetSecondments", borrowing_org_id=PUBLICITY)) == (
+        "FORBIDDEN", "borrowing_org_id")
+    assert (await query(router, OTHER_SCHOOL, "GetSecondments", teacher_id=teacher))["secondments"] == []
+    assert refusal(await query(router, HEALTH, "GetSecondmentCounters", year=2026))[0] == "FORBIDDEN"
+    other = await query(router, OTHER_SCHOOL, "GetSecondmentCounters", year=2026)
+    assert (other["teachers"], other["units"]) == ([], [])
+    names = {}
+    for org in (PUBLICITY, "supervision-office", BUREAU, HR, SCHOOL):
+        [listed] = (await query(router, org, "GetSecondments"))["secondments"]
+        assert (listed["ends_on"], listed["status"]) == ("9999-12-31", "away"), org
+        names[org] = listed["teacher_name"]
+    assert names == {PUBLICITY: None, "supervision-office": None, BUREAU: "王老师", HR: "王老师", SCHOOL: "王老师"}
+    counted = await query(router, BUREAU, "GetSecondmentCounters", year=2026, teacher_id=teacher)
+    assert [(r["teacher_id"], r["total_days"], r["away"]) for r in counted["teachers"]] == [(teacher, 7, True)]
