@@ -171,7 +171,7 @@ async def test_s7_a_departure_under_a_refused_secondment_is_recorded_as_unapprov
     """S7: the teacher left, whatever was decided: the fact is recorded, not approved, so the
     detector charges the unit (refusing the report would hide the breach)."""
     teacher_id = await registered(nc)
-    secondment_id = await requested(nc, teacher_id)
+    secondment_id = await requested(nc, teacher_id, starts_on=date(2026, 10, 1))
     assert (await decide(nc, BUREAU, "ConsentToSecondment", teacher_id, secondment_id))["ok"]
     assert (await decide(nc, HR, "RefuseSecondment", teacher_id, secondment_id, **refuse_body()))["ok"]
     reply = await cmd(nc, SCHOOL, "requests", "ReportTeacherSeconded", command(
@@ -234,6 +234,23 @@ async def test_s7_two_consents_raced_decide_once(nc, today, store):
     assert sorted(reply["ok"] for reply in replies) == [False, True], replies
     assert refusal(next(r for r in replies if not r["ok"])) == ("INVALID_STATE", "secondment_id")
     assert await events_of(store, "secondment", teacher_id) == ["SecondmentRequested", "SecondmentConsented"]
+
+
+async def test_s7_an_approval_covers_the_days_of_its_period_only(nc, today):
+    """S7: approved for November to January, the teacher who left on 8 October left unapproved;
+    so does one who leaves again under an approval whose period is over."""
+    teacher_id = await registered(nc)
+    secondment_id = await requested(nc, teacher_id, starts_on=date(2026, 11, 1))
+    await approved(nc, teacher_id, secondment_id)
+    early = await cmd(nc, PUBLICITY, "requests", "ReportTeacherSeconded",
+                      command(teacher_id=teacher_id, left_on="2026-10-08"))
+    assert (early["secondment_id"], early["consented"], early["approved"]) == (secondment_id, False, False), early
+    other = await registered(nc)
+    past = await requested(nc, other, starts_on=date(2026, 9, 1), days=30)
+    await approved(nc, other, past)
+    late = await cmd(nc, SCHOOL, "requests", "ReportTeacherSeconded",
+                     command(teacher_id=other, left_on="2026-10-08", borrowing_org_id=PUBLICITY))
+    assert (late["secondment_id"], late["approved"]) == (past, False), late
 
 
 # Renewal chains (S7).

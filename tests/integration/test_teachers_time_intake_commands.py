@@ -201,7 +201,8 @@ async def test_s7_a_departure_records_the_decisions_taken_by_then_and_is_recorde
 
 async def test_s7_a_departure_under_both_decisions_is_approved(client, store):
     teacher_id = await registered(client)
-    request = await client.command(HEALTH, "requests", "RequestSecondment", secondment_request(teacher_id))
+    request = await client.command(HEALTH, "requests", "RequestSecondment",
+                                   secondment_request(teacher_id, starts_on="2026-10-01"))  # holds left_on
     await decided(store, teacher_id, request["secondment_id"], approve=True)
     reply = await client.command(SCHOOL, "requests", "ReportTeacherSeconded",
                                  departure(teacher_id, borrowing_org_id=HEALTH))

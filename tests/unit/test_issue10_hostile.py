@@ -213,3 +213,34 @@ def test_s7_the_detector_joins_departures_with_one_unit_across_a_short_spell_wit
                            left_on=first + timedelta(days=152), secondment_id=None, consented=False, approved=False,
                            reported_by_org_id=PUBLICITY.org_id)
     assert run_start(back, elsewhere, RULES.renewal_gap_days) == first
+
+
+# A departure outside the period the decisions were taken on (S7).
+
+def departure(events: list, left_on: date, secondment_id: uuid.UUID | None = None):
+    from jianfu.events.schemas.secondments import ReportTeacherSeconded
+    from jianfu.events.schemas.teachers import TeacherRegistered
+    from jianfu.requests.domain.secondments import SecondmentRecord, report_seconded
+
+    report = ReportTeacherSeconded(command_id=uuid.uuid4(), teacher_id=TEACHER, left_on=left_on,
+                                   secondment_id=secondment_id)
+    teacher = TeacherRegistered(teacher_id=TEACHER, school_id=SCHOOL, name="张老师", subject="语文")
+    return report_seconded(report, PUBLICITY, date(2027, 12, 31), teacher, SecondmentRecord.folded(events),
+                           POLICY.plan_in_force_from, DIRECTORY).event
+
+
+@pytest.mark.parametrize("left_on,covered", [
+    (START - timedelta(days=1), False),   # a day before the approved period
+    (START, True),
+    (START + timedelta(days=89), True),   # its last day
+    (START + timedelta(days=120), False),  # a month after it ended: the old approval reused
+])
+def test_s7_a_departure_is_approved_only_on_a_day_of_the_approved_period(left_on, covered):
+    """S7: consent and approval are for the period asked for. A teacher who leaves before it, or
+    after it ended under an approval reused, left without both decisions for that time: the
+    departure names the secondment but is not consented or approved (UnapprovedSecondment)."""
+    request = requested(START, 90)
+    events = decided([], request)
+    for named in (None, request.secondment_id):
+        left = departure(events, left_on, named)
+        assert (left.secondment_id, left.consented, left.approved) == (request.secondment_id, covered, covered)

@@ -49,6 +49,12 @@ class Secondment:
     approved: bool = False
     refused: bool = False
 
+    def covers(self, day: date) -> bool:
+        """Whether ``day`` is in the period asked for: consent and approval are for those days
+        only, so a teacher who leaves before them, or after them under an approval reused, left
+        without both decisions (S7)."""
+        return self.request.starts_on <= day <= self.request.ends_on
+
 
 @dataclass
 class SecondmentRecord:
@@ -115,7 +121,8 @@ def report_seconded(
     record: SecondmentRecord, in_force_from: date, directory: Directory,
 ) -> Reported[TeacherSeconded]:
     """The departure as reported (S7): under the secondment named, else the unit's latest one
-    not refused, else none; with the decisions taken by now. A teacher away with the same unit
+    not refused, else none; with the decisions taken by now, if ``left_on`` is a day of the
+    period they were taken on (otherwise neither consented nor approved). A teacher away with the same unit
     is one departure (the one on record); away with another unit, Refused."""
     teacher = _registered(teacher)
     borrowing_org_id = _borrower(command, reporter, teacher, directory)
@@ -129,12 +136,13 @@ def report_seconded(
         raise Refused(ErrorCode.INVALID_FIELD, f"left_on is before the teacher came back on "
                       f"{record.last_return.returned_on}", "left_on")
     secondment = _secondment(command.secondment_id, borrowing_org_id, record)
+    covered = secondment is not None and secondment.covers(command.left_on)
     return Reported(TeacherSeconded(
         teacher_id=teacher.teacher_id, school_id=teacher.school_id, borrowing_org_id=borrowing_org_id,
         left_on=command.left_on,
         secondment_id=secondment.request.secondment_id if secondment else None,
-        consented=secondment is not None and secondment.consented,
-        approved=secondment is not None and secondment.approved,
+        consented=covered and secondment.consented,
+        approved=covered and secondment.approved,
         ends_on=secondment.request.ends_on if secondment else None,
         reported_by_org_id=reporter.org_id,
     ), already_reported=False)
