@@ -253,6 +253,18 @@ async def test_s7_an_approval_covers_the_days_of_its_period_only(nc, today):
     assert (late["secondment_id"], late["approved"]) == (past, False), late
 
 
+async def test_s7_two_schools_racing_to_register_one_teacher_record_one_school(nc, today, store):
+    """S7–S10 reference data: a teacher is registered at one school; of two schools registering
+    the same new id at once, one records it and the other is refused for the state."""
+    teacher_id = f"t-{uuid.uuid4().hex[:12]}"
+    replies = await asyncio.gather(*(cmd(nc, school, "requests", "RegisterTeacher",
+                                         command(teacher_id=teacher_id, name="张老师", subject="语文"))
+                                     for school in (SCHOOL, OTHER_SCHOOL)))
+    assert sorted(reply["ok"] for reply in replies) == [False, True], replies
+    assert refusal(next(r for r in replies if not r["ok"])) == ("INVALID_STATE", "teacher_id")
+    assert await events_of(store, "teacher", teacher_id) == ["TeacherRegistered"]
+
+
 # Renewal chains (S7).
 
 async def test_s7_back_filling_the_first_half_of_an_approved_run_is_refused_by_rule(nc, today):
