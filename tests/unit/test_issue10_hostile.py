@@ -15,15 +15,18 @@ from jianfu.events.distances import DistanceTable
 from jianfu.events.errors import ErrorCode, Refused
 from jianfu.events.schemas.meetings import ScheduleMeeting
 from jianfu.events.schemas.secondments import (
+    ReportTeacherSeconded,
     SecondmentApproved,
     SecondmentConsented,
     SecondmentRefusalCode,
     SecondmentRefused,
     SecondmentRequested,
 )
+from jianfu.events.schemas.teachers import TeacherRegistered
 from jianfu.events.schemas.training import PlannedTraining
 from jianfu.events.settings import REFERENCE
 from jianfu.requests.domain.meetings import schedule_meeting
+from jianfu.requests.domain.secondments import SecondmentRecord, report_seconded
 
 from tests.factories import DIRECTORY, POLICY, SCHOOLS
 from tests.inspection_year import Folded
@@ -218,10 +221,6 @@ def test_s7_the_detector_joins_departures_with_one_unit_across_a_short_spell_wit
 # A departure outside the period the decisions were taken on (S7).
 
 def departure(events: list, left_on: date, secondment_id: uuid.UUID | None = None):
-    from jianfu.events.schemas.secondments import ReportTeacherSeconded
-    from jianfu.events.schemas.teachers import TeacherRegistered
-    from jianfu.requests.domain.secondments import SecondmentRecord, report_seconded
-
     report = ReportTeacherSeconded(command_id=uuid.uuid4(), teacher_id=TEACHER, left_on=left_on,
                                    secondment_id=secondment_id)
     teacher = TeacherRegistered(teacher_id=TEACHER, school_id=SCHOOL, name="张老师", subject="语文")
