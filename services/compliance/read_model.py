@@ -647,7 +647,7 @@ def _detecting_teachers_time(md: sa.MetaData, prefix: str) -> dict[str, sa.Table
         # S7: each teacher's last departure, its run and the days it has due.
         "secondment_away": _table(md, prefix, "secondment_away", *departure(),
                                   sa.Column("limit_due", sa.Date), sa.Column("notice_due", sa.Date),
-                                  key=("teacher_id",)),
+                                  key=("teacher_id", "borrowing_org_id")),
         # S7: what the sweep of each day looks at (overdue, notice), a whole copy of the departure.
         "secondment_due": _table(md, prefix, "secondment_due",
                                  sa.Column("day", sa.Date, nullable=False), sa.Column("kind", _s(16), nullable=False),

@@ -198,26 +198,6 @@ def test_s9_a_few_alike_meetings_each_name_all_the_others():
 
 # Left to the detector's owners (services/compliance/domain/teachers_time_rules.py, not edited here).
 
-@pytest.mark.xfail(reason="S7 detector: run_start looks only at the teacher's last departure, so a spell with "
-                          "another unit between two departures with one unit starts a new run; the approvals rule "
-                          "and GetSecondmentCounters join them", strict=False)
-def test_s7_the_detector_joins_departures_with_one_unit_across_a_short_spell_with_another():
-    """S7: away with one unit 150 days, one day with another, back with the first unit the day
-    after: one run for the first unit (as ``secondment_periods.run_of`` and ``days_seconded``
-    count it), so the 184th day from the first departure is the limit."""
-    from jianfu.compliance.domain.teachers_time_rules import Departure, run_start
-    from jianfu.events.schemas.secondments import TeacherSeconded
-
-    first = date(2027, 3, 1)
-    elsewhere = Departure(teacher_id=TEACHER, school_id=SCHOOL, borrowing_org_id=HEALTH.org_id, secondment_id=None,
-                          left_on=first + timedelta(days=150), ends_on=None, run_start=first + timedelta(days=150),
-                          event_id="e-2", returned_on=first + timedelta(days=151))
-    back = TeacherSeconded(teacher_id=TEACHER, school_id=SCHOOL, borrowing_org_id=PUBLICITY.org_id,
-                           left_on=first + timedelta(days=152), secondment_id=None, consented=False, approved=False,
-                           reported_by_org_id=PUBLICITY.org_id)
-    assert run_start(back, elsewhere, RULES.renewal_gap_days) == first
-
-
 # A departure outside the period the decisions were taken on (S7).
 
 def departure(events: list, left_on: date, secondment_id: uuid.UUID | None = None):

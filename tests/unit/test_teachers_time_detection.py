@@ -161,6 +161,19 @@ def test_s7_a_renewal_with_the_same_unit_within_the_gap_carries_the_run_start():
         LEFT.isoformat(), (LEFT + timedelta(days=MAX)).isoformat())
 
 
+def test_s7_a_short_spell_with_another_unit_does_not_break_the_run_with_the_first():
+    """S7: 150 days with one unit, a day with another, back with the first unit the day after:
+    one run with the first unit (as approvals and the counters join it), charged on the 184th day
+    from the first departure; the spell with the other unit is a run of its own."""
+    detector = Detector()
+    spell, again = LEFT + timedelta(days=150), LEFT + timedelta(days=152)
+    detector.fold(seconded(), returned(LEFT, spell), seconded(left_on=spell, unit=OTHER_UNIT),
+                  returned(spell, spell + timedelta(days=1), unit=OTHER_UNIT), seconded(left_on=again))
+    [overdue] = of_rule(detector.fold(*days(LEFT, LEFT + timedelta(days=MAX + 5))), Rule.SECONDMENT_OVERDUE)
+    assert (overdue.evidence["run_start"], overdue.responsible_org_id) == (LEFT.isoformat(), UNIT)
+    assert overdue.evidence["limit_passed_on"] == (LEFT + timedelta(days=MAX)).isoformat()
+
+
 @pytest.mark.parametrize(("gap", "unit"), [(GAP, UNIT), (1, OTHER_UNIT)])
 def test_s7_after_the_gap_or_with_another_unit_a_new_run_starts(gap, unit):
     """S7: a departure 30 days or more after the return, or with another unit, starts its own run."""

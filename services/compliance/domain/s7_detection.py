@@ -1,8 +1,10 @@
 """The S7 detector as a batch fold over state of its own, kept from the events it reads:
 
-- each teacher's last departure (``secondment_away``): the unit, the run it belongs to (a
-  departure with the same unit fewer than ``renewal_gap_days`` after the last return continues
-  the run, its start carried over), its last day, whether the teacher is back;
+- each teacher's last departure with each unit (``secondment_away``, by teacher and unit): the
+  run it belongs to (a departure with the same unit fewer than ``renewal_gap_days`` after the last
+  return from that unit continues the run, its start carried over, whatever spell with another
+  unit came between, as ``secondment_periods.run_of`` joins requested periods), its last day,
+  whether the teacher is back; the teacher's latest departure is the one with the latest day;
 - what is due on which day (``secondment_due``, by day): the first day beyond the half year of
   each run (``overdue``) and the day that gives notice before a departure's last day
   (``notice``), each a whole copy of the departure, so the sweep on a ``DayEnded`` needs nothing
@@ -43,7 +45,7 @@ from jianfu.events.working_days import BUSINESS_TIME, aware
 AWAY, DUE, DAYS = "secondment_away", "secondment_due", "days_ended"
 OVERDUE, NOTICE = "overdue", "notice"
 KEYS = {
-    AWAY: ("teacher_id",),
+    AWAY: ("teacher_id", "borrowing_org_id"),
     DUE: ("day", "teacher_id", "kind"),
     DAYS: ("calendar",),
 }
@@ -77,10 +79,10 @@ def s7_detection(policy: Policy, names: Mapping[str, str]) -> Projection:
         if in_force is None:
             return  # before the plan
         rules = in_force.secondment
-        row = batch[AWAY].get(event.teacher_id)
-        before = _departure(row)
-        if before is not None and before.returned_on is None:
-            _close(batch, row, event.left_on)  # left one unit for another without a return reported
+        latest = _latest(batch, event.teacher_id)
+        if latest is not None and latest["returned_on"] is None:
+            _close(batch, latest, event.left_on)  # left one unit for another without a return reported
+        before = _departure(batch[AWAY].get(event.teacher_id, event.borrowing_org_id))
         away = Departure(event.teacher_id, event.school_id, event.borrowing_org_id,
                          str(event.secondment_id) if event.secondment_id else None, event.left_on, event.ends_on,
                          run_start(event, before, rules.renewal_gap_days), fact.event_id)
@@ -109,8 +111,8 @@ def s7_detection(policy: Policy, names: Mapping[str, str]) -> Projection:
 
     def returned(batch: Batch, fact: Fact) -> None:
         event: TeacherReturned = fact.data
-        row = batch[AWAY].get(event.teacher_id)
-        if row is None or row["left_on"] != event.left_on:
+        row = _latest(batch, event.teacher_id)
+        if row is None or (row["left_on"], row["borrowing_org_id"]) != (event.left_on, event.borrowing_org_id):
             return  # a departure not judged (before the plan), or not the one on record
         _close(batch, row, event.returned_on)
 
@@ -160,6 +162,11 @@ def _business_day(fact: Fact) -> date:
         return aware(fact.occurred_at).astimezone(BUSINESS_TIME).date()
     except OverflowError:
         return fact.occurred_at.date()
+
+
+def _latest(batch: Batch, teacher_id: str) -> Row | None:
+    """The teacher's latest departure, with whichever unit (the latest day; a unit's id breaks a tie)."""
+    return max(batch[AWAY].group(teacher_id), key=lambda row: (row["left_on"], row["borrowing_org_id"]), default=None)
 
 
 def _columns(away: Departure) -> dict:

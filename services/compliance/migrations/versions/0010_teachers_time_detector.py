@@ -52,7 +52,7 @@ def _departure() -> list[sa.Column]:
 
 def upgrade() -> None:
     _create("secondment_away", *_departure(), sa.Column("limit_due", sa.Date), sa.Column("notice_due", sa.Date),
-            key=("teacher_id",))
+            key=("teacher_id", "borrowing_org_id"))
     _create("secondment_due", sa.Column("day", sa.Date, nullable=False), sa.Column("kind", _s(16), nullable=False),
             *_departure(), key=("day", "teacher_id", "kind"))
     _create("days_ended", sa.Column("calendar", _s(16), nullable=False),
