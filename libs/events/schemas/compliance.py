@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from jianfu.events.schemas.base import EventData
 from jianfu.events.schemas.paging import PagedQuery
+from jianfu.events.schemas.teachers import TeacherId
 from jianfu.events.schemas.text import OrgId, SemesterId
 from pydantic import Field
 
@@ -89,10 +90,11 @@ class ViolationDetected(EventData):
 class GetViolations(PagedQuery):
     """The violations register (compliance read model), newest first, page by page. Overseers see
     every violation; any other organisation sees those it is responsible for and, for a school,
-    those found at it."""
+    those found at it. The filters only narrow what the caller may see."""
 
     context: ClassVar[str] = "compliance"
 
     semester: SemesterId | None = Field(default=None, description="e.g. 2026-autumn")
     responsible_org_id: OrgId | None = Field(default=None, description="The unit charged.")
     rule: Rule | None = Field(default=None, description="e.g. UnauthorizedCampusEntry")
+    teacher_id: TeacherId | None = Field(default=None, description="The teacher a violation concerns (S7, S10).")
