@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
-from jianfu.events.schemas.base import Command, EventData, Query
+from jianfu.events.schemas.base import Command, EventData
 from jianfu.events.schemas.paging import PagedQuery
 from jianfu.events.schemas.teachers import TeacherId
 from jianfu.events.schemas.text import OrgId, Text
@@ -210,9 +210,11 @@ class GetSecondments(PagedQuery):
     status: str | None = Field(None, pattern=r"^(requested|consented|approved|refused|away|returned)$")
 
 
-class GetSecondmentCounters(Query):
+class GetSecondmentCounters(PagedQuery):
     """Per teacher and calendar year: days seconded, continuous (the longest period, renewals with
-    the same unit joined) and total; per unit: the teachers it holds now."""
+    the same unit joined) and total; per unit: the teachers it holds now. By teacher id, page by
+    page: a district registers more teachers than one reply can hold. The overseers and the
+    approver read every teacher; a school its teachers; a borrowing unit those it holds and held."""
 
     context: ClassVar[str] = "compliance"
 
