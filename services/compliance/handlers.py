@@ -133,7 +133,8 @@ async def get_violations(query: GetViolations, caller: Caller, deps: ReadDeps) -
         as_of = await queries.as_of(conn, deps.model)
         found = await queries.violations(
             conn, deps.model, semester=query.semester, responsible_org_id=query.responsible_org_id,
-            rule=query.rule.value if query.rule else None, visible_to=visible_to, after=after, limit=query.limit)
+            rule=query.rule.value if query.rule else None, visible_to=visible_to, after=after, limit=query.limit,
+            teacher_id=query.teacher_id)
     return {**found, "as_of_sequence": as_of}
 
 

@@ -130,7 +130,8 @@ async def campus_entry_counters(conn: AsyncConnection, model: ReadModel, semeste
 
 
 async def violations(conn: AsyncConnection, model: ReadModel, *, semester: str | None, responsible_org_id: str | None,
-                     rule: str | None, visible_to: str | None, after: paging.Key | None, limit: int) -> dict:
+                     rule: str | None, visible_to: str | None, after: paging.Key | None, limit: int,
+                     teacher_id: str | None) -> dict:
     """One page of the violations register, newest first (keyset on the stream sequence, so a
     violation found while a client pages through appears on no page it has yet to read);
     ``visible_to`` keeps those charged to, or found at, that organisation."""
@@ -142,6 +143,8 @@ async def violations(conn: AsyncConnection, model: ReadModel, *, semester: str |
         where.append(t.c.responsible_org_id == responsible_org_id)
     if rule:
         where.append(t.c.rule == rule)
+    if teacher_id:
+        where.append(t.c.teacher_id == teacher_id)
     if visible_to:
         where.append(sa.or_(t.c.responsible_org_id == visible_to, t.c.school_id == visible_to))
     if after is not None:

@@ -544,6 +544,7 @@ def build_tables(prefix: str = LIVE_PREFIX) -> ReadModel:
                           sa.Column("clause", _s(8), nullable=False),
                           sa.Column("responsible_org_id", sa.String(200), nullable=False),
                           sa.Column("school_id", _s()),
+                          sa.Column("teacher_id", _s()),  # S7, S10: the teacher it concerns, by id only
                           sa.Column("semester", _s(16)),
                           sa.Column("issue_key", sa.String(200), nullable=False),
                           sa.Column("summary", sa.Text, nullable=False),
@@ -553,9 +554,9 @@ def build_tables(prefix: str = LIVE_PREFIX) -> ReadModel:
                           sa.Column("event_id", _s(36), nullable=False),
                           sa.Column("sequence", seq, nullable=False),
                           key=("violation_id",),
-                          # GetViolations: newest first, by semester, by unit charged, by school
+                          # GetViolations: newest first, by semester, by unit charged, by school, by teacher
                           indexes=(("sequence",), ("semester", "sequence"), ("responsible_org_id", "sequence"),
-                                   ("school_id", "sequence"))),
+                                   ("school_id", "sequence"), ("teacher_id", "sequence"))),
     )
 
 

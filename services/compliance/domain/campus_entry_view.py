@@ -218,7 +218,8 @@ def _violation(batch: Batch, fact: Fact) -> None:
         return  # recorded already
     batch["violations"].put({
         "violation_id": event.violation_id, "rule": event.rule.value, "clause": event.clause,
-        "responsible_org_id": event.responsible_org_id, "school_id": event.school_id, "semester": event.semester,
+        "responsible_org_id": event.responsible_org_id, "school_id": event.school_id,
+        "teacher_id": event.teacher_id, "semester": event.semester,
         "issue_key": event.issue_key, "summary": event.summary, "evidence": event.evidence,
         "routed_to": event.routed_to, "occurred_at": utc(fact.occurred_at), "event_id": fact.event_id, "sequence": fact.sequence})
     where = _s3_place(event)

@@ -1,6 +1,7 @@
 """The S7–S10 read model (issue 10): teachers, secondments and departures, the last day ended,
 the training plans and sessions, meetings by semester and by week, and per teacher and semester
-the meetings required at.
+the meetings required at; the violations register gains ``teacher_id`` (S7, S10), indexed for
+``GetViolations`` by teacher.
 
 Frozen copies of the new tables at this revision. As 0008, it empties the read model with its
 checkpoint, quarantine and chain heads, so the projector replays the log from sequence 1 on its
@@ -132,9 +133,16 @@ def _meetings() -> None:
             key=("semester", "teacher_id"), indexes=(("semester", "school_id"),))
 
 
+def _violations_by_teacher() -> None:
+    """S7, S10: the teacher a violation concerns (emptied above, so the replay fills it)."""
+    op.add_column(f"{LIVE}violations", sa.Column("teacher_id", _s()))
+    op.create_index(f"{LIVE}violations_ix5", f"{LIVE}violations", ["teacher_id", "sequence"])
+
+
 def upgrade() -> None:
     for table in EMPTIED:
         op.execute(f"DELETE FROM {LIVE}{table}")
+    _violations_by_teacher()
     _teachers_and_secondments()
     _training()
     _meetings()
