@@ -12,7 +12,7 @@ import structlog
 
 from bench.harness import HEADER
 
-MODULES = ("store", "commands", "latency", "projector")
+MODULES = ("store", "commands", "latency", "projector", "teachers_time")
 """``bench/bench_<name>.py``, in printing order; imported only when run, so ``--only`` needs only
 the modules it names."""
 
