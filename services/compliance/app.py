@@ -60,7 +60,7 @@ def interface(deps: Deps, settings: Settings, engine: AsyncEngine | None = None)
     router.add(teachers.GetTeachers, partial(handlers.get_teachers, deps=reads))  # ids for all, names for few
     router.add(secondments.GetSecondments, partial(handlers.get_secondments, deps=reads), handlers.SECONDMENT_READERS)
     router.add(secondments.GetSecondmentCounters, partial(handlers.get_secondment_counters, deps=reads),
-               handlers.COUNTER_READERS)
+               handlers.SECONDMENT_READERS)
     router.add(training.GetTrainingPlan, partial(handlers.get_training_plan, deps=reads))  # S8: public
     router.add(training.GetTrainingSessions, partial(handlers.get_training_sessions, deps=reads))  # S8: public
     router.add(meetings.GetMeetings, partial(handlers.get_meetings, deps=reads), handlers.MEETING_READERS)

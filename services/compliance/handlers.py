@@ -197,18 +197,27 @@ async def get_secondments(query: GetSecondments, caller: Caller, deps: ReadDeps)
 
 
 async def get_secondment_counters(query: GetSecondmentCounters, caller: Caller, deps: ReadDeps) -> dict:
-    """S7: the overseers read every teacher and unit; a school its own teachers."""
+    """S7, page by page by teacher id: the overseers and the approver read every teacher and unit;
+    a school its own teachers; any other unit the teachers it holds and has held, its own
+    departures only (another unit's ``borrowing_org_id`` is FORBIDDEN)."""
+    kind, org_id = caller.org.kind, caller.org.org_id
     scope = {column: value for column, value in (("teacher_id", query.teacher_id),
                                                  ("borrowing_org_id", query.borrowing_org_id)) if value}
-    if caller.org.kind is OrgKind.SCHOOL:
-        scope["school_id"] = caller.org.org_id
+    if kind is OrgKind.SCHOOL:
+        scope["school_id"] = org_id
+    elif kind not in OVERSEERS and kind is not deps.policy.secondment.approver_kind:
+        if query.borrowing_org_id not in (None, org_id):
+            raise Refused(ErrorCode.FORBIDDEN, "a unit may read only the teachers it borrows", "borrowing_org_id")
+        scope["borrowing_org_id"] = org_id
+    after = paging.read_cursor(paging.SECONDMENT_COUNTERS, query.cursor, paging.SECONDMENT_COUNTER_KEY)
 
     def gap_days(day):  # S7: the renewal gap of the version in force on the day a departure began
         return (deps.policy.in_force_on(day) or deps.policy.versions[0]).secondment.renewal_gap_days
 
     async with deps.engine.connect() as conn:
         as_of = await queries.as_of(conn, deps.model)
-        found = await queries.secondment_counters(conn, deps.model, query.year, scope=scope, gap_days=gap_days)
+        found = await queries.secondment_counters(conn, deps.model, query.year, scope=scope, gap_days=gap_days,
+                                                  after=after, limit=query.limit)
     return {**found, "max_days": deps.policy.secondment.max_days, "as_of_sequence": as_of}
 
 

@@ -32,6 +32,7 @@ INSPECTION_CHECKLIST, CHECKLIST_KEY = "GetInspectionChecklist", (int, int)  # ed
 INSPECTION_ITEMS, INSPECTION_ITEM_KEY = "GetInspectionItems", (int, str)  # first sequence, item id
 TEACHERS, TEACHER_KEY = "GetTeachers", (str,)  # teacher id of the last row
 SECONDMENTS, SECONDMENT_KEY = "GetSecondments", (int,)  # sequence of the event that first named the last row
+SECONDMENT_COUNTERS, SECONDMENT_COUNTER_KEY = "GetSecondmentCounters", (str,)  # teacher id of the last row
 TRAINING_PLAN, TRAINING_PLAN_KEY = "GetTrainingPlan", (int, int)  # edition, position of the last session in it
 TRAINING_SESSIONS, TRAINING_SESSION_KEY = "GetTrainingSessions", (int,)  # stream sequence of the last row
 MEETINGS, MEETING_KEY = "GetMeetings", (int,)  # stream sequence of the last row

@@ -261,38 +261,60 @@ async def secondments(conn: AsyncConnection, model: ReadModel, *, scope: dict[st
 
 
 async def secondment_counters(conn: AsyncConnection, model: ReadModel, year: int, *, scope: dict[str, str],
-                              gap_days: Callable[[date], int]) -> dict:
-    """S7: per teacher away in ``year`` (within ``scope``: a teacher, a unit, a school), the days
-    seconded in the longest run and in all, counted up to the last ``DayEnded`` for one still
-    away; per unit, the teachers it holds now (a departure with no return on record)."""
+                              gap_days: Callable[[date], int], after: paging.Key | None, limit: int) -> dict:
+    """S7: one page of the teachers away in ``year`` (within ``scope``: a teacher, a unit, a
+    school), by id: the days seconded in the longest run and in all, counted up to the last
+    ``DayEnded`` for one still away; and the units holding this page's teachers now (a departure
+    with no return on record), each with every teacher of the year it holds, on any page."""
     d, days = model.departures, model.calendar_days
     last_day = await conn.scalar(sa.select(days.c.last_day).where(days.c.calendar == CALENDAR))
     within = [d.c[column] == value for column, value in scope.items()]
     first, last = date(year, 1, 1), date(year, 12, 31)
-    in_year = sa.select(d.c.teacher_id).where(
-        *within, d.c.left_on <= last, sa.or_(d.c.returned_on.is_(None), d.c.returned_on > first))
+    in_year = [*within, d.c.left_on <= last, sa.or_(d.c.returned_on.is_(None), d.c.returned_on > first)]
+    page_ids = list(await conn.scalars(
+        sa.select(d.c.teacher_id).distinct().where(*in_year, *([d.c.teacher_id > after[0]] if after else []))
+        .order_by(d.c.teacher_id).limit(limit + 1)))
     departures: dict[str, list[dict]] = {}
-    for r in await conn.execute(sa.select(d).where(*within, d.c.left_on <= last, d.c.teacher_id.in_(in_year))
+    for r in await conn.execute(sa.select(d).where(*within, d.c.left_on <= last, d.c.teacher_id.in_(page_ids))
                                 .order_by(d.c.teacher_id, d.c.left_on)):
         departures.setdefault(r.teacher_id, []).append(dict(r._mapping))  # dates as dates: they are counted
-    teachers = []
-    for teacher_id, rows in departures.items():
-        counted = days_seconded((Away(r["left_on"], r["returned_on"], r["borrowing_org_id"]) for r in rows),
-                                year, last_day, gap_days)
-        run = counted.longest_run
-        teachers.append({
-            "teacher_id": teacher_id, "school_id": rows[-1]["school_id"], "continuous_days": counted.continuous_days,
+    listed, next_cursor = paging.page(
+        (_seconded_days(teacher_id, departures[teacher_id], year, last_day, gap_days) for teacher_id in page_ids),
+        limit, paging.SECONDMENT_COUNTERS, lambda row: (row["teacher_id"],))
+    return {"year": year, "last_day": plain(last_day), "teachers": listed, "next_cursor": next_cursor,
+            "units": await _units_holding(conn, model, within, in_year, [row["teacher_id"] for row in listed])}
+
+
+def _seconded_days(teacher_id: str, rows: list[dict], year: int, last_day: date | None,
+                   gap_days: Callable[[date], int]) -> dict:
+    counted = days_seconded((Away(r["left_on"], r["returned_on"], r["borrowing_org_id"]) for r in rows),
+                            year, last_day, gap_days)
+    run = counted.longest_run
+    return {"teacher_id": teacher_id, "school_id": rows[-1]["school_id"], "continuous_days": counted.continuous_days,
             "total_days": counted.total_days, "away": counted.away,
             "longest_run": {"starts_on": run.starts_on.isoformat(), "ends_on": run.ends_on.isoformat(),
-                            "days": run.days, "borrowing_org_id": run.borrowing_org_id} if run else None})
+                            "days": run.days, "borrowing_org_id": run.borrowing_org_id} if run else None}
+
+
+async def _units_holding(conn: AsyncConnection, model: ReadModel, within: list, in_year: list,
+                         teacher_ids: list[str]) -> list[dict]:
+    """S7: the units holding the page's teachers now, with the page's teachers they hold
+    (``teacher_ids``) and every teacher away in the year they hold (``teachers_held``), so the
+    pages' ``teacher_ids`` together make up each unit's ``teachers_held``."""
+    d = model.departures
     held: dict[str, list[str]] = {}
     for org_id, teacher_id in await conn.execute(
-            sa.select(d.c.borrowing_org_id, d.c.teacher_id).where(*within, d.c.returned_on.is_(None))
+            sa.select(d.c.borrowing_org_id, d.c.teacher_id).distinct()
+            .where(*within, d.c.returned_on.is_(None), d.c.teacher_id.in_(teacher_ids))
             .order_by(d.c.borrowing_org_id, d.c.teacher_id)):
         held.setdefault(org_id, []).append(teacher_id)
-    return {"year": year, "last_day": plain(last_day), "teachers": teachers,
-            "units": [{"borrowing_org_id": org_id, "teachers_held": len(ids), "teacher_ids": ids}
-                      for org_id, ids in held.items()]}
+    counted = dict((await conn.execute(
+        sa.select(d.c.borrowing_org_id, sa.func.count(sa.distinct(d.c.teacher_id)))
+        .where(*within, d.c.returned_on.is_(None), d.c.borrowing_org_id.in_(list(held)),
+               d.c.teacher_id.in_(sa.select(d.c.teacher_id).where(*in_year)))
+        .group_by(d.c.borrowing_org_id))).all()) if held else {}
+    return [{"borrowing_org_id": org_id, "teachers_held": counted.get(org_id, len(ids)), "teacher_ids": ids}
+            for org_id, ids in held.items()]
 
 
 async def training_plan(conn: AsyncConnection, model: ReadModel, semester: str, after: paging.Key | None,

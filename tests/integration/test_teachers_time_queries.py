@@ -191,7 +191,94 @@ async def test_s7_counters_days_seconded_per_year_across_the_year_end_and_units_
         == [["t-1"]]
     one_unit = await ask(world, BUREAU, "GetSecondmentCounters", year=2031, borrowing_org_id=ELSEWHERE)
     assert [t["teacher_id"] for t in one_unit["teachers"]] == ["t-3"]
-    assert refusal(await ask(world, UNIT, "GetSecondmentCounters", year=2031))[0] == "FORBIDDEN"
+    own = await ask(world, UNIT, "GetSecondmentCounters", year=2031)  # a borrowing unit: its own teachers
+    assert [t["teacher_id"] for t in own["teachers"]] == ["t-1"] and [u["borrowing_org_id"] for u in own["units"]] \
+        == [UNIT]
+
+
+async def test_s7_counters_page_by_teacher_id_and_the_pages_make_up_the_units_held(world):
+    """S7: page by page by teacher id (limit 1: t-1, then t-3); each page names the units holding
+    its teachers now, ``teachers_held`` counting them all, so the pages' ``teacher_ids`` together
+    are the whole; a cursor of another query is refused."""
+    seen, units, cursor = [], {}, None
+    while True:
+        page = await ask(world, BUREAU, "GetSecondmentCounters", year=2031, limit=1,
+                         **({"cursor": cursor} if cursor else {}))
+        assert page["ok"] and len(page["teachers"]) == 1 and page["last_day"] == "2031-05-10", page
+        seen += page["teachers"]
+        for unit in page["units"]:
+            assert set(unit["teacher_ids"]) <= {t["teacher_id"] for t in page["teachers"]}
+            held, ids = units.setdefault(unit["borrowing_org_id"], (unit["teachers_held"], []))
+            assert held == unit["teachers_held"]
+            ids += unit["teacher_ids"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    whole = await ask(world, BUREAU, "GetSecondmentCounters", year=2031)
+    assert seen == whole["teachers"] and [t["teacher_id"] for t in seen] == ["t-1", "t-3"]
+    assert units == {UNIT: (1, ["t-1"]), ELSEWHERE: (1, ["t-3"])} and whole["next_cursor"] is None
+    other = await ask(world, BUREAU, "GetMeetingCounters", semester=SEMESTER, limit=1)
+    assert refusal(await ask(world, BUREAU, "GetSecondmentCounters", year=2031, cursor=other["next_cursor"])) == \
+        ("INVALID_FIELD", "cursor")
+
+
+async def test_s7_the_approver_reads_every_teachers_days_and_a_borrowing_unit_only_its_own(world):
+    """S7: the approver (policy.secondment.approver_kind, the HR bureau) reads what the bureau
+    reads; a borrowing unit the teachers it holds and has held, counted from its own departures
+    only (t-1's 2030 days with UNIT, returned since); another unit's borrowing_org_id is FORBIDDEN,
+    and naming another unit's teacher finds nothing."""
+    def answer(reply: dict) -> dict:
+        return {k: v for k, v in reply.items() if k != "correlation_id"}
+
+    for year in (2030, 2031):
+        everyone = await ask(world, BUREAU, "GetSecondmentCounters", year=year)
+        assert answer(await ask(world, APPROVER, "GetSecondmentCounters", year=year)) == answer(everyone)
+        assert everyone["teachers"]
+    held = await ask(world, UNIT, "GetSecondmentCounters", year=2030)
+    assert [(t["teacher_id"], t["total_days"]) for t in held["teachers"]] == [("t-1", 92)]
+    elsewhere = await ask(world, ELSEWHERE, "GetSecondmentCounters", year=2031)
+    assert [(t["teacher_id"], t["total_days"]) for t in elsewhere["teachers"]] == [("t-3", 10)]
+    assert elsewhere["units"] == [{"borrowing_org_id": ELSEWHERE, "teachers_held": 1, "teacher_ids": ["t-3"]}]
+    assert (await ask(world, ELSEWHERE, "GetSecondmentCounters", year=2030))["teachers"] == []
+    assert (await ask(world, ELSEWHERE, "GetSecondmentCounters", year=2031, teacher_id="t-1"))["teachers"] == []
+    assert answer(await ask(world, UNIT, "GetSecondmentCounters", year=2031, borrowing_org_id=UNIT)) == \
+        answer(await ask(world, UNIT, "GetSecondmentCounters", year=2031))
+    assert refusal(await ask(world, UNIT, "GetSecondmentCounters", year=2031, borrowing_org_id=ELSEWHERE)) == \
+        ("FORBIDDEN", "borrowing_org_id")
+    assert refusal(await ask(world, "teacher-nobody", "GetSecondmentCounters", year=2031))[0] in (
+        "FORBIDDEN", "NOT_FOUND", "UNKNOWN_ORG")
+
+
+# S7, S10: the violations register names teachers by id.
+
+async def test_s7_s10_violations_give_the_teacher_and_filter_by_it_within_what_the_caller_sees(world):
+    """S7 (UnapprovedSecondment of t-3, charged to ELSEWHERE, found at OTHER) and S10
+    (MeetingQuotaExceeded of t-1, charged to UNIT, found at SCHOOL): each row gives ``teacher_id``
+    (null for rules about no teacher); the filter narrows what the caller may see: the overseers
+    every violation, a school those found at it, a unit those charged to it."""
+    every = await ask(world, BUREAU, "GetViolations")
+    assert every["ok"] and {(v["rule"], v["teacher_id"]) for v in every["violations"]} == {
+        ("UnapprovedSecondment", "t-3"), ("MeetingQuotaExceeded", "t-1"), ("UnplannedTraining", None),
+        ("NonEducationTraining", None), ("VideoSubVenueRequired", None)}
+
+    async def rules(org: str, teacher: str) -> list[str]:
+        reply = await ask(world, org, "GetViolations", teacher_id=teacher)
+        assert reply["ok"] and {v["teacher_id"] for v in reply["violations"]} <= {teacher}, reply
+        return [v["rule"] for v in reply["violations"]]
+
+    for org in (BUREAU, OFFICE):
+        assert await rules(org, "t-3") == ["UnapprovedSecondment"] and await rules(org, "t-1") == \
+            ["MeetingQuotaExceeded"]
+    assert await rules(OTHER, "t-3") == ["UnapprovedSecondment"] and await rules(OTHER, "t-1") == []
+    assert await rules(ELSEWHERE, "t-3") == ["UnapprovedSecondment"] and await rules(ELSEWHERE, "t-1") == []
+    assert await rules(SCHOOL, "t-1") == ["MeetingQuotaExceeded"] and await rules(SCHOOL, "t-3") == []
+    assert await rules(UNIT, "t-1") == ["MeetingQuotaExceeded"] and await rules(UNIT, "t-3") == []
+    assert await rules(BUREAU, "t-nobody") == [] and await rules(BUREAU, "t-2") == []
+    mixed = await ask(world, BUREAU, "GetViolations", teacher_id="t-1", rule="UnapprovedSecondment")
+    assert mixed["violations"] == []
+    paged = await every_page(world, BUREAU, "GetViolations", "violations", teacher_id="t-3")
+    assert [v["violation_id"] for v in paged] == [v["violation_id"] for v in every["violations"]
+                                                  if v["teacher_id"] == "t-3"]
 
 
 # S8: the plan and the sessions
@@ -271,6 +358,15 @@ async def test_s10_meeting_counters_per_teacher_against_the_cap(world):
     (BUREAU, "GetSecondmentCounters", {"year": 1999}, ("INVALID_FIELD", "year")),
     (BUREAU, "GetSecondmentCounters", {"year": "2031"}, ("INVALID_FIELD", "year")),
     (BUREAU, "GetSecondmentCounters", {}, ("INVALID_FIELD", "year")),
+    (BUREAU, "GetSecondmentCounters", {"year": 2031, "limit": 0}, ("INVALID_FIELD", "limit")),
+    (BUREAU, "GetSecondmentCounters", {"year": 2031, "cursor": "not-a-cursor"}, ("INVALID_FIELD", "cursor")),
+    (BUREAU, "GetSecondmentCounters", {"year": 2031, "teacher_id": "t-" * 100}, ("INVALID_FIELD", "teacher_id")),
+    (UNIT, "GetSecondmentCounters", {"year": 2031, "borrowing_org_id": "dept-nowhere"},
+     ("FORBIDDEN", "borrowing_org_id")),
+    (BUREAU, "GetViolations", {"teacher_id": "T 1"}, ("INVALID_FIELD", "teacher_id")),
+    (BUREAU, "GetViolations", {"teacher_id": ["t-1"]}, ("INVALID_FIELD", "teacher_id")),
+    (BUREAU, "GetViolations", {"teacher_id": "t-" * 100}, ("INVALID_FIELD", "teacher_id")),
+    (SCHOOL, "GetViolations", {"teacher_id": 1}, ("INVALID_FIELD", "teacher_id")),
     (BUREAU, "GetTrainingPlan", {"semester": "2031-summer"}, ("INVALID_FIELD", "semester")),
     (BUREAU, "GetTrainingSessions", {"semester": SEMESTER, "extra": 1}, ("INVALID_FIELD", "extra")),
     (BUREAU, "GetMeetings", {"semester": "2031-13-01"}, ("INVALID_FIELD", "semester")),
