@@ -169,11 +169,24 @@ async def test_s7_the_30_day_notices_reach_the_borrowing_units_once_each_naming_
     assert not any(name in a["summary"] for _, a in alerts for name in names)
 
 
+async def secondment_counters(client: JianfuClient, year: int) -> dict:
+    """Every page of the year's counters (one teacher a page): the teachers, and each unit's
+    ``teachers_held`` (the same on every page naming it)."""
+    teachers, units, cursor = [], {}, None
+    while True:
+        reply = await client.query("edu-bureau", "compliance", "GetSecondmentCounters",
+                                   {"year": year, "limit": 1, **({"cursor": cursor} if cursor else {})})
+        assert reply["ok"], reply
+        teachers += reply["teachers"]
+        units |= {u["borrowing_org_id"]: u["teachers_held"] for u in reply["units"]}
+        cursor = reply["next_cursor"]
+        if not cursor:
+            return {"last_day": reply["last_day"], "teachers": teachers, "units": units}
+
+
 async def test_s7_counters_count_days_seconded_up_to_the_last_day_ended(system):
     async def through_19_july():
-        reply = await system["client"].query("edu-bureau", "compliance", "GetSecondmentCounters",
-                                             {"year": TEACHERS_YEAR})
-        assert reply["ok"], reply
+        reply = await secondment_counters(system["client"], TEACHERS_YEAR)
         return reply if reply["last_day"] == "2027-07-19" else None
 
     reply = await eventually(through_19_july)
@@ -182,7 +195,7 @@ async def test_s7_counters_count_days_seconded_up_to_the_last_day_ended(system):
     assert (renewed["continuous_days"], renewed["total_days"]) == (171, 171)
     overdue = by_teacher[SECONDMENTS["overdue"].teacher_id]  # still away on 19 July, the last day ended
     assert overdue["continuous_days"] == overdue["total_days"] == 190
-    assert {u["borrowing_org_id"]: u["teachers_held"] for u in reply["units"]} == {"dept-health": 1}
+    assert reply["units"] == {"dept-health": 1}
 
 
 async def test_s9_a_meeting_80_km_away_with_8_teachers_and_no_sub_venue_needs_one(system):
@@ -240,3 +253,16 @@ async def test_s7_s10_a_rebuild_of_the_read_model_equals_the_live_one(system):
     finally:
         await engine.dispose()
     assert result.matched is True, result
+
+
+async def test_s7_s10_violations_name_their_teacher_by_id_and_are_found_by_it(system):
+    """S7, S10: the register gives each violation about a teacher its ``teacher_id`` (the id the
+    evidence names), null for the others, and GetViolations finds them by teacher."""
+    about_teachers = [v for v in system["found"] if "teacher_id" in v["evidence"]]
+    assert about_teachers and all(v["teacher_id"] == v["evidence"]["teacher_id"] for v in about_teachers)
+    assert all(v["teacher_id"] is None for v in system["found"] if "teacher_id" not in v["evidence"])
+    overdue = next(v for v in about_teachers if v["rule"] == "SecondmentOverdue")
+    reply = await system["client"].query("supervision-office", "compliance", "GetViolations",
+                                         {"teacher_id": overdue["teacher_id"]})
+    assert reply["ok"] and overdue["violation_id"] in {v["violation_id"] for v in reply["violations"]}
+    assert {v["teacher_id"] for v in reply["violations"]} == {overdue["teacher_id"]}
