@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
 from jianfu.compliance.database import plain
+from jianfu.compliance.domain.teachers_time_rules import meeting_quota_exceeded
 from jianfu.compliance.paging import PAGE_BYTES, page, read_cursor, row_bytes, write_cursor
 from jianfu.events.errors import Refused
+from jianfu.events.schemas.meetings import MeetingMode, MeetingScheduled, Participant
 from jianfu.events.schemas.paging import CURSOR_MAX_LENGTH, CURSOR_PATTERN, MAX_PAGE_ROWS
 
 from tests.large_rows import application_row, violation_row
@@ -35,10 +39,27 @@ def largest_application(schools: int) -> dict:
                    decided_sequence=LAST_SEQUENCE, school_ids=["s" * 63] * schools)
 
 
+def largest_teacher_violation(title: str) -> dict:
+    """S10: the largest violation naming a teacher (``teacher_id`` in the row, the summary and the
+    evidence): a meeting quota exceeded, with a 200-character title and every id at 63 characters."""
+    organiser, teacher, school = "o" * 63, "t" * 63, "s" * 63
+    meeting = MeetingScheduled(
+        meeting_id=uuid.UUID(int=1), organiser_org_id=organiser, title=title, concerns_teaching=False,
+        held_on=date(2026, 10, 20), semester="2026-autumn", mode=MeetingMode.IN_PERSON, venue_id="v" * 63,
+        sub_venue_ids=(), participants=(Participant(teacher_id=teacher, school_id=school),),
+        scheduled_on=date(2026, 10, 1))
+    found = meeting_quota_exceeded(meeting, str(uuid.UUID(int=2)), teacher, school, [f"m-{n}" for n in range(99)],
+                                   2, {organiser: "名" * 30})
+    return as_read(found.model_dump(mode="json"), occurred_at="2026-10-20T00:00:00.000001+00:00",
+                   event_id=str(uuid.UUID(int=3)), sequence=LAST_SEQUENCE)
+
+
 WORST = {
     "violation, 200 CJK characters": largest_violation("进校园" * 66 + "活动"),
     "violation, outside the BMP": largest_violation("\U00020000" * 200),
     "violation, NFKC-expanding": largest_violation("\ufdfa" * 200),
+    "violation naming a teacher, 200 CJK characters": largest_teacher_violation("安全工作部署会" * 28 + "会议会议"),
+    "violation naming a teacher, outside the BMP": largest_teacher_violation("\U00020000" * 200),
     "application, 8 schools": largest_application(8),
     "application, 500 schools": largest_application(500),
 }
@@ -55,6 +76,16 @@ def test_the_readme_states_the_size_of_the_largest_rows_the_schemas_allow():
     assert documented_sizes() == [(row_bytes(row), PAGE_BYTES // row_bytes(row)) for row in WORST.values()]
     as_sent = json.dumps(WORST["violation, 200 CJK characters"], ensure_ascii=False, separators=(",", ":"))
     assert f"({len(as_sent.encode()):,} bytes for the first violation row)" in README.read_text(encoding="utf-8")
+
+
+def test_s7_s10_every_violation_row_gives_its_teacher_and_none_outgrows_the_s3_rows():
+    """S7, S10: the register's rows carry ``teacher_id`` (null for rules about no teacher); a row
+    naming a teacher is smaller than the largest S3 row, so the page sizes stand."""
+    named = WORST["violation naming a teacher, outside the BMP"]
+    assert named["teacher_id"] == "t" * 63 and WORST["violation, outside the BMP"]["teacher_id"] is None
+    assert row_bytes(named) < row_bytes(WORST["violation, outside the BMP"])
+    assert row_bytes(WORST["violation naming a teacher, 200 CJK characters"]) < \
+        row_bytes(WORST["violation, 200 CJK characters"])
 
 
 def test_a_page_of_the_largest_cjk_violations_ends_by_bytes_within_the_page_budget():
