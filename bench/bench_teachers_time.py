@@ -9,7 +9,8 @@ district's year:
 each against a raw nats-py pull consumer over the same events that only acks (fetch 256), in
 the same run. The log: 2,000 teachers registered, secondments (requested, consented or refused,
 approved, left, returned; some unapproved, renewed or overdue), a year of ``DayEnded``, training
-plans and sessions, and two semesters of meetings, some with hundreds to 2,000 participants. It
+plans and sessions, and two semesters of meetings, some with hundreds to 2,000 participants (one in
+ten by a unit outside education, of 10–60 teachers). It
 is published straight to the stream, pipelined, each aggregate's hash chain made as the store
 makes it: only the setup is fast this way.
 
@@ -70,7 +71,7 @@ YEAR = 2031
 SEMESTERS = {f"{YEAR}-spring": (date(YEAR, 2, 24), date(YEAR, 7, 4)),
              f"{YEAR}-autumn": (date(YEAR, 9, 1), date(YEAR, 12, 31))}
 UNITS = sorted(org.org_id for org in DIRECTORY.organisations if org.kind in ("department", "street_office"))
-ORGANISERS = [BUREAU, PLANNER, *SCHOOLS[:4], *UNITS[:6]]
+EDUCATION = (BUREAU, PLANNER, *SCHOOLS[:4])
 
 
 @dataclass
@@ -220,11 +221,19 @@ class Year:
                 week += timedelta(days=7)
 
     def _meeting(self, semester: str, held_on: date, n: int) -> None:
+        """One meeting in ten by a unit outside education (10–60 teachers); the rest by the bureau,
+        the research office or a school: most of 10–60 teachers, the large ones the bureau's or
+        the office's."""
         roll = self.random.random()
-        size = (self.random.randrange(10, 60) if roll < 0.7 else self.random.randrange(100, 500) if roll < 0.92
-                else self.random.randrange(1000, 2000) if roll < 0.98 else 2000)
+        if n % 10 == 9:
+            organiser, size = UNITS[n % 6], self.random.randrange(10, 60)
+        elif roll < 0.7:
+            organiser, size = EDUCATION[n % len(EDUCATION)], self.random.randrange(10, 60)
+        else:
+            organiser = EDUCATION[n % 2]
+            size = (self.random.randrange(100, 500) if roll < 0.92 else self.random.randrange(1000, 2000)
+                    if roll < 0.98 else 2000)
         chosen = self.random.sample(self.teachers, min(size, len(self.teachers)))
-        organiser = ORGANISERS[n % len(ORGANISERS)]
         mode = (MeetingMode.ONLINE, MeetingMode.IN_PERSON, MeetingMode.VIDEO)[n % 3]
         venue = None if mode is MeetingMode.ONLINE else VENUE_CYCLE[n % len(VENUE_CYCLE)]
         meeting = MeetingScheduled(
