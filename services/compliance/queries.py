@@ -313,7 +313,7 @@ async def _units_holding(conn: AsyncConnection, model: ReadModel, within: list, 
         .where(*within, d.c.returned_on.is_(None), d.c.borrowing_org_id.in_(list(held)),
                d.c.teacher_id.in_(sa.select(d.c.teacher_id).where(*in_year)))
         .group_by(d.c.borrowing_org_id))).all()) if held else {}
-    return [{"borrowing_org_id": org_id, "teachers_held": counted.get(org_id, len(ids)), "teacher_ids": ids}
+    return [{"borrowing_org_id": org_id, "teachers_held": counted[org_id], "teacher_ids": ids}
             for org_id, ids in held.items()]
 
 
