@@ -141,8 +141,9 @@ async def get_violations(query: GetViolations, caller: Caller, deps: ReadDeps) -
 # S7-S10 (issue 10): teachers, secondments, training, meetings.
 
 SECONDMENT_READERS = frozenset(OrgKind) - {OrgKind.TEACHER}
-"""S7: every unit (the secondments it borrows), school (its teachers') and overseer; the bureau,
-the approver and the supervision office read them all."""
+"""S7 (GetSecondments, GetSecondmentCounters): every unit (what it borrows), school (its teachers')
+and overseer; the bureau, the approver and the supervision office read every secondment, the
+overseers and the approver every teacher's counters."""
 MEETING_READERS = frozenset(OrgKind) - {OrgKind.TEACHER}
 """S9/S10: the overseers read every meeting; any unit or school those it organises."""
 
