@@ -292,6 +292,14 @@ def _teachers_time(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
     """S7 teachers and secondments, S8 training, S9/S10 meetings (``domain/teachers_view.py``,
     ``training_view.py``, ``meeting_view.py``)."""
     seq, json, day, flag, count = sa.BigInteger, sa.JSON, sa.Date, sa.Boolean, sa.Integer
+
+    def plan_edition() -> tuple[sa.Column, ...]:
+        """An edition of a semester's training plan: the one in force, and each one received."""
+        return (sa.Column("semester", _s(16), nullable=False), sa.Column("edition", count, nullable=False),
+                sa.Column("published_on", day, nullable=False), sa.Column("before_semester", flag, nullable=False),
+                sa.Column("session_count", count, nullable=False), sa.Column("event_id", _s(36), nullable=False),
+                sa.Column("sequence", seq, nullable=False))
+
     return {
         # The register of teachers (S7-S10 count per teacher); names are shown to few.
         "teachers": _table(md, prefix, "teachers",
@@ -352,23 +360,8 @@ def _teachers_time(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
                                 sa.Column("sequence", seq, nullable=False),
                                 key=("calendar",)),
         # S8: the plan as last published per semester, every edition received, its sessions.
-        "training_plans": _table(md, prefix, "training_plans",
-                                 sa.Column("semester", _s(16), nullable=False),
-                                 sa.Column("edition", count, nullable=False),
-                                 sa.Column("published_on", day, nullable=False),
-                                 sa.Column("before_semester", flag, nullable=False),
-                                 sa.Column("session_count", count, nullable=False),
-                                 sa.Column("event_id", _s(36), nullable=False),
-                                 sa.Column("sequence", seq, nullable=False),
-                                 key=("semester",)),
-        "training_plan_editions": _table(md, prefix, "training_plan_editions",
-                                         sa.Column("semester", _s(16), nullable=False),
-                                         sa.Column("edition", count, nullable=False),
-                                         sa.Column("published_on", day, nullable=False),
-                                         sa.Column("before_semester", flag, nullable=False),
-                                         sa.Column("session_count", count, nullable=False),
-                                         sa.Column("event_id", _s(36), nullable=False),
-                                         sa.Column("sequence", seq, nullable=False),
+        "training_plans": _table(md, prefix, "training_plans", *plan_edition(), key=("semester",)),
+        "training_plan_editions": _table(md, prefix, "training_plan_editions", *plan_edition(),
                                          key=("semester", "edition")),
         "training_plan_sessions": _table(md, prefix, "training_plan_sessions",
                                          sa.Column("semester", _s(16), nullable=False),
