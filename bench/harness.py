@@ -17,7 +17,8 @@ from jianfu.cli.embedded_nats import EmbeddedNats
 from jianfu.events.provisioning import provision
 
 FIGURES = ("append_new", "append_existing", "peer_append_new", "peer_append_existing", "commands_64",
-           "commands_64_2_replicas", "latency_200", "rss", "projector", "detector", "rebuild")
+           "commands_64_2_replicas", "latency_200", "rss", "projector", "detector", "rebuild",
+           "teachers_detector", "teachers_projector")
 """Every figure ``python -m bench`` prints, by the names issue 7 gives them, in printing order."""
 
 
