@@ -23,7 +23,10 @@ from jianfu.events.envelope import Envelope
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-LOAD_CHUNK = 1000  # keys per query: far below either driver's limit on bound parameters
+LOAD_CHUNK = 1000
+"""SQLite's keys per query: far below its limit on bound parameters. PostgreSQL takes one array
+per key column, however many keys, so its loads are never cut (a batch of meetings names tens of
+thousands of teachers: in chunks its reads grew with the batch)."""
 
 
 def fact(sequence: int, envelope: Envelope, projection: Projection) -> Fact | None:
@@ -61,11 +64,11 @@ async def load(conn: AsyncConnection, model: ReadModel, batch: Batch, needs: Ite
 
 async def keyed_rows(conn: AsyncConnection, model: ReadModel, name: str, columns: tuple[str, ...],
                      values: Iterable[tuple]) -> list[dict]:
-    """The rows of table ``name`` whose ``columns`` equal one of ``values``: one query (per
-    ``LOAD_CHUNK`` keys)."""
+    """The rows of table ``name`` whose ``columns`` equal one of ``values``: one query (on
+    SQLite, one per ``LOAD_CHUNK`` keys)."""
     postgres = conn.dialect.name == "postgresql"
-    statement, found = _keyed(model, name, columns, postgres), []
-    for chunk in _chunks(sorted(values), LOAD_CHUNK):
+    statement, found, wanted = _keyed(model, name, columns, postgres), [], sorted(values)
+    for chunk in [wanted] if postgres else _chunks(wanted, LOAD_CHUNK):
         if postgres:  # one array per key column: a parameter per column, however many keys
             result = await conn.execute(statement, {column: [v[n] for v in chunk] for n, column in enumerate(columns)})
         else:

@@ -41,7 +41,9 @@ from jianfu.events.settings import SystemClock
 
 from tests.conftest import fresh_database
 from tests.factories import DIRECTORY, POLICY, application
+from tests.inspection_year import chained
 from tests.s3_semester import DETECTION, listing
+from tests.teachers_time import TeachersTime
 
 SEMESTER = "2031-autumn"
 SCHOOLS = ["school-dwk-primary-1", "school-dwk-primary-2", "school-dwk-middle-1"]
@@ -283,6 +285,26 @@ async def test_the_statements_a_batch_sends_do_not_grow_with_the_batch(pg_databa
                 counts.append(await statements_for(url, model, events, projection))
         assert counts[0] == counts[1], (model.prefix, counts)
         assert counts[0] <= 2 * len(model.tables) + 2  # a read and a write per table, claim and advance
+
+
+def meeting_semester(meetings: int) -> list[Envelope]:
+    """S9/S10: ``meetings`` meetings of 200 teachers each, every meeting a new 200: a batch of
+    20 names 4,000 teachers (8,000 keys), four times what SQLite takes in one query."""
+    time, steps = TeachersTime(), []
+    for n in range(meetings):
+        teachers = tuple((f"t-{n}-{k}", SCHOOLS[k % len(SCHOOLS)]) for k in range(200))
+        steps.append(time.meeting("2026-autumn", "dept-health", f"会议{n}", date(2026, 10, 12), teachers))
+    return chained(steps)
+
+
+async def test_s9_s10_the_statements_a_batch_of_meetings_sends_do_not_grow_with_its_participants(pg_database):
+    """A meeting names each participant's counters: a large batch loads them in one query per
+    table on PostgreSQL, as a small one does."""
+    counts = []
+    for events in (meeting_semester(1), meeting_semester(20)):
+        async with fresh_database("statements") as url:
+            counts.append(await statements_for(url, LIVE, events))
+    assert counts[0] == counts[1], counts
 
 
 def in_the_old_layout(envelope: Envelope) -> Envelope:
