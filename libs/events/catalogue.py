@@ -25,7 +25,20 @@ from jianfu.events.schemas.campus_entry import (
 )
 from jianfu.events.schemas.compliance import ViolationDetected
 from jianfu.events.schemas.days import DayEnded
-from jianfu.events.schemas.escalation import ReminderIssued
+from jianfu.events.schemas.escalation import (
+    AlertDelivered,
+    AlertDeliveryFailed,
+    CirculationConfirmed,
+    CirculationDeclined,
+    CirculationNumberAssigned,
+    CirculationProposed,
+    RectificationDeadlineMissed,
+    RectificationRejected,
+    RectificationReported,
+    RectificationVerified,
+    ReminderIssued,
+    WarningIssued,
+)
 from jianfu.events.schemas.inspections import (
     DataRequestIssued,
     InspectionApproved,
@@ -92,6 +105,17 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         DayEnded,
         ViolationDetected,
         ReminderIssued,
+        WarningIssued,
+        CirculationProposed,
+        CirculationNumberAssigned,
+        CirculationConfirmed,
+        CirculationDeclined,
+        RectificationReported,
+        RectificationVerified,
+        RectificationRejected,
+        RectificationDeadlineMissed,
+        AlertDelivered,
+        AlertDeliveryFailed,
         LogSealed,
     )
 }

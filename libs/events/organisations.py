@@ -62,6 +62,18 @@ EDUCATION_SYSTEM = frozenset({OrgKind.EDUCATION_BUREAU, OrgKind.TEACHING_RESEARC
 outside it may not require teachers at training, nor at meetings unrelated to teaching."""
 
 
+class Channels(BaseModel):
+    """Where an organisation's alerts go besides its NATS subject (G2): a webhook and/or e-mail.
+    Secrets are never in the directory: ``webhook_secret_env`` names the environment variable
+    that holds the HMAC key."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    webhook_url: str | None = Field(None, pattern=r"^https?://[^\s]+$", max_length=2000)
+    webhook_secret_env: str | None = Field(None, pattern=r"^[A-Z][A-Z0-9_]{0,99}$")
+    emails: tuple[str, ...] = Field((), max_length=20)
+
+
 class Organisation(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -70,6 +82,7 @@ class Organisation(BaseModel):
     name: str = Field(description="Official name, usually Chinese.")
     stages: tuple[SchoolStage, ...] = Field((), description="For a school: the stages it teaches (a nine-year "
                                             "school both).")
+    channels: Channels = Field(Channels(), description="Alert channels beside NATS (G2).")
 
     @field_validator("org_id")
     @classmethod

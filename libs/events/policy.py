@@ -125,9 +125,16 @@ class EscalationPolicy(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    warnings_before_circulation: int = Field(3, ge=1)
-    repeat_window_months: int = Field(12, ge=1)
-    rectification_working_days: int = Field(10, ge=1)
+    warnings_before_circulation: int = Field(3, ge=1, description="G2: warnings on one issue within the window "
+                                             "before an internal circulation is proposed")
+    repeat_window_months: int = Field(12, ge=1, description="G2: a repeat within this many months is warned; "
+                                      "older warnings fall out of the count")
+    rectification_working_days: int = Field(10, ge=1, description="G2: each step's rectification deadline, in "
+                                            "working days from the day it is issued")
+    circulation_confirmer_kind: OrgKind = Field(OrgKind.LEADING_GROUP_OFFICE, description="G2: who confirms or "
+                                                "declines a proposed circulation")
+    circulation_number_format: str = Field("大教减负通〔{year}〕{number}号", description="G2: a confirmed "
+                                           "circulation's document number; {year} and {number} are filled in")
 
 
 class Policy(BaseModel):

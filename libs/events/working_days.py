@@ -49,6 +49,14 @@ class WorkingCalendar:
         """From the policy file's ``[working_days]`` (``Policy.working_days``)."""
         return cls(working_days.local_days_off, working_days.local_working_days)
 
+    def add_working_days(self, day: date, count: int) -> date:
+        """The ``count``-th working day after ``day`` (G2: a rectification deadline of 10 working
+        days from the day a step is issued)."""
+        while count > 0:
+            day += timedelta(days=1)
+            count -= self.is_working_day(day)
+        return day
+
     def is_working_day(self, day: date) -> bool:
         if day in self.days_off:
             return False

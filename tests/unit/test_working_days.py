@@ -76,3 +76,12 @@ def test_s2_a_stored_time_without_a_zone_is_utc_and_year_9999_needs_no_local_tim
     naive = thursday.astimezone(UTC).replace(tzinfo=None)
     assert CALENDAR.working_time(naive, at(date(2026, 11, 27), 17)) == timedelta(hours=26)
     assert CALENDAR.working_days_between(thursday, datetime(9999, 12, 31, 23, tzinfo=UTC), 2) >= 2
+
+
+def test_g2_a_rectification_deadline_counts_working_days_across_national_day():
+    """G2: 10 working days from 30 September 2026 skip the National Day holiday (1–7 October) and
+    count the adjusted working Saturday (10 October): 20 October."""
+    calendar = WorkingCalendar()
+    assert calendar.add_working_days(date(2026, 9, 30), 10) == date(2026, 10, 20)
+    assert calendar.add_working_days(date(2027, 3, 1), 10) == date(2027, 3, 15)  # weekdays past the package
+    assert WorkingCalendar(local_days_off=[date(2027, 3, 2)]).add_working_days(date(2027, 3, 1), 10) == date(2027, 3, 16)

@@ -1,18 +1,22 @@
-"""G2 escalation: the ladder's steps as events. This issue issues stage 1 (reminder) only. Also the
-alerts units receive: a step of the ladder (``EscalationAlert``) or an S7 notice (``SecondmentEndingAlert``)."""
+"""G2 escalation: the ladder's steps as events (reminder, warning, circulation proposed and
+confirmed or declined by a person), the rectification of a case, and the delivery of alerts. Also
+the alerts units receive: a step of the ladder (``EscalationAlert``) or an S7 notice
+(``SecondmentEndingAlert``)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from jianfu.events.schemas.base import EventData
+from jianfu.events.schemas.base import Command, EventData
+from jianfu.events.schemas.text import Line, Text
 from pydantic import BaseModel, ConfigDict, Field
 
 
 class ReminderIssued(EventData):
-    """Stage 1 (提醒/整改通知): a reminder to the unit's head for each violation of an issue (this release)."""
+    """Stage 1 (提醒/整改通知): a reminder to the unit's head, on the first violation of a case."""
 
     aggregate_type: ClassVar[str] = "escalation"
 
@@ -23,6 +27,9 @@ class ReminderIssued(EventData):
     issued_by_org_id: str = Field(description="Education bureau for schools, supervision office otherwise.")
     recipient: str = Field(description="Who in the unit receives it, e.g. the unit's head.")
     summary: str
+    rectify_by: date | None = Field(None, description="The rectification deadline (reminders before issue 11 have none).")
+    issued_on: date | None = Field(None, description="The business day it was issued (reminders before issue 11: "
+                                   "the event's occurred_at).")
 
 
 class EscalationAlert(BaseModel):
@@ -71,3 +78,227 @@ class SecondmentEndingAlert(BaseModel):
     summary: str
     issued_at: datetime = Field(description="When the notice was decided (the event's business time).")
     correlation_id: str = Field(description="Traces back to the departure the notice is about.")
+
+
+# G2 stages 2–4 and rectification (issue 11). Every event below is of the escalation of one unit
+# and issue (``escalation.<escalation_id>``) unless it says otherwise; the actor of the system's
+# steps is jianfu, of a person's decision that person's organisation.
+
+
+class EscalationStep(StrEnum):
+    REMINDER = "reminder"                          # 1 提醒/整改通知
+    WARNING = "warning"                            # 2 约谈/警告
+    INTERNAL_CIRCULATION = "internal_circulation"  # 3 通报批评
+    PUBLIC_CIRCULATION = "public_circulation"      # 4 公开通报
+
+
+class WarningTrigger(StrEnum):
+    REPEAT = "repeat"                    # the same issue again within the repeat window
+    DEADLINE_MISSED = "deadline_missed"  # the rectification deadline of the last step passed unrectified
+
+
+class WarningIssued(EventData):
+    """Stage 2 (约谈/警告), issued by the supervision office to the unit's principal leader."""
+
+    aggregate_type: ClassVar[str] = "escalation"
+
+    escalation_id: str
+    responsible_org_id: str
+    issue_key: str
+    rule: str
+    trigger: WarningTrigger
+    violation_id: str | None = Field(None, description="The repeat that triggered it (trigger=repeat).")
+    missed_deadline: date | None = Field(None, description="The deadline that passed (trigger=deadline_missed).")
+    warnings_in_window: int = Field(ge=1, description="Warnings of this issue within the repeat window, this one included.")
+    issued_by_org_id: str
+    recipient: str = Field(description="`principal_leader` (单位主要负责人).")
+    issued_on: date
+    rectify_by: date = Field(description="The rectification deadline: working days from issued_on.")
+    summary: str
+
+
+class CirculationProposed(EventData):
+    """Stage 3 (通报批评, to all units and schools) or 4 (公开通报, to the public), proposed by the
+    system; a person of the leading group office confirms or declines it."""
+
+    aggregate_type: ClassVar[str] = "escalation"
+
+    proposal_id: str = Field(description="From the escalation and the step that led to it: proposed once.")
+    escalation_id: str
+    responsible_org_id: str
+    issue_key: str
+    rule: str
+    stage: int = Field(ge=3, le=4)
+    violation_ids: tuple[str, ...] = Field(description="The violations of the open case, oldest first.")
+    warning_event_ids: tuple[str, ...] = Field(description="The warnings within the window it rests on.")
+    proposed_on: date
+    summary: str
+
+
+class ConfirmCirculation(Command):
+    """A person of the leading group office confirms a proposed circulation (G2)."""
+
+    context: ClassVar[str] = "notifications"
+
+    proposal_id: Line(1, 80)
+    note: Text(0, 1000) = ""
+
+
+class DeclineCirculation(Command):
+    """A person of the leading group office declines a proposed circulation, with a reason (G2)."""
+
+    context: ClassVar[str] = "notifications"
+
+    proposal_id: Line(1, 80)
+    reason: Text(2, 2000)
+
+
+class CirculationNumberAssigned(EventData):
+    """The year's register of circulations (``circulation_register.<year>``): numbers in order,
+    one per confirmed proposal, so two confirmations never share a number."""
+
+    aggregate_type: ClassVar[str] = "circulation_register"
+
+    year: int
+    number: int = Field(ge=1)
+    document_number: str = Field(description="e.g. 大教减负通〔2026〕3号 (policy escalation.circulation_number_format).")
+    proposal_id: str
+    escalation_id: str
+
+
+class CirculationConfirmed(EventData):
+    aggregate_type: ClassVar[str] = "escalation"
+
+    proposal_id: str
+    escalation_id: str
+    responsible_org_id: str
+    stage: int = Field(ge=3, le=4)
+    document_number: str
+    year: int
+    confirmed_by_org_id: str
+    confirmed_by_person: str | None = Field(None, description="The person, from the command's Jf-Person header.")
+    confirmed_on: date
+    rectify_by: date
+    note: str = ""
+
+
+class CirculationDeclined(EventData):
+    aggregate_type: ClassVar[str] = "escalation"
+
+    proposal_id: str
+    escalation_id: str
+    stage: int = Field(ge=3, le=4)
+    declined_by_org_id: str
+    declined_by_person: str | None = None
+    declined_on: date
+    reason: str
+
+
+class ReportRectification(Command):
+    """The responsible unit reports how it rectified an issue (整改情况报告)."""
+
+    context: ClassVar[str] = "notifications"
+
+    escalation_id: Line(1, 80)
+    report: Text(10, 4000)
+
+
+class RectificationReported(EventData):
+    aggregate_type: ClassVar[str] = "escalation"
+
+    report_id: str
+    escalation_id: str
+    responsible_org_id: str
+    report: str
+    reported_on: date
+
+
+class VerifyRectification(Command):
+    """The issuer of the case's steps (the education bureau for schools, the supervision office
+    otherwise) verifies a rectification report: the case for that issue closes."""
+
+    context: ClassVar[str] = "notifications"
+
+    escalation_id: Line(1, 80)
+    report_id: Line(1, 80)
+    note: Text(0, 1000) = ""
+
+
+class RejectRectification(Command):
+    context: ClassVar[str] = "notifications"
+
+    escalation_id: Line(1, 80)
+    report_id: Line(1, 80)
+    reason: Text(2, 2000)
+
+
+class RectificationVerified(EventData):
+    """The case is closed: what fell due for it no longer escalates; a later violation opens a new case."""
+
+    aggregate_type: ClassVar[str] = "escalation"
+
+    report_id: str
+    escalation_id: str
+    verified_by_org_id: str
+    verified_on: date
+    closed_deadline: date | None = Field(None, description="The deadline the case had open, for the sweep.")
+    note: str = ""
+
+
+class RectificationRejected(EventData):
+    aggregate_type: ClassVar[str] = "escalation"
+
+    report_id: str
+    escalation_id: str
+    rejected_by_org_id: str
+    rejected_on: date
+    reason: str
+
+
+class RectificationDeadlineMissed(EventData):
+    """Decided by the compliance sweep on the ``DayEnded`` of a step's ``rectify_by`` when the case
+    is still open (aggregate ``rectification_deadline.<deadline_id>``, appended once): the ladder
+    escalates on it."""
+
+    aggregate_type: ClassVar[str] = "rectification_deadline"
+
+    deadline_id: str = Field(description="From the escalation and the step: one per step.")
+    escalation_id: str
+    responsible_org_id: str
+    step_event_id: str
+    rectify_by: date
+
+
+class DeliveryChannel(StrEnum):
+    NATS = "nats"
+    WEBHOOK = "webhook"
+    EMAIL = "email"
+
+
+class AlertDelivered(EventData):
+    """An alert reached one channel of its organisation (aggregate ``alert_delivery.<alert_id>``)."""
+
+    aggregate_type: ClassVar[str] = "alert_delivery"
+
+    alert_id: str
+    org_id: str
+    channel: DeliveryChannel
+    target: str = Field(description="Where: the webhook's host, the address; never a secret.")
+    attempts: int = Field(ge=1)
+    delivered_at: datetime
+
+
+class AlertDeliveryFailed(EventData):
+    """One failed attempt; ``final`` when the delivery gave up (it stays visible, nothing is lost:
+    the alert is still in the alerts stream)."""
+
+    aggregate_type: ClassVar[str] = "alert_delivery"
+
+    alert_id: str
+    org_id: str
+    channel: DeliveryChannel
+    target: str
+    attempt: int = Field(ge=1)
+    error: str
+    final: bool
+    failed_at: datetime
