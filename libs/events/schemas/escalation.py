@@ -302,3 +302,33 @@ class AlertDeliveryFailed(EventData):
     error: str
     final: bool
     failed_at: datetime
+
+
+class LadderAlert(BaseModel):
+    """A step of the G2 ladder above stage 1 as staff systems receive it, on
+    ``jf.alert.<org_id>.<kind>.<key>`` (stream ``JIANFU_ALERTS``): a warning to the unit
+    (``warning``, key the warning's event id), a proposal to the confirmer
+    (``circulation_proposed``, key the proposal id), and a confirmed circulation to every
+    organisation of the directory (``circulation``, key the proposal id). Beside
+    ``EscalationAlert``, whose subject names a violation that a deadline's warning does not have."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    alert_id: str = Field(description="From the event it delivers and the organisation told; one alert per id.")
+    kind: Literal["warning", "circulation_proposed", "circulation"] = Field(description="The subject's third token.")
+    org_id: str = Field(description="The organisation told; the subject's second token.")
+    key: str = Field(description="The warning's event id or the proposal id; the subject's last token.")
+    escalation_id: str
+    stage: int = Field(ge=2, le=4, description="G2 ladder stage: 2 warning, 3 internal, 4 public circulation.")
+    clause: Literal["G2"] = "G2"
+    responsible_org_id: str = Field(description="The unit the step is about.")
+    issue_key: str
+    rule: str
+    issued_by: str = Field(description="Org id of who issued, proposed (jianfu) or confirmed the step.")
+    recipient: str = Field(description="`principal_leader` for a warning; the confirmer or every unit otherwise.")
+    proposal_id: str | None = None
+    document_number: str | None = Field(None, description="A confirmed circulation's number, e.g. 大教减负通〔2026〕1号.")
+    rectify_by: date | None = None
+    summary: str
+    issued_at: datetime = Field(description="The event's business time.")
+    correlation_id: str
