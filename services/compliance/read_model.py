@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from jianfu.compliance.domain.campus_entry_view import CAMPUS_ENTRY_VIEW, COUNTERS
 from jianfu.compliance.domain.folding import Projection, combine
+from jianfu.compliance.domain.g2_detection import KEYS as G2_DETECTION_KEYS
 from jianfu.compliance.domain.inspection_view import INSPECTION_VIEW, SCHOOL_COUNTERS
 from jianfu.compliance.domain.meeting_view import MEETING_VIEW
 from jianfu.compliance.domain.s1s2_detection import KEYS as S1S2_DETECTION_KEYS
@@ -666,14 +667,40 @@ def _detecting_teachers_time(md: sa.MetaData, prefix: str) -> dict[str, sa.Table
     }
 
 
+def _detecting_g2(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
+    """The G2 deadline sweep's state (``domain/g2_detection.py``)."""
+
+    def deadline() -> list[sa.Column]:
+        return [sa.Column("escalation_id", _s(), nullable=False),
+                sa.Column("responsible_org_id", sa.String(200), nullable=False),
+                sa.Column("step_event_id", _s(36), nullable=False),
+                sa.Column("rectify_by", sa.Date, nullable=False)]
+
+    return {
+        # Each escalation's current deadline and the day it is due under (none: decided or closed).
+        "rectification_deadlines": _table(md, prefix, "rectification_deadlines", *deadline(),
+                                          sa.Column("due", sa.Date), key=("escalation_id",)),
+        # What the sweep of each day looks at: a whole copy of the deadline, still current or not.
+        "rectification_due": _table(md, prefix, "rectification_due", sa.Column("day", sa.Date, nullable=False),
+                                    *deadline(), sa.Column("current", sa.Boolean, nullable=False),
+                                    key=("day", "escalation_id")),
+        # The last DayEnded folded: a step whose deadline is already over is decided at once.
+        "rectification_days_ended": _table(md, prefix, "rectification_days_ended",
+                                           sa.Column("calendar", _s(16), nullable=False),
+                                           sa.Column("last_day", sa.Date, nullable=False), key=("calendar",)),
+    }
+
+
 def build_detector_tables(prefix: str = DETECTOR_PREFIX) -> ReadModel:
-    """The detector's own state (S3, S1/S2, S7–S10), beside the read model: never digested, never rebuilt."""
+    """The detector's own state (S3, S1/S2, S7–S10, G2), beside the read model: never digested, never rebuilt."""
     md = sa.MetaData()
     return _model(
-        prefix, md, {**S3_DETECTION_KEYS, **S1S2_DETECTION_KEYS, **S7_DETECTION_KEYS, **S8_S10_DETECTION_KEYS}, None,
+        prefix, md, {**S3_DETECTION_KEYS, **S1S2_DETECTION_KEYS, **S7_DETECTION_KEYS, **S8_S10_DETECTION_KEYS,
+                     **G2_DETECTION_KEYS}, None,
         **_admitting(md, prefix),
         **_detecting_inspections(md, prefix),
         **_detecting_teachers_time(md, prefix),
+        **_detecting_g2(md, prefix),
         # Distinct admitted items each school held: what the cap counts.
         items=_table(md, prefix, "items",
                      sa.Column("semester", _s(16), nullable=False),
