@@ -46,7 +46,7 @@ __all__ = ["CORRELATION_HEADER", "PERSON_HEADER", "Caller", "Router", "command_c
 log = structlog.get_logger("jianfu.commands")
 
 SERVED_CONTEXTS: dict[str, frozenset[str]] = {
-    "cmd": frozenset({"requests", "approvals"}),
+    "cmd": frozenset({"requests", "approvals", "notifications"}),
     "q": frozenset({"compliance"}),
 }
 """The bounded contexts that answer commands and queries; anything else is refused as unknown."""
