@@ -1,7 +1,8 @@
 """Alert delivery on JetStream, where the alert's own subject is the delivery ledger.
 
-Each alert goes to ``jf.alert.<responsible_org_id>.<stage_name>.<violation_id>`` (a step of the
-ladder) or ``jf.alert.<borrowing_org_id>.secondment_ending.<notice_id>`` (an S7 notice) (stream
+Each alert goes to ``jf.alert.<responsible_org_id>.<stage_name>.<violation_id>`` (a reminder),
+``jf.alert.<org_id>.<kind>.<key>`` (a warning, a circulation proposed to the confirmer, a
+confirmed circulation to every organisation: ``LadderAlert``) or ``jf.alert.<borrowing_org_id>.secondment_ending.<notice_id>`` (an S7 notice) (stream
 ``JIANFU_ALERTS``) with ``Nats-Msg-Id`` = the id of the event it delivers and
 ``Nats-Expected-Last-Subject-Sequence: 0``. The server stores it only while the subject holds no
 message, so the stream keeps exactly one alert per subject: a second attempt fails with 10071 (or
@@ -19,11 +20,19 @@ from __future__ import annotations
 import hashlib
 import re
 
-from jianfu.events.envelope import Envelope
-from jianfu.events.organisations import Directory
+from jianfu.events.envelope import Envelope, deterministic_event_id
+from jianfu.events.organisations import Directory, OrgKind
 from jianfu.events.provisioning import ALERT_STREAM
 from jianfu.events.schemas.compliance import ViolationDetected
-from jianfu.events.schemas.escalation import EscalationAlert, ReminderIssued, SecondmentEndingAlert
+from jianfu.events.schemas.escalation import (
+    CirculationConfirmed,
+    CirculationProposed,
+    EscalationAlert,
+    LadderAlert,
+    ReminderIssued,
+    SecondmentEndingAlert,
+    WarningIssued,
+)
 from jianfu.events.schemas.secondments import SecondmentEndingSoon
 from jianfu.events.store import WRONG_LAST_SEQUENCE
 from jianfu.notifications.domain.escalation import Stage
@@ -85,10 +94,57 @@ def secondment_ending_alert(stored: Envelope, directory: Directory) -> Secondmen
     )
 
 
-Alert = EscalationAlert | SecondmentEndingAlert
+def warning_alert(stored: Envelope) -> LadderAlert:
+    """G2 stage 2: the alert for a stored ``WarningIssued``, to the unit's principal leader."""
+    warning = WarningIssued.model_validate(stored.data)
+    return LadderAlert(
+        alert_id=stored.event_id, kind="warning", org_id=warning.responsible_org_id, key=stored.event_id,
+        escalation_id=warning.escalation_id, stage=int(Stage.WARNING), responsible_org_id=warning.responsible_org_id,
+        issue_key=warning.issue_key, rule=warning.rule, issued_by=warning.issued_by_org_id,
+        recipient=warning.recipient, rectify_by=warning.rectify_by, summary=warning.summary,
+        issued_at=stored.occurred_at, correlation_id=stored.correlation_id)
+
+
+def proposal_alerts(stored: Envelope, directory: Directory, confirmer: OrgKind) -> list[LadderAlert]:
+    """G2 stages 3–4: a proposal goes to every organisation that may confirm it."""
+    proposal = CirculationProposed.model_validate(stored.data)
+    return [LadderAlert(
+        alert_id=_per_org(stored.event_id, org.org_id), kind="circulation_proposed", org_id=org.org_id,
+        key=proposal.proposal_id, escalation_id=proposal.escalation_id, stage=proposal.stage,
+        responsible_org_id=proposal.responsible_org_id, issue_key=proposal.issue_key, rule=proposal.rule,
+        issued_by=stored.actor.org_id, recipient=confirmer.value, proposal_id=proposal.proposal_id,
+        summary=proposal.summary, issued_at=stored.occurred_at, correlation_id=stored.correlation_id)
+        for org in sorted(directory.of_kind(confirmer), key=lambda org: org.org_id)]
+
+
+def circulation_alerts(stored: Envelope, proposed: CirculationProposed, directory: Directory) -> list[LadderAlert]:
+    """G2 stages 3–4: a confirmed circulation goes to every organisation of the directory (stage 4
+    is published besides, as a document)."""
+    confirmed = CirculationConfirmed.model_validate(stored.data)
+    summary = (f"【{'公开通报' if confirmed.stage == Stage.PUBLIC_CIRCULATION else '通报批评'}】"
+               f"{confirmed.document_number}：{proposed.summary}"
+               f"请于{confirmed.rectify_by.isoformat()}前整改到位（G2）。")
+    return [LadderAlert(
+        alert_id=_per_org(stored.event_id, org.org_id), kind="circulation", org_id=org.org_id,
+        key=confirmed.proposal_id, escalation_id=confirmed.escalation_id, stage=confirmed.stage,
+        responsible_org_id=confirmed.responsible_org_id, issue_key=proposed.issue_key, rule=proposed.rule,
+        issued_by=confirmed.confirmed_by_org_id, recipient="all_units", proposal_id=confirmed.proposal_id,
+        document_number=confirmed.document_number, rectify_by=confirmed.rectify_by, summary=summary,
+        issued_at=stored.occurred_at, correlation_id=stored.correlation_id)
+        for org in sorted(directory.organisations, key=lambda org: org.org_id)]
+
+
+def _per_org(event_id: str, org_id: str) -> str:
+    """One alert id per event and organisation told (the stream dedupes by it)."""
+    return deterministic_event_id("alert", event_id, org_id)
+
+
+Alert = EscalationAlert | SecondmentEndingAlert | LadderAlert
 
 
 def alert_subject(alert: Alert) -> str:
+    if isinstance(alert, LadderAlert):
+        return ".".join((ALERT_PREFIX, subject_token(alert.org_id), alert.kind, subject_token(alert.key)))
     if isinstance(alert, SecondmentEndingAlert):
         return ".".join((ALERT_PREFIX, subject_token(alert.borrowing_org_id), alert.kind,
                          subject_token(alert.notice_id)))
