@@ -1,8 +1,11 @@
 """Composition root of the notifications service: ``faststream run jianfu.notifications.app:app``.
 
 A durable pull consumer (``notifications-ladder``) feeds every ``ViolationDetected`` to the G2
-ladder, another (``notifications-notices``) every S7 ``SecondmentEndingSoon`` to its alert; alerts
-go out on ``jf.alert.<org_id>.>`` through the broker's own connection.
+ladder, another (``notifications-deadlines``) every ``RectificationDeadlineMissed``, another
+(``notifications-notices``) every S7 ``SecondmentEndingSoon`` to its alert; alerts go out on
+``jf.alert.<org_id>.>`` through the broker's own connection. People's G2 commands (confirm or
+decline a circulation, report, verify or reject a rectification) arrive on
+``jf.cmd.<org_id>.notifications.<command>``.
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ from __future__ import annotations
 from functools import partial
 
 from faststream import FastStream
+from jianfu.events.commands import Router
 from jianfu.events.dependencies import Deps
 from jianfu.events.logging import configure_logging
+from jianfu.events.organisations import OrgKind
 from jianfu.events.runtime import (
     Interface,
     Lifeline,
@@ -22,17 +27,51 @@ from jianfu.events.runtime import (
     make_broker,
 )
 from jianfu.events.schemas.compliance import ViolationDetected
-from jianfu.events.schemas.escalation import EscalationAlert, ReminderIssued, SecondmentEndingAlert
+from jianfu.events.schemas.escalation import (
+    CirculationConfirmed,
+    CirculationDeclined,
+    CirculationNumberAssigned,
+    CirculationProposed,
+    ConfirmCirculation,
+    DeclineCirculation,
+    EscalationAlert,
+    LadderAlert,
+    RectificationDeadlineMissed,
+    RectificationRejected,
+    RectificationReported,
+    RectificationVerified,
+    RejectRectification,
+    ReminderIssued,
+    ReportRectification,
+    SecondmentEndingAlert,
+    VerifyRectification,
+    WarningIssued,
+)
 from jianfu.events.schemas.secondments import SecondmentEndingSoon
 from jianfu.events.settings import Settings
 from jianfu.events.snapshots import Snapshots
-from jianfu.notifications import handlers
+from jianfu.notifications import handlers, ladder_commands
 from jianfu.notifications.alerts import AlertChannel
 
 VIOLATIONS = "jf.ev.violation.>"
 LADDER_DURABLE = "notifications-ladder"
 NOTICES = "jf.ev.secondment_notice.>"
 NOTICES_DURABLE = "notifications-notices"
+DEADLINES = "jf.ev.rectification_deadline.>"
+DEADLINES_DURABLE = "notifications-deadlines"
+REVIEWERS = {OrgKind.EDUCATION_BUREAU, OrgKind.SUPERVISION_OFFICE}  # G2: who issues steps, and so reviews reports
+
+
+def ladder_router(deps: Deps, settings: Settings, alerts: AlertChannel) -> Router:
+    """G2: the people's commands; who of a kind may act on which escalation the handler decides."""
+    router = Router("notifications", deps.directory, max_payload_bytes=settings.max_payload_bytes, ledger=deps.ledger)
+    confirmer = {deps.policy.escalation.circulation_confirmer_kind}
+    router.add(ConfirmCirculation, partial(ladder_commands.confirm_circulation, deps=deps, alerts=alerts), confirmer)
+    router.add(DeclineCirculation, partial(ladder_commands.decline_circulation, deps=deps), confirmer)
+    router.add(ReportRectification, partial(ladder_commands.report_rectification, deps=deps))
+    router.add(VerifyRectification, partial(ladder_commands.verify_rectification, deps=deps), REVIEWERS)
+    router.add(RejectRectification, partial(ladder_commands.reject_rectification, deps=deps), REVIEWERS)
+    return router
 
 
 def interface(
@@ -43,6 +82,7 @@ def interface(
     durable: str = LADDER_DURABLE,
     notices_durable: str = NOTICES_DURABLE,
     notices_subject: str = NOTICES,
+    deadlines_durable: str = DEADLINES_DURABLE,
 ) -> Interface:
     snapshots = Snapshots(deps.store, every=settings.snapshot_every)
     alerts = alerts or AlertChannel()
@@ -50,10 +90,22 @@ def interface(
                                                     snapshots=snapshots), (ViolationDetected,))
     notices = Subscription(notices_subject, notices_durable, partial(handlers.on_secondment_notice, deps=deps,
                                                                      alerts=alerts), (SecondmentEndingSoon,))
-    return Interface("notifications", "The G2 escalation ladder: a reminder and an alert for every violation; "
-                     "and S7's notice before a secondment ends, an alert of its own kind.",
-                     subscriptions=(ladder, notices), emits=(ReminderIssued,),
+    deadlines = Subscription(DEADLINES, deadlines_durable, partial(handlers.on_deadline_missed, deps=deps,
+                                                                  alerts=alerts, snapshots=snapshots),
+                             (RectificationDeadlineMissed,))
+    return Interface("notifications", "The G2 escalation ladder: a reminder or a warning and an alert for every "
+                     "violation, a warning or a circulation proposal for a missed rectification deadline, "
+                     "circulations confirmed or declined by a person and numbered per year, rectifications "
+                     "reported and verified; and S7's notice before a secondment ends, an alert of its own kind.",
+                     routers=(ladder_router(deps, settings, alerts),),
+                     subscriptions=(ladder, deadlines, notices),
+                     emits=(ReminderIssued, WarningIssued, CirculationProposed, CirculationNumberAssigned,
+                            CirculationConfirmed, CirculationDeclined, RectificationReported, RectificationVerified,
+                            RectificationRejected),
                      sends=(("jf.alert.{org_id}.reminder.{violation_id}", EscalationAlert),
+                            ("jf.alert.{org_id}.warning.{event_id}", LadderAlert),
+                            ("jf.alert.{org_id}.circulation_proposed.{proposal_id}", LadderAlert),
+                            ("jf.alert.{org_id}.circulation.{proposal_id}", LadderAlert),
                             ("jf.alert.{borrowing_org_id}.secondment_ending.{notice_id}", SecondmentEndingAlert)))
 
 
