@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from jianfu.compliance.domain.campus_entry_view import CAMPUS_ENTRY_VIEW, COUNTERS
 from jianfu.compliance.domain.folding import Projection, combine
 from jianfu.compliance.domain.g2_detection import KEYS as G2_DETECTION_KEYS
+from jianfu.compliance.domain.g2_view import G2_VIEW
 from jianfu.compliance.domain.inspection_view import INSPECTION_VIEW, SCHOOL_COUNTERS
 from jianfu.compliance.domain.meeting_view import MEETING_VIEW
 from jianfu.compliance.domain.s1s2_detection import KEYS as S1S2_DETECTION_KEYS
@@ -33,7 +34,8 @@ REBUILD_PREFIX = "compliance_rebuild_"
 DETECTOR_PREFIX = "compliance_detector_"
 PROJECTION = "compliance"
 VIEW = combine(PROJECTION, CAMPUS_ENTRY_VIEW, INSPECTION_VIEW,  # S3, then S1/S2: each with tables of its own
-               TEACHERS_VIEW, TRAINING_VIEW, MEETING_VIEW)  # S7, S8, S9/S10
+               TEACHERS_VIEW, TRAINING_VIEW, MEETING_VIEW,  # S7, S8, S9/S10
+               G2_VIEW)  # G2: cases, their history, circulations, alert deliveries
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity: one object per copy
@@ -438,6 +440,76 @@ def _teachers_time(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
     }
 
 
+def _g2(md: sa.MetaData, prefix: str) -> dict[str, sa.Table]:
+    """G2 escalation cases, their history, circulations and alert deliveries (``domain/g2_view.py``)."""
+    seq, day, count, unit, ids = sa.BigInteger, sa.Date, sa.Integer, sa.String(200), _s(80)
+    return {
+        # Per escalation (unit and issue): the current case. GetCases: newest escalation first.
+        "g2_cases": _table(md, prefix, "g2_cases",
+                           sa.Column("escalation_id", ids, nullable=False),
+                           sa.Column("responsible_org_id", unit, nullable=False),
+                           sa.Column("issue_key", sa.String(200), nullable=False),
+                           sa.Column("rule", _s(), nullable=False),
+                           sa.Column("stage", count, nullable=False),
+                           sa.Column("open", sa.Boolean, nullable=False),
+                           sa.Column("cases", count, nullable=False),
+                           sa.Column("rectify_by", day),
+                           sa.Column("violations", count, nullable=False),
+                           sa.Column("case_violations", count, nullable=False),
+                           sa.Column("warnings_in_window", count, nullable=False),
+                           sa.Column("deadlines_missed", count, nullable=False),
+                           sa.Column("first_sequence", seq, nullable=False),
+                           sa.Column("sequence", seq, nullable=False),
+                           key=("escalation_id",),
+                           indexes=(("first_sequence",), ("responsible_org_id", "first_sequence"))),
+        # Every event of each escalation in log order, its data whole (violations with their evidence).
+        "g2_history": _table(md, prefix, "g2_history",
+                             sa.Column("escalation_id", ids, nullable=False),
+                             sa.Column("sequence", seq, nullable=False),
+                             sa.Column("event_id", _s(36), nullable=False),
+                             sa.Column("event_type", _s(), nullable=False),
+                             sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+                             sa.Column("stage", count),
+                             sa.Column("data", sa.JSON, nullable=False),
+                             key=("escalation_id", "sequence")),
+        # Circulations proposed, numbered, confirmed or declined. GetCirculations: a year's, in order.
+        "g2_circulations": _table(md, prefix, "g2_circulations",
+                                  sa.Column("proposal_id", ids, nullable=False),
+                                  sa.Column("year", count, nullable=False),
+                                  sa.Column("number", count),
+                                  sa.Column("document_number", _s(80)),
+                                  sa.Column("escalation_id", ids, nullable=False),
+                                  sa.Column("responsible_org_id", unit, nullable=False),
+                                  sa.Column("issue_key", sa.String(200), nullable=False),
+                                  sa.Column("rule", _s(), nullable=False),
+                                  sa.Column("stage", count, nullable=False),
+                                  sa.Column("status", _s(16), nullable=False),
+                                  sa.Column("proposed_on", day, nullable=False),
+                                  sa.Column("decided_on", day),
+                                  sa.Column("decided_by_org_id", _s()),
+                                  sa.Column("decided_by_person", sa.Text),
+                                  sa.Column("reason", sa.Text),
+                                  sa.Column("proposed_sequence", seq, nullable=False),
+                                  sa.Column("sequence", seq, nullable=False),
+                                  key=("proposal_id",), indexes=(("year", "proposed_sequence"),)),
+        # Per alert and channel: delivered, failed attempts, the final failure.
+        "g2_alert_deliveries": _table(md, prefix, "g2_alert_deliveries",
+                                      sa.Column("alert_id", ids, nullable=False),
+                                      sa.Column("channel", _s(16), nullable=False),
+                                      sa.Column("org_id", unit, nullable=False),
+                                      sa.Column("target", sa.Text, nullable=False),
+                                      sa.Column("status", _s(16), nullable=False),
+                                      sa.Column("failed_attempts", count, nullable=False),
+                                      sa.Column("attempts", count, nullable=False),
+                                      sa.Column("last_error", sa.Text),
+                                      sa.Column("delivered_at", sa.DateTime(timezone=True)),
+                                      sa.Column("last_failed_at", sa.DateTime(timezone=True)),
+                                      sa.Column("first_sequence", seq, nullable=False),
+                                      sa.Column("sequence", seq, nullable=False),
+                                      key=("alert_id", "channel"), indexes=(("org_id", "alert_id", "channel"),)),
+    }
+
+
 def build_tables(prefix: str = LIVE_PREFIX) -> ReadModel:
     """The read-model tables named ``<prefix><name>``, in a MetaData of their own."""
     md = sa.MetaData()
@@ -446,6 +518,7 @@ def build_tables(prefix: str = LIVE_PREFIX) -> ReadModel:
         prefix, md, VIEW.keys, VIEW,
         **_inspections(md, prefix),
         **_teachers_time(md, prefix),
+        **_g2(md, prefix),
         # S3 applications (Attachment 4) and what became of them.
         applications=_table(md, prefix, "applications",
                             sa.Column("semester", _s(16), nullable=False),

@@ -39,7 +39,7 @@ async def test_migrating_twice_reaches_a_head_equal_to_the_read_model_tables(dia
         try:
             async with engine.connect() as conn:
                 assert await conn.run_sync(_differences) == []
-                assert (await conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0012"
+                assert (await conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}")).scalar() == "0013"
         finally:
             await engine.dispose()
 

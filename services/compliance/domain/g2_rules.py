@@ -52,3 +52,11 @@ def rectification_deadline_missed(deadline: Deadline) -> RectificationDeadlineMi
         deadline_id=deadline.deadline_id, escalation_id=deadline.escalation_id,
         responsible_org_id=deadline.responsible_org_id, step_event_id=deadline.step_event_id,
         rectify_by=deadline.rectify_by)
+
+
+def escalation_of(responsible_org_id: str, issue_key: str) -> str:
+    """The escalation a violation belongs to: one per unit and issue. The same formula as the
+    ladder's (``notifications/domain/escalation.py`` ``escalation_id``; a test holds them equal):
+    compliance reads the ladder's events, it does not import the ladder."""
+    digest = hashlib.sha256(f"{responsible_org_id}|{issue_key}".encode()).hexdigest()
+    return f"esc-{digest[:32]}"
