@@ -86,12 +86,13 @@ def interface(
 ) -> Interface:
     snapshots = Snapshots(deps.store, every=settings.snapshot_every)
     alerts = alerts or AlertChannel()
+    gate = handlers.InOrder()
     ladder = Subscription(subject, durable, partial(handlers.on_violation, deps=deps, alerts=alerts,
-                                                    snapshots=snapshots), (ViolationDetected,))
+                                                    snapshots=snapshots, gate=gate), (ViolationDetected,))
     notices = Subscription(notices_subject, notices_durable, partial(handlers.on_secondment_notice, deps=deps,
                                                                      alerts=alerts), (SecondmentEndingSoon,))
     deadlines = Subscription(DEADLINES, deadlines_durable, partial(handlers.on_deadline_missed, deps=deps,
-                                                                  alerts=alerts, snapshots=snapshots),
+                                                                  alerts=alerts, snapshots=snapshots, gate=gate),
                              (RectificationDeadlineMissed,))
     return Interface("notifications", "The G2 escalation ladder: a reminder or a warning and an alert for every "
                      "violation, a warning or a circulation proposal for a missed rectification deadline, "
