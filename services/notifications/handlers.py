@@ -17,7 +17,9 @@ stored, so a redelivery finds a reminder the snapshot covers without reading the
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -53,6 +55,44 @@ from jianfu.notifications.domain.ladder import decide_internal_proposal, decide_
 ESCALATION = "escalation"
 
 log = structlog.get_logger("jianfu.notifications")
+
+
+class InOrder:
+    """The ladder depends on the order of its causes (the first violation is reminded, the next
+    warned), but a consumer runs a fetched batch at once (``reactions.on_events``). This gate
+    makes the events of one escalation that are handled together in this process take their
+    turns in log order: each registers, yields once so the rest of its batch registers too, then
+    waits for the earlier sequences of its escalation. Batches are fetched in log order, so only
+    a redelivery after a failure, or two replicas at once, can still reorder the causes (their
+    decisions stay idempotent; the ladder then takes them in the order they were handled)."""
+
+    def __init__(self) -> None:
+        self.running: dict[str, dict[int, asyncio.Event]] = {}
+
+    @asynccontextmanager
+    async def turn(self, key: str, sequence: int) -> AsyncIterator[None]:
+        waiting = self.running.setdefault(key, {})
+        done = waiting[sequence] = asyncio.Event()
+        try:
+            await asyncio.sleep(0)
+            for earlier in sorted(s for s in waiting if s < sequence):
+                if earlier in waiting:
+                    await waiting[earlier].wait()
+            yield
+        finally:
+            done.set()
+            waiting.pop(sequence, None)
+            if not waiting:
+                self.running.pop(key, None)
+
+
+@asynccontextmanager
+async def turn(gate: InOrder | None, key: str, sequence: int) -> AsyncIterator[None]:
+    if gate is None:
+        yield
+        return
+    async with gate.turn(key, sequence):
+        yield
 
 
 def business_day(moment: datetime) -> date:
@@ -93,7 +133,7 @@ def working_calendar(deps: Deps) -> WorkingCalendar:
 
 
 async def on_violation(envelope: Envelope, sequence: int, deps: Deps, alerts: AlertChannel,
-                       snapshots: Snapshots | None = None) -> None:
+                       snapshots: Snapshots | None = None, gate: InOrder | None = None) -> None:
     """G2 stages 1–3 for every ``ViolationDetected``: record its step (a reminder, or a warning
     for a repeat within the window, with a circulation proposal when the warnings add up), then
     alert whom each step is for."""
@@ -108,13 +148,14 @@ async def on_violation(envelope: Envelope, sequence: int, deps: Deps, alerts: Al
         return _with_proposal(escalation, step, context, aggregate_id, deps)
 
     aggregate_id = escalation_id(violation.responsible_org_id, violation.issue_key)
-    stored = await record_steps(envelope, aggregate_id, reminder_command_id(violation.violation_id), decide, deps,
-                                snapshots)
+    async with turn(gate, aggregate_id, sequence):
+        stored = await record_steps(envelope, aggregate_id, reminder_command_id(violation.violation_id), decide, deps,
+                                    snapshots)
     await send(alerts_for(stored, deps, violation), alerts, envelope, sequence)
 
 
 async def on_deadline_missed(envelope: Envelope, sequence: int, deps: Deps, alerts: AlertChannel,
-                             snapshots: Snapshots | None = None) -> None:
+                             snapshots: Snapshots | None = None, gate: InOrder | None = None) -> None:
     """G2: a ``RectificationDeadlineMissed`` of the open case's current step escalates it (a
     warning, or a public circulation proposal after a confirmed internal one); a stale one does
     nothing."""
@@ -128,8 +169,9 @@ async def on_deadline_missed(envelope: Envelope, sequence: int, deps: Deps, aler
         step = decide_on_missed_deadline(escalation, missed, day, deps.directory, deps.policy.escalation, working)
         return _with_proposal(escalation, step, context, aggregate_id, deps)
 
-    stored = await record_steps(envelope, missed.escalation_id, f"deadline:{missed.deadline_id}", decide, deps,
-                                snapshots)
+    async with turn(gate, missed.escalation_id, sequence):
+        stored = await record_steps(envelope, missed.escalation_id, f"deadline:{missed.deadline_id}", decide, deps,
+                                    snapshots)
     await send(alerts_for(stored, deps), alerts, envelope, sequence)
 
 
