@@ -18,7 +18,7 @@ TOKEN_PATTERN = r"^[A-Za-z0-9_-]+$"  # escalation and alert ids are subject-safe
 class GetCases(PagedQuery):
     """Per escalation (unit and issue): its rule, the stage reached in its current case, open or
     closed, the current rectification deadline, its violations and the warnings within the
-    window; most recently changed first."""
+    window; the escalation first seen last comes first."""
 
     context: ClassVar[str] = "compliance"
 
@@ -38,7 +38,7 @@ class GetCaseHistory(PagedQuery):
 
 class GetCirculations(PagedQuery):
     """A year's circulations (通报), proposed, confirmed (with the register's number and document
-    number) or declined, in the register's order."""
+    number) or declined, in the order they were proposed."""
 
     context: ClassVar[str] = "compliance"
 
@@ -46,7 +46,7 @@ class GetCirculations(PagedQuery):
 
 
 class GetAlertDeliveries(PagedQuery):
-    """Per alert and channel: delivered, the failed attempts, or the final failure."""
+    """Per alert and channel (by alert id): delivered, the failed attempts, or the final failure."""
 
     context: ClassVar[str] = "compliance"
 
