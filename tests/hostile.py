@@ -90,6 +90,10 @@ SEEDS: dict[str, dict[str, Any]] = {
     "GetTrainingSessions": {"semester": SEMESTER, "limit": 20},
     "GetMeetings": {"semester": SEMESTER, "limit": 20},
     "GetMeetingCounters": {"semester": SEMESTER, "school_id": SCHOOLS[0]},
+    "GetCases": {"stage": 2, "responsible_org_id": "dept-publicity", "open": True, "limit": 20},  # G2
+    "GetCaseHistory": {"escalation_id": "esc-0123456789abcdef0123456789abcdef", "limit": 20},
+    "GetCirculations": {"year": 2026, "limit": 20},
+    "GetAlertDeliveries": {"org_id": "dept-publicity", "alert_id": "a-1", "limit": 20},
 }
 """A valid body of every command and query; ``command_id`` is drawn afresh for each example."""
 

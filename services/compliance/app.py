@@ -33,9 +33,11 @@ from jianfu.events.schemas.campus_entry import (
     GetCampusEntryCounters,
     GetSemesterList,
 )
+from jianfu.events.schemas.cases import GetAlertDeliveries, GetCaseHistory, GetCases, GetCirculations
 from jianfu.events.schemas.compliance import GetViolations, ViolationDetected
 from jianfu.events.schemas.days import DayEnded
 from jianfu.events.schemas.directory import ListOrganisations
+from jianfu.events.schemas.escalation import RectificationDeadlineMissed
 from jianfu.events.schemas.inspections import GetInspectionChecklist, GetInspectionCounters, GetInspectionItems
 from jianfu.events.schemas.seal import LogSealed
 from jianfu.events.schemas.secondments import SecondmentEndingSoon
@@ -65,9 +67,13 @@ def interface(deps: Deps, settings: Settings, engine: AsyncEngine | None = None)
     router.add(training.GetTrainingSessions, partial(handlers.get_training_sessions, deps=reads))  # S8: public
     router.add(meetings.GetMeetings, partial(handlers.get_meetings, deps=reads), handlers.MEETING_READERS)
     router.add(meetings.GetMeetingCounters, partial(handlers.get_meeting_counters, deps=reads), handlers.COUNTER_READERS)
+    router.add(GetCases, partial(handlers.get_cases, deps=reads), handlers.G2_READERS)  # G2
+    router.add(GetCaseHistory, partial(handlers.get_case_history, deps=reads), handlers.G2_READERS)
+    router.add(GetCirculations, partial(handlers.get_circulations, deps=reads), handlers.G2_READERS)
+    router.add(GetAlertDeliveries, partial(handlers.get_alert_deliveries, deps=reads), handlers.G2_READERS)
     return Interface("compliance", "Read models of the log (lists, counters, violations), the detector, the log's "
                      "seals and the days ended.", routers=(router,),
-                     emits=(ViolationDetected, LogSealed, DayEnded, SecondmentEndingSoon), projected=("jf.ev.>",))
+                     emits=(ViolationDetected, LogSealed, DayEnded, SecondmentEndingSoon, RectificationDeadlineMissed), projected=("jf.ev.>",))
 
 
 def build(settings: ComplianceSettings) -> FastStream:

@@ -23,6 +23,7 @@ from jianfu.events.schemas.campus_entry import (
     GetCampusEntryCounters,
     GetSemesterList,
 )
+from jianfu.events.schemas.cases import GetAlertDeliveries, GetCaseHistory, GetCases, GetCirculations
 from jianfu.events.schemas.compliance import GetViolations
 from jianfu.events.schemas.directory import ListOrganisations
 from jianfu.events.schemas.inspections import GetInspectionChecklist, GetInspectionCounters, GetInspectionItems
@@ -297,3 +298,64 @@ def _school(school_id: str, directory: Directory) -> None:
     org = directory.get(school_id)
     if org is None or org.kind is not OrgKind.SCHOOL:
         raise Refused(ErrorCode.NOT_FOUND, f"{school_id!r} is not a school in the directory", "school_id")
+
+
+# G2 (issue 11): escalation cases, their history, circulations, alert deliveries.
+
+G2_READERS = frozenset(OrgKind) - {OrgKind.TEACHER}
+"""G2: the overseers read every case, history, circulation and delivery; any other unit or
+school those of which it is the responsible unit (its own alerts' deliveries)."""
+
+
+def _own(caller: Caller, asked: str | None, field_name: str) -> str | None:
+    """The unit a G2 read is narrowed to: none for the overseers (what they asked for), the
+    caller's own for any other (another unit's is FORBIDDEN)."""
+    if caller.org.kind in OVERSEERS:
+        return asked
+    if asked not in (None, caller.org.org_id):
+        raise Refused(ErrorCode.FORBIDDEN, "a unit may read only its own escalations and alerts", field_name)
+    return caller.org.org_id
+
+
+async def get_cases(query: GetCases, caller: Caller, deps: ReadDeps) -> dict:
+    """G2: the cases, newest escalation first, by stage, unit and open or closed."""
+    unit = _own(caller, query.responsible_org_id, "responsible_org_id")
+    after = paging.read_cursor(paging.CASES, query.cursor, paging.CASE_KEY)
+    async with deps.engine.connect() as conn:
+        as_of = await queries.as_of(conn, deps.model)
+        found = await queries.cases(conn, deps.model, stage=query.stage, responsible_org_id=unit, open_=query.open,
+                                    after=after, limit=query.limit)
+    return {**found, "responsible_org_id": unit, "as_of_sequence": as_of}
+
+
+async def get_case_history(query: GetCaseHistory, caller: Caller, deps: ReadDeps) -> dict:
+    """G2: an escalation's events in log order; a unit reads only its own (another's is FORBIDDEN)."""
+    after = paging.read_cursor(paging.CASE_HISTORY, query.cursor, paging.CASE_HISTORY_KEY)
+    async with deps.engine.connect() as conn:
+        as_of = await queries.as_of(conn, deps.model)
+        case = await queries.case(conn, deps.model, query.escalation_id)
+        if case is None:
+            raise Refused(ErrorCode.NOT_FOUND, f"no escalation {query.escalation_id!r}", "escalation_id")
+        _own(caller, case["responsible_org_id"], "escalation_id")
+        found = await queries.case_history(conn, deps.model, query.escalation_id, after, query.limit)
+    return {**found, "case": case, "as_of_sequence": as_of}
+
+
+async def get_circulations(query: GetCirculations, caller: Caller, deps: ReadDeps) -> dict:
+    """G2: a year's circulations in the order proposed; a unit reads its own."""
+    unit = _own(caller, None, "year")
+    after = paging.read_cursor(paging.CIRCULATIONS, query.cursor, paging.CIRCULATION_KEY)
+    async with deps.engine.connect() as conn:
+        as_of = await queries.as_of(conn, deps.model)
+        found = await queries.circulations(conn, deps.model, query.year, unit, after, query.limit)
+    return {**found, "responsible_org_id": unit, "as_of_sequence": as_of}
+
+
+async def get_alert_deliveries(query: GetAlertDeliveries, caller: Caller, deps: ReadDeps) -> dict:
+    """G2: per alert and channel, delivered or failed; a unit reads its own alerts' deliveries."""
+    org_id = _own(caller, query.org_id, "org_id")
+    after = paging.read_cursor(paging.ALERT_DELIVERIES, query.cursor, paging.ALERT_DELIVERY_KEY)
+    async with deps.engine.connect() as conn:
+        as_of = await queries.as_of(conn, deps.model)
+        found = await queries.alert_deliveries(conn, deps.model, org_id, query.alert_id, after, query.limit)
+    return {**found, "org_id": org_id, "as_of_sequence": as_of}

@@ -37,6 +37,10 @@ TRAINING_PLAN, TRAINING_PLAN_KEY = "GetTrainingPlan", (int, int)  # edition, pos
 TRAINING_SESSIONS, TRAINING_SESSION_KEY = "GetTrainingSessions", (int,)  # stream sequence of the last row
 MEETINGS, MEETING_KEY = "GetMeetings", (int,)  # stream sequence of the last row
 MEETING_COUNTERS, MEETING_COUNTER_KEY = "GetMeetingCounters", (str,)  # teacher id of the last row
+CASES, CASE_KEY = "GetCases", (int,)  # sequence of the event that first named the last escalation
+CASE_HISTORY, CASE_HISTORY_KEY = "GetCaseHistory", (int,)  # stream sequence of the last event
+CIRCULATIONS, CIRCULATION_KEY = "GetCirculations", (int,)  # sequence of the last row's proposal
+ALERT_DELIVERIES, ALERT_DELIVERY_KEY = "GetAlertDeliveries", (str, str)  # alert id, channel of the last row
 INTEGER = 2**31  # the bound of an INTEGER column (a list's edition and positions)
 
 

@@ -385,3 +385,60 @@ async def meeting_counters(conn: AsyncConnection, model: ReadModel, semester: st
         "over_cap": max(outside[row["teacher_id"]] - cap, 0), "quota_violations": row["quota_violations"]}
         for row in rows), limit, paging.MEETING_COUNTERS, lambda row: (row["teacher_id"],))
     return {"semester": semester, "cap": cap, "teachers": listed, "next_cursor": next_cursor}
+
+
+# G2 (issue 11): escalation cases, their history, circulations, alert deliveries.
+
+async def case(conn: AsyncConnection, model: ReadModel, escalation_id: str) -> dict | None:
+    row = (await conn.execute(sa.select(model.g2_cases).where(model.g2_cases.c.escalation_id == escalation_id))).first()
+    return None if row is None else _row(row)
+
+
+async def cases(conn: AsyncConnection, model: ReadModel, *, stage: int | None, responsible_org_id: str | None,
+                open_: bool | None, after: paging.Key | None, limit: int) -> dict:
+    """G2: one page of the escalations, newest first (keyset on the sequence that first named each)."""
+    t = model.g2_cases
+    where = [column == value for column, value in ((t.c.stage, stage), (t.c.responsible_org_id, responsible_org_id),
+                                                   (t.c.open, open_)) if value is not None]
+    if after is not None:
+        where.append(t.c.first_sequence < after[0])
+    rows = [_row(r) for r in await conn.execute(
+        sa.select(t).where(*where).order_by(t.c.first_sequence.desc()).limit(limit + 1))]
+    listed, next_cursor = paging.page(rows, limit, paging.CASES, lambda row: (row["first_sequence"],))
+    return {"cases": listed, "count": len(listed), "next_cursor": next_cursor}
+
+
+async def case_history(conn: AsyncConnection, model: ReadModel, escalation_id: str, after: paging.Key | None,
+                       limit: int) -> dict:
+    """G2: one page of an escalation's events in log order."""
+    t = model.g2_history
+    where = [t.c.escalation_id == escalation_id] + ([t.c.sequence > after[0]] if after else [])
+    rows = [_row(r) for r in await conn.execute(sa.select(t).where(*where).order_by(t.c.sequence).limit(limit + 1))]
+    listed, next_cursor = paging.page(rows, limit, paging.CASE_HISTORY, lambda row: (row["sequence"],))
+    return {"escalation_id": escalation_id, "events": listed, "next_cursor": next_cursor}
+
+
+async def circulations(conn: AsyncConnection, model: ReadModel, year: int, responsible_org_id: str | None,
+                       after: paging.Key | None, limit: int) -> dict:
+    """G2: one page of a year's circulations, in the order they were proposed."""
+    t = model.g2_circulations
+    where = [t.c.year == year] + ([t.c.responsible_org_id == responsible_org_id] if responsible_org_id else []) + (
+        [t.c.proposed_sequence > after[0]] if after else [])
+    rows = [_row(r) for r in await conn.execute(
+        sa.select(t).where(*where).order_by(t.c.proposed_sequence).limit(limit + 1))]
+    listed, next_cursor = paging.page(rows, limit, paging.CIRCULATIONS, lambda row: (row["proposed_sequence"],))
+    return {"year": year, "circulations": listed, "next_cursor": next_cursor}
+
+
+async def alert_deliveries(conn: AsyncConnection, model: ReadModel, org_id: str | None, alert_id: str | None,
+                           after: paging.Key | None, limit: int) -> dict:
+    """G2: one page of the deliveries, by alert and channel."""
+    t = model.g2_alert_deliveries
+    where = [column == value for column, value in ((t.c.org_id, org_id), (t.c.alert_id, alert_id)) if value]
+    if after is not None:
+        where.append(sa.or_(t.c.alert_id > after[0], sa.and_(t.c.alert_id == after[0], t.c.channel > after[1])))
+    rows = [_row(r) for r in await conn.execute(
+        sa.select(t).where(*where).order_by(t.c.alert_id, t.c.channel).limit(limit + 1))]
+    listed, next_cursor = paging.page(rows, limit, paging.ALERT_DELIVERIES,
+                                      lambda row: (row["alert_id"], row["channel"]))
+    return {"deliveries": listed, "next_cursor": next_cursor}
