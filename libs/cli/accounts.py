@@ -12,6 +12,8 @@ deployment.
   stream info, direct and message get, ephemeral readers, its own durable consumers;
 - a service that snapshots an aggregate type writes and reads the latest snapshot of that type
   only (``jf.snap.<aggregate_type>.>`` in ``JIANFU_SNAPSHOTS``);
+- circulation documents (object store ``JIANFU_DOCUMENTS``, G2): every organisation reads them,
+  only notifications writes them, and nobody purges or deletes them;
 - the operator alone creates, updates and deletes streams, and asks services for their health.
 
 Subjects come from the code: each service's interface names the events it emits and its durable
@@ -26,12 +28,15 @@ from dataclasses import dataclass
 
 from jianfu.events.connection import inbox_prefix
 from jianfu.events.organisations import Directory
+from jianfu.events.provisioning import DOCUMENT_BUCKET
 from jianfu.events.runtime import Interface
 
 OPERATOR = "operator"
 EVENTS, COMMANDS, ALERTS = "JIANFU_EVENTS", "JIANFU_COMMANDS", "JIANFU_ALERTS"
 SNAPSHOTS = "JIANFU_SNAPSHOTS"
 API = "$JS.API"
+DOCUMENTS = f"OBJ_{DOCUMENT_BUCKET}"  # the object store's stream
+DOCUMENT_WRITERS = ("notifications",)  # G2: it renders and stores the circulation documents
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,7 @@ def password(user: str) -> str:
 
 
 def organisation_grant(org_id: str, comment: str) -> Grant:
-    return Grant(org_id, (f"jf.cmd.{org_id}.>", f"jf.q.{org_id}.>"),
+    return Grant(org_id, (f"jf.cmd.{org_id}.>", f"jf.q.{org_id}.>", *reading_documents()),
                  (f"{inbox_prefix(org_id)}.>", f"jf.alert.{org_id}.>"), comment)
 
 
@@ -82,6 +87,19 @@ def snapshotting(aggregate_type: str) -> tuple[str, ...]:
     return (f"jf.snap.{aggregate_type}.>", f"{API}.DIRECT.GET.{SNAPSHOTS}.jf.snap.{aggregate_type}.>")
 
 
+def reading_documents() -> tuple[str, ...]:
+    """Getting a circulation document by number (``jianfu circulation get``): the bucket's info, an
+    object's latest metadata, an ephemeral ordered consumer over its chunks and its flow control;
+    the chunks arrive in the reader's own inbox."""
+    return (f"{API}.STREAM.INFO.{DOCUMENTS}", f"{API}.STREAM.MSG.GET.{DOCUMENTS}",
+            f"{API}.CONSUMER.CREATE.{DOCUMENTS}", f"$JS.FC.{DOCUMENTS}.>")
+
+
+def writing_documents() -> tuple[str, ...]:
+    """Storing a new document: its chunks and its metadata. No purge: an issued document is never replaced."""
+    return (f"$O.{DOCUMENT_BUCKET}.C.>", f"$O.{DOCUMENT_BUCKET}.M.>")
+
+
 def service_grant(interface: Interface, durables: tuple[str, ...], inboxes: tuple[str, ...],
                   snapshotted: tuple[str, ...] = ()) -> Grant:
     name = interface.service
@@ -95,6 +113,8 @@ def service_grant(interface: Interface, durables: tuple[str, ...], inboxes: tupl
         publish += durable_consumer(durable)
     for aggregate_type in snapshotted:
         publish += snapshotting(aggregate_type)
+    if name in DOCUMENT_WRITERS:
+        publish += [*reading_documents(), *writing_documents()]
     # FastStream's connection uses NATS's default inbox; the CLI logged in as a service, its own
     subscribe = ("jf.cmd.>", "jf.q.>", f"jf.sys.health.{name}", "_INBOX.>", f"{inbox_prefix(name)}.>")
     return Grant(name, tuple(publish) + inboxes, subscribe, f"service: {name}")

@@ -19,7 +19,7 @@ from functools import partial
 from pathlib import Path
 
 import typer
-from jianfu.cli import catalogue
+from jianfu.cli import catalogue, circulation
 from jianfu.cli.embedded_nats import EmbeddedNats, free_port
 from jianfu.events.connection import connect
 from jianfu.events.logging import configure_logging
@@ -28,6 +28,7 @@ from jianfu.events.settings import FileClock, Settings
 app = typer.Typer(help="jianfu (减负): enforce the plan for reducing teachers' non-teaching burden.",
                   no_args_is_help=True, add_completion=False)
 app.add_typer(catalogue.app, name="catalogue")
+app.add_typer(circulation.app, name="circulation")
 
 
 @app.callback()

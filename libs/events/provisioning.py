@@ -3,15 +3,16 @@ kind, ``discard=new``, delete and purge denied. Services connect with ``declare=
 create it themselves; this runs once per deployment (the migrate-and-provision job). Beside it:
 ``JIANFU_ALERTS`` (alerts to units and staff), ``JIANFU_OPS`` (alerts to operators) and
 ``JIANFU_COMMANDS`` (the command ledger) and ``JIANFU_SNAPSHOTS`` (snapshots of aggregates,
-derived data that may be thrown away)."""
+derived data that may be thrown away), and the object store ``JIANFU_DOCUMENTS`` (circulation
+documents by number, G2)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.api import DiscardPolicy, ObjectStoreConfig, RetentionPolicy, StorageType, StreamConfig
 from nats.js.client import JetStreamContext
-from nats.js.errors import NotFoundError
+from nats.js.errors import BucketNotFoundError, NotFoundError
 
 EVENT_SUBJECTS = ["jf.ev.>"]
 ALERT_STREAM = "JIANFU_ALERTS"
@@ -23,6 +24,7 @@ COMMAND_STREAM = "JIANFU_COMMANDS"
 COMMAND_PREFIX = "jf.cmdid"
 SNAPSHOT_STREAM = "JIANFU_SNAPSHOTS"
 SNAPSHOT_SUBJECTS = ["jf.snap.>"]
+DOCUMENT_BUCKET = "JIANFU_DOCUMENTS"  # its stream is OBJ_JIANFU_DOCUMENTS, subjects $O.JIANFU_DOCUMENTS.>
 
 
 def event_stream_config(name: str = "JIANFU_EVENTS", replicas: int = 1) -> StreamConfig:
@@ -118,6 +120,24 @@ def snapshot_stream_config(replicas: int = 1) -> StreamConfig:
     )
 
 
+def document_bucket_config(replicas: int = 1) -> ObjectStoreConfig:
+    """G2: circulation documents (HTML and PDF) by document number. Written once by notifications
+    when a circulation is confirmed, read by every organisation; an issued document never changes
+    (notifications never replaces an object), so the bucket keeps everything, no age or size limit."""
+    return ObjectStoreConfig(bucket=DOCUMENT_BUCKET, description="jianfu circulation documents (G2), by number",
+                             storage=StorageType.FILE, replicas=replicas)
+
+
+async def provision_documents(js: JetStreamContext, replicas: int | None = None) -> str:
+    """Create the documents bucket if it is missing; an existing one is kept as it is."""
+    try:
+        await js.object_store(DOCUMENT_BUCKET)
+        return f"kept {DOCUMENT_BUCKET}"
+    except BucketNotFoundError:
+        await js.create_object_store(DOCUMENT_BUCKET, document_bucket_config(replicas or 1))
+        return f"created {DOCUMENT_BUCKET} (replicas {replicas or 1})"
+
+
 class ReplicasRefused(ValueError):
     """Provisioning was asked for fewer replicas than a stream has; nothing was changed."""
 
@@ -146,6 +166,7 @@ async def provision(js: JetStreamContext, stream: str = "JIANFU_EVENTS", replica
         else:
             await js.update_stream(config)
             changed.append(f"updated {config.name} (replicas {config.num_replicas})")
+    changed.append(await provision_documents(js, replicas))
     return changed
 
 

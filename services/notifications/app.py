@@ -50,7 +50,7 @@ from jianfu.events.schemas.escalation import (
 from jianfu.events.schemas.secondments import SecondmentEndingSoon
 from jianfu.events.settings import Settings
 from jianfu.events.snapshots import Snapshots
-from jianfu.notifications import handlers, ladder_commands
+from jianfu.notifications import documents, handlers, ladder_commands
 from jianfu.notifications.alerts import AlertChannel
 
 VIOLATIONS = "jf.ev.violation.>"
@@ -83,6 +83,7 @@ def interface(
     notices_durable: str = NOTICES_DURABLE,
     notices_subject: str = NOTICES,
     deadlines_durable: str = DEADLINES_DURABLE,
+    shelf: documents.DocumentShelf | None = None,
 ) -> Interface:
     snapshots = Snapshots(deps.store, every=settings.snapshot_every)
     alerts = alerts or AlertChannel()
@@ -94,12 +95,15 @@ def interface(
     deadlines = Subscription(DEADLINES, deadlines_durable, partial(handlers.on_deadline_missed, deps=deps,
                                                                   alerts=alerts, snapshots=snapshots, gate=gate),
                              (RectificationDeadlineMissed,))
+    circulated = Subscription(documents.ESCALATIONS, documents.DOCUMENTS_DURABLE, partial(
+        documents.on_circulation_confirmed, deps=deps, shelf=shelf or documents.DocumentShelf()),
+        (CirculationConfirmed,))  # G2: the document of a confirmed circulation, stored by number
     return Interface("notifications", "The G2 escalation ladder: a reminder or a warning and an alert for every "
                      "violation, a warning or a circulation proposal for a missed rectification deadline, "
                      "circulations confirmed or declined by a person and numbered per year, rectifications "
                      "reported and verified; and S7's notice before a secondment ends, an alert of its own kind.",
                      routers=(ladder_router(deps, settings, alerts),),
-                     subscriptions=(ladder, deadlines, notices),
+                     subscriptions=(ladder, deadlines, notices, circulated),
                      emits=(ReminderIssued, WarningIssued, CirculationProposed, CirculationNumberAssigned,
                             CirculationConfirmed, CirculationDeclined, RectificationReported, RectificationVerified,
                             RectificationRejected),
@@ -119,13 +123,15 @@ def build(settings: Settings, subject: str = VIOLATIONS, durable: str = LADDER_D
     app = make_app(broker, lifeline)
     deps = connected_deps(app, broker, settings)
     alerts = AlertChannel()
+    shelf = documents.DocumentShelf()
     launch(broker, settings, interface(deps, settings, alerts, subject, durable, notices_durable,
-                                       notices_subject))
+                                       notices_subject, shelf=shelf))
 
     @app.on_startup
     async def bind_alerts() -> None:
         await broker.connect()
         alerts.js = broker.connection.jetstream()
+        shelf.js = broker.connection.jetstream()
 
     return app
 

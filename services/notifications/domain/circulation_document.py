@@ -113,6 +113,13 @@ def circulation_facts(document_number: str, escalation: Sequence[Envelope], viol
         note=confirmed.note)
 
 
+def violations_cited(document_number: str, escalation: Sequence[Envelope], parse: ParseEvent) -> tuple[str, ...]:
+    """The violations the circulation's proposal rests on: what the caller loads for ``circulation_facts``."""
+    events = [(envelope, parse(envelope)) for envelope in escalation]
+    confirmed_at, confirmed = _confirmation(events, document_number)
+    return _proposal(events[:confirmed_at], confirmed.proposal_id).violation_ids
+
+
 def org_name(directory: Directory, org_id: str) -> str:
     """The official name; a unit outside the directory by the name the violation gave it."""
     if org_id.startswith(UNREGISTERED_PREFIX):
