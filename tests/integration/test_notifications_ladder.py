@@ -61,12 +61,13 @@ def alerts(js) -> AlertChannel:
     return AlertChannel(js)
 
 
-async def detected(store, unit: str, school: str | None = None):
-    """A violation appended the way the compliance detector appends it; returns the stored event."""
+async def detected(store, unit: str, school: str | None = None, issue: str | None = None):
+    """A violation appended the way the compliance detector appends it; returns the stored event.
+    Each is the first of an issue of its own (so reminded, G2 stage 1) unless ``issue`` is given."""
     evidence = uuid.uuid4().hex
     found = ViolationDetected(
         violation_id=violation_id(RULE, unit, evidence), rule=RULE, clause="S3", responsible_org_id=unit,
-        school_id=school, semester="2026-autumn", issue_key=f"{unit}:{RULE.value}",
+        school_id=school, semester="2026-autumn", issue_key=issue or f"{unit}:{RULE.value}:{evidence[:8]}",
         summary=f"{unit}未经认定开展进校园活动。", evidence={"report_event_id": evidence},
     )
     context = CommandContext(SYSTEM_ACTOR, found.violation_id, str(uuid.uuid4()), POLICY.version,
@@ -201,15 +202,20 @@ async def test_a_crash_between_the_reminder_and_the_alert_is_healed_by_the_redel
     assert await stored_alerts(js, violation) == 1
 
 
-async def test_two_violations_of_one_issue_share_an_escalation_and_get_a_reminder_each(js, store, deps, alerts, units):
-    unit = units["department"]
-    first, second = await detected(store, unit), await detected(store, unit)
+async def test_g2_two_violations_of_one_issue_share_an_escalation_the_first_reminded_the_repeat_warned(
+    js, store, deps, alerts, units
+):
+    unit = f"{units['department']}-twice"
+    issue = f"{unit}:{RULE.value}"
+    first, second = await detected(store, unit, issue=issue), await detected(store, unit, issue=issue)
     for violation in (first, second):
         await on_violation(violation.envelope, violation.sequence, deps, alerts)
-    history = await store.load("escalation", escalation_id(unit, f"{unit}:{RULE.value}"))
-    reminded = {e.envelope.data["violation_id"] for e in history.events}
-    assert {first.envelope.data["violation_id"], second.envelope.data["violation_id"]} <= reminded
-    assert await stored_alerts(js, first) == await stored_alerts(js, second) == 1
+    history = await store.load("escalation", escalation_id(unit, issue))
+    assert [(e.envelope.event_type, e.envelope.data["violation_id"]) for e in history.events] == [
+        ("ReminderIssued", first.envelope.data["violation_id"]), ("WarningIssued", second.envelope.data["violation_id"])]
+    assert await stored_alerts(js, first) == 1
+    info = await js.stream_info(ALERT_STREAM, subjects_filter=f"jf.alert.{unit}.warning.{history.events[1].envelope.event_id}")
+    assert sum((info.state.subjects or {}).values()) == 1
 
 
 async def consumed(js, durable: str, sequence: int, timeout: float = 10.0) -> None:
