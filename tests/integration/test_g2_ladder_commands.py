@@ -265,3 +265,25 @@ async def test_g2_a_replay_through_new_durables_appends_and_sends_nothing_new(la
         await app.stop()
     assert (await js.stream_info("JIANFU_EVENTS")).state.messages == before_events
     assert (await js.stream_info(ALERT_STREAM)).state.messages == before_alerts
+
+
+async def raw(nc, subject: str, payload: bytes) -> dict:
+    return json.loads((await nc.request(subject, payload, timeout=10)).data)
+
+
+@pytest.mark.parametrize(("org", "name", "payload", "code"), [
+    ("no-such-org", "ConfirmCirculation", b'{"command_id": "c1", "proposal_id": "p"}', "UNKNOWN_ORG"),
+    (LEADERS, "ConfirmCirculation", b'{"command_id": "', "MALFORMED_JSON"),
+    (LEADERS, "ConfirmCirculation", json.dumps({"command_id": str(uuid.uuid4()), "proposal_id": "p" * 81}).encode(),
+     "INVALID_FIELD"),
+    (LEADERS, "DeclineCirculation", json.dumps({"command_id": str(uuid.uuid4()), "proposal_id": "p",
+                                                "reason": "x" * 5000}).encode(), "INVALID_FIELD"),
+    (LEADERS, "ConfirmCirculation", json.dumps({"command_id": str(uuid.uuid4()), "proposal_id": "p",
+                                                "extra": [1] * 1000}).encode(), "INVALID_FIELD"),
+    (OFFICE, "VerifyRectification", json.dumps({"command_id": str(uuid.uuid4()), "escalation_id": "esc-.>*",
+                                                "report_id": "r"}).encode(), "NOT_FOUND"),
+    (OFFICE, "CloseEverything", b"{}", "UNKNOWN_COMMAND"),
+])
+async def test_g2_hostile_commands_get_a_structured_refusal(ladder_log, service, org, name, payload, code):
+    reply = await raw(ladder_log.nc, f"jf.cmd.{org}.notifications.{name}", payload)
+    assert reply["ok"] is False and reply["error"]["code"] == code
