@@ -4,8 +4,9 @@ identity"). ``deploy/make_nats_conf.py`` writes these accounts into ``deploy/nat
 ``jianfu run`` gives them to its embedded server, so a laptop runs under the same rules as a
 deployment.
 
-- an organisation publishes only ``jf.cmd.<org>.>`` and ``jf.q.<org>.>`` and reads only its own
-  inbox ``_INBOX_<org>.>`` and its alerts ``jf.alert.<org>.>``;
+- an organisation publishes only ``jf.cmd.<org>.>`` and ``jf.q.<org>.>``, reads only its own
+  inbox ``_INBOX_<org>.>``, and reads its alerts back from the alerts stream through one consumer
+  of its own filtered to ``jf.alert.<org>.>`` (``alert_reader``), never by a core subscription;
 - a service publishes the event subjects of the aggregates it emits, replies into the inboxes
   of organisations and the operator (never elsewhere: no ``allow_responses``, which would let a
   requester pick any subject, deny list or not), and uses only the JetStream API calls it makes:
@@ -55,8 +56,26 @@ def password(user: str) -> str:
 
 
 def organisation_grant(org_id: str, comment: str) -> Grant:
-    return Grant(org_id, (f"jf.cmd.{org_id}.>", f"jf.q.{org_id}.>", *reading_documents()),
-                 (f"{inbox_prefix(org_id)}.>", f"jf.alert.{org_id}.>"), comment)
+    return Grant(org_id, (f"jf.cmd.{org_id}.>", f"jf.q.{org_id}.>", *reading_documents(), *alert_reader(org_id)),
+                 (f"{inbox_prefix(org_id)}.>",), comment)
+
+
+def alert_reader(org_id: str) -> tuple[str, ...]:
+    """G2: an organisation reads its alerts back through one JetStream consumer on the alerts
+    stream, named after itself and filtered to its own alerts: created only by the filtered
+    create subject (``$JS.API.CONSUMER.CREATE.JIANFU_ALERTS.<org>.jf.alert.<org>.>``, which the
+    server refuses unless the filter in the body is that subject), pulled (``MSG.NEXT``), acked,
+    read and deleted; deleting and creating it again replays the stream from its first alert.
+    It may not subscribe to ``jf.alert.<org>.>``: a live reader sees only what the stream stored,
+    so a copy the stream refused (two first attempts racing, ``alerts.py``) reaches nobody.
+
+    The name is fixed because permissions match whole tokens: a grant on any name would let it
+    pull from another organisation's consumer or the delivery workers'. Hence no ordered or other
+    consumers with generated names, and no unfiltered create subject (nats-py's ordered consumers
+    use it; the filter in its body is not checked against permissions)."""
+    return (f"{API}.CONSUMER.CREATE.{ALERTS}.{org_id}.jf.alert.{org_id}.>", f"{API}.CONSUMER.INFO.{ALERTS}.{org_id}",
+            f"{API}.CONSUMER.DELETE.{ALERTS}.{org_id}", f"{API}.CONSUMER.MSG.NEXT.{ALERTS}.{org_id}",
+            f"$JS.ACK.{ALERTS}.{org_id}.>")
 
 
 def operator_grant() -> Grant:
@@ -66,13 +85,14 @@ def operator_grant() -> Grant:
                  "operator: provisions streams (jianfu provision), status, verify, rebuild, health")
 
 
-def durable_consumer(name: str) -> tuple[str, ...]:
-    """What a service does with a durable consumer of its own on the log: create it (named or
-    legacy), read its info, delete it (the projector re-creates it at its checkpoint), pull, ack."""
-    return (f"{API}.CONSUMER.CREATE.{EVENTS}.{name}", f"{API}.CONSUMER.CREATE.{EVENTS}.{name}.>",
-            f"{API}.CONSUMER.DURABLE.CREATE.{EVENTS}.{name}", f"{API}.CONSUMER.INFO.{EVENTS}.{name}",
-            f"{API}.CONSUMER.DELETE.{EVENTS}.{name}", f"{API}.CONSUMER.MSG.NEXT.{EVENTS}.{name}",
-            f"$JS.ACK.{EVENTS}.{name}.>")
+def durable_consumer(name: str, stream: str = EVENTS) -> tuple[str, ...]:
+    """What a service does with a durable consumer of its own on the log (or, for the alert
+    delivery workers, on the alerts stream): create it (named or legacy), read its info, delete
+    it (the projector re-creates it at its checkpoint), pull, ack."""
+    return (f"{API}.CONSUMER.CREATE.{stream}.{name}", f"{API}.CONSUMER.CREATE.{stream}.{name}.>",
+            f"{API}.CONSUMER.DURABLE.CREATE.{stream}.{name}", f"{API}.CONSUMER.INFO.{stream}.{name}",
+            f"{API}.CONSUMER.DELETE.{stream}.{name}", f"{API}.CONSUMER.MSG.NEXT.{stream}.{name}",
+            f"$JS.ACK.{stream}.{name}.>")
 
 
 def reading_the_log() -> tuple[str, ...]:
@@ -101,7 +121,7 @@ def writing_documents() -> tuple[str, ...]:
 
 
 def service_grant(interface: Interface, durables: tuple[str, ...], inboxes: tuple[str, ...],
-                  snapshotted: tuple[str, ...] = ()) -> Grant:
+                  snapshotted: tuple[str, ...] = (), alert_durables: tuple[str, ...] = ()) -> Grant:
     name = interface.service
     publish = [f"jf.ev.{kind}.>" for kind in sorted({event.aggregate_type for event in interface.emits})]
     publish += [f"jf.sys.alert.{name}.>", *reading_the_log()]
@@ -111,6 +131,8 @@ def service_grant(interface: Interface, durables: tuple[str, ...], inboxes: tupl
         publish += ["jf.alert.>", f"{API}.STREAM.MSG.GET.{ALERTS}"]
     for durable in durables:
         publish += durable_consumer(durable)
+    for durable in alert_durables:  # G2 delivery workers following the alerts stream
+        publish += durable_consumer(durable, ALERTS)
     for aggregate_type in snapshotted:
         publish += snapshotting(aggregate_type)
     if name in DOCUMENT_WRITERS:
@@ -122,11 +144,13 @@ def service_grant(interface: Interface, durables: tuple[str, ...], inboxes: tupl
 
 def grants(directory: Directory, interfaces: list[Interface],
            projector_durables: dict[str, tuple[str, ...]],
-           snapshotted: dict[str, tuple[str, ...]] | None = None) -> list[Grant]:
+           snapshotted: dict[str, tuple[str, ...]] | None = None,
+           alert_durables: dict[str, tuple[str, ...]] | None = None) -> list[Grant]:
     """Every user of the account: services, the operator, then each organisation."""
     inboxes = tuple(f"{inbox_prefix(user)}.>" for user in (OPERATOR, *(o.org_id for o in directory.organisations)))
     found = [service_grant(i, tuple(s.durable for s in i.subscriptions) + projector_durables.get(i.service, ()),
-                           inboxes, (snapshotted or {}).get(i.service, ())) for i in interfaces]
+                           inboxes, (snapshotted or {}).get(i.service, ()), (alert_durables or {}).get(i.service, ()))
+             for i in interfaces]
     found.append(operator_grant())
     found += [organisation_grant(org.org_id, f"{org.kind.value}: {org.name}") for org in directory.organisations]
     return found
@@ -137,12 +161,13 @@ def code_grants(directory: Directory) -> list[Grant]:
     from jianfu.cli.asyncapi import interfaces
     from jianfu.compliance.settings import ComplianceSettings
     from jianfu.events.settings import Settings
+    from jianfu.notifications.delivery import DURABLES as DELIVERY_DURABLES
     from jianfu.notifications.handlers import LADDER
 
     fields = ComplianceSettings.model_fields
     durables = (fields["projector_durable"].default, fields["detector_durable"].default)
     return grants(directory, interfaces(Settings()), {"compliance": durables},
-                  {"notifications": (LADDER.aggregate_type,)})
+                  {"notifications": (LADDER.aggregate_type,)}, {"notifications": DELIVERY_DURABLES})
 
 
 def _list(subjects: tuple[str, ...]) -> str:

@@ -52,6 +52,8 @@ from jianfu.events.settings import Settings
 from jianfu.events.snapshots import Snapshots
 from jianfu.notifications import documents, handlers, ladder_commands
 from jianfu.notifications.alerts import AlertChannel
+from jianfu.notifications.delivery import OUTCOMES as DELIVERY_OUTCOMES
+from jianfu.notifications.delivery import DeliverySettings, followers
 
 VIOLATIONS = "jf.ev.violation.>"
 LADDER_DURABLE = "notifications-ladder"
@@ -106,7 +108,7 @@ def interface(
                      subscriptions=(ladder, deadlines, notices, circulated),
                      emits=(ReminderIssued, WarningIssued, CirculationProposed, CirculationNumberAssigned,
                             CirculationConfirmed, CirculationDeclined, RectificationReported, RectificationVerified,
-                            RectificationRejected),
+                            RectificationRejected, *DELIVERY_OUTCOMES),
                      sends=(("jf.alert.{org_id}.reminder.{violation_id}", EscalationAlert),
                             ("jf.alert.{org_id}.warning.{event_id}", LadderAlert),
                             ("jf.alert.{org_id}.circulation_proposed.{proposal_id}", LadderAlert),
@@ -115,9 +117,12 @@ def interface(
 
 
 def build(settings: Settings, subject: str = VIOLATIONS, durable: str = LADDER_DURABLE,
-          notices_durable: str = NOTICES_DURABLE, notices_subject: str = NOTICES) -> FastStream:
+          notices_durable: str = NOTICES_DURABLE, notices_subject: str = NOTICES,
+          delivery: DeliverySettings | None = None) -> FastStream:
     """The app; the subjects and durables differ only in tests and rebuilds (a new durable
-    replays the violations, or the notices, from sequence 1, which alerts nobody twice)."""
+    replays the violations, or the notices, from sequence 1, which alerts nobody twice).
+    Beside it the delivery workers follow the alerts stream (webhook, and e-mail when an SMTP
+    host is set: ``delivery.py``)."""
     lifeline = Lifeline()
     broker = make_broker(settings, lifeline)
     app = make_app(broker, lifeline)
@@ -132,6 +137,18 @@ def build(settings: Settings, subject: str = VIOLATIONS, durable: str = LADDER_D
         await broker.connect()
         alerts.js = broker.connection.jetstream()
         shelf.js = broker.connection.jetstream()
+
+    workers = followers(deps, delivery or DeliverySettings())
+
+    @app.after_startup
+    async def deliver_alerts() -> None:
+        for worker in workers:
+            await worker.start(broker.connection.jetstream())
+
+    @app.on_shutdown
+    async def stop_delivering() -> None:
+        for worker in workers:
+            await worker.stop()
 
     return app
 

@@ -73,6 +73,8 @@ EMAIL_DURABLE = "notifications-email"
 ACK_WAIT = 120.0  # an alert in hand is kept (``in_progress``) before every attempt
 FETCH_TIMEOUT = 1.0
 FETCH_FAILED_PAUSE = 1.0
+OUTCOMES = (AlertDelivered, AlertDeliveryFailed)  # what delivery appends (the service's interface emits them)
+DURABLES = (WEBHOOK_DURABLE, EMAIL_DURABLE)  # on JIANFU_ALERTS (libs/cli/accounts.py grants them)
 
 
 class DeliverySettings(BaseSettings):
