@@ -157,9 +157,13 @@ async def test_no_service_or_organisation_may_delete_purge_update_or_create_a_st
         await js.update_stream(StreamConfig(name="JIANFU_ALERTS", subjects=["jf.alert.>"], max_msgs=1))
     with pytest.raises(REFUSED):
         await js.add_stream(StreamConfig(name="SHADOW", subjects=["jf.cmd.>"]))
+    for documents in ("$JS.API.STREAM.DELETE.OBJ_JIANFU_DOCUMENTS", "$JS.API.STREAM.PURGE.OBJ_JIANFU_DOCUMENTS"):
+        await session.nc.publish(documents, b"")  # G2: an issued circulation document is never removed
     await session.settle()
     assert session.refused("publish", "$JS.API.STREAM.DELETE.JIANFU_EVENTS"), session.errors
-    assert {s.config.name for s in await operator.nc.jetstream().streams_info()} == set(STREAMS)
+    assert session.refused("publish", "$JS.API.STREAM.PURGE.OBJ_JIANFU_DOCUMENTS"), session.errors
+    assert session.refused("publish", "$JS.API.STREAM.DELETE.OBJ_JIANFU_DOCUMENTS"), session.errors
+    assert {s.config.name for s in await operator.nc.jetstream().streams_info()} == {*STREAMS, "OBJ_JIANFU_DOCUMENTS"}
     await session.nc.close()
 
 
