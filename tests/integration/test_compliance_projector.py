@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from contextlib import AsyncExitStack
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -22,10 +23,11 @@ from jianfu.compliance.rebuild import (
 from jianfu.events.errors import RefusalCode
 from jianfu.events.schemas.campus_entry import Route
 from jianfu.events.schemas.compliance import Rule
+from jianfu.events.schemas.secondments import SecondmentEndingSoon
 from jianfu.events.settings import Settings
 
 from tests.conftest import fresh_database
-from tests.integration.test_event_store import reminder
+from tests.integration.test_event_store import context
 from tests.s3_semester import S3Semester, running, settle
 
 PRIMARY_1, PRIMARY_2, MIDDLE_1 = "school-dwk-primary-1", "school-dwk-primary-2", "school-dwk-middle-1"
@@ -141,8 +143,12 @@ async def test_events_at_or_below_the_checkpoint_change_nothing(engine, projecto
 async def test_unknown_event_types_are_skipped_but_advance_the_checkpoint(engine, projector, store):
     await settle(projector, store)
     before = await read_model_digest(engine)
-    aggregate_id = uuid.uuid4().hex
-    [stored] = await store.append(await store.load("escalation", aggregate_id), [reminder(aggregate_id)])
+    aggregate_id = uuid.uuid4().hex  # the read model has no use for S7's notices (G2 made reminders its own)
+    notice = SecondmentEndingSoon(notice_id=aggregate_id, teacher_id="t-1", school_id="school-dwk-primary-1",
+                                  borrowing_org_id="dept-fire", secondment_id=None, left_on=date(2026, 3, 2),
+                                  ends_on=date(2026, 6, 30), noticed_on=date(2026, 5, 31))
+    [stored] = await store.append(await store.load("secondment_notice", aggregate_id),
+                                  [context().event(notice, aggregate_id)])
     await projector.wait_for(stored.sequence)
     assert await read_model_digest(engine) == before
 
