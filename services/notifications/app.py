@@ -61,14 +61,16 @@ NOTICES = "jf.ev.secondment_notice.>"
 NOTICES_DURABLE = "notifications-notices"
 DEADLINES = "jf.ev.rectification_deadline.>"
 DEADLINES_DURABLE = "notifications-deadlines"
+CIRCULATIONS = "jf.ev.escalation.>"
+CIRCULATIONS_DURABLE = "notifications-circulations"
 REVIEWERS = {OrgKind.EDUCATION_BUREAU, OrgKind.SUPERVISION_OFFICE}  # G2: who issues steps, and so reviews reports
 
 
-def ladder_router(deps: Deps, settings: Settings, alerts: AlertChannel) -> Router:
+def ladder_router(deps: Deps, settings: Settings) -> Router:
     """G2: the people's commands; who of a kind may act on which escalation the handler decides."""
     router = Router("notifications", deps.directory, max_payload_bytes=settings.max_payload_bytes, ledger=deps.ledger)
     confirmer = {deps.policy.escalation.circulation_confirmer_kind}
-    router.add(ConfirmCirculation, partial(ladder_commands.confirm_circulation, deps=deps, alerts=alerts), confirmer)
+    router.add(ConfirmCirculation, partial(ladder_commands.confirm_circulation, deps=deps), confirmer)
     router.add(DeclineCirculation, partial(ladder_commands.decline_circulation, deps=deps), confirmer)
     router.add(ReportRectification, partial(ladder_commands.report_rectification, deps=deps))
     router.add(VerifyRectification, partial(ladder_commands.verify_rectification, deps=deps), REVIEWERS)
@@ -85,6 +87,7 @@ def interface(
     notices_durable: str = NOTICES_DURABLE,
     notices_subject: str = NOTICES,
     deadlines_durable: str = DEADLINES_DURABLE,
+    circulations_durable: str = CIRCULATIONS_DURABLE,
     shelf: documents.DocumentShelf | None = None,
 ) -> Interface:
     snapshots = Snapshots(deps.store, every=settings.snapshot_every)
@@ -97,6 +100,9 @@ def interface(
     deadlines = Subscription(DEADLINES, deadlines_durable, partial(handlers.on_deadline_missed, deps=deps,
                                                                   alerts=alerts, snapshots=snapshots, gate=gate),
                              (RectificationDeadlineMissed,))
+    circulations = Subscription(CIRCULATIONS, circulations_durable, partial(handlers.on_circulation_confirmed,
+                                                                            deps=deps, alerts=alerts),
+                                (CirculationConfirmed,))  # G2: a confirmed circulation to every organisation
     circulated = Subscription(documents.ESCALATIONS, documents.DOCUMENTS_DURABLE, partial(
         documents.on_circulation_confirmed, deps=deps, shelf=shelf or documents.DocumentShelf()),
         (CirculationConfirmed,))  # G2: the document of a confirmed circulation, stored by number
@@ -104,8 +110,8 @@ def interface(
                      "violation, a warning or a circulation proposal for a missed rectification deadline, "
                      "circulations confirmed or declined by a person and numbered per year, rectifications "
                      "reported and verified; and S7's notice before a secondment ends, an alert of its own kind.",
-                     routers=(ladder_router(deps, settings, alerts),),
-                     subscriptions=(ladder, deadlines, notices, circulated),
+                     routers=(ladder_router(deps, settings),),
+                     subscriptions=(ladder, deadlines, circulations, notices, circulated),
                      emits=(ReminderIssued, WarningIssued, CirculationProposed, CirculationNumberAssigned,
                             CirculationConfirmed, CirculationDeclined, RectificationReported, RectificationVerified,
                             RectificationRejected, *DELIVERY_OUTCOMES),

@@ -30,6 +30,7 @@ from jianfu.events.envelope import SYSTEM_ACTOR, Envelope, stored_hash
 from jianfu.events.recording import CommandContext
 from jianfu.events.schemas.compliance import ViolationDetected
 from jianfu.events.schemas.escalation import (
+    CirculationConfirmed,
     CirculationProposed,
     RectificationDeadlineMissed,
     ReminderIssued,
@@ -44,6 +45,7 @@ from jianfu.notifications.alerts import (
     Alert,
     AlertChannel,
     alert_subject,
+    circulation_alerts,
     proposal_alerts,
     reminder_alert,
     secondment_ending_alert,
@@ -173,6 +175,22 @@ async def on_deadline_missed(envelope: Envelope, sequence: int, deps: Deps, aler
         stored = await record_steps(envelope, missed.escalation_id, f"deadline:{missed.deadline_id}", decide, deps,
                                     snapshots)
     await send(alerts_for(stored, deps), alerts, envelope, sequence)
+
+
+async def on_circulation_confirmed(envelope: Envelope, sequence: int, deps: Deps, alerts: AlertChannel) -> None:
+    """G2 stages 3–4: a confirmed circulation goes to every organisation of the directory. From
+    the stored event, so a confirmation whose command died after its append is still circulated;
+    the alert subjects are the ledger, so a redelivery or a replay sends nothing twice."""
+    if envelope.event_type != CirculationConfirmed.__name__:
+        return
+    confirmed: CirculationConfirmed = catalogue.parse(envelope)
+    history = await deps.store.load(ESCALATION, envelope.aggregate_id)
+    proposed = next((CirculationProposed.model_validate(e.data) for e in history.envelopes
+                     if e.event_type == CirculationProposed.__name__ and e.data["proposal_id"] == confirmed.proposal_id),
+                    None)
+    if proposed is None:  # a confirmation always follows its proposal in the same escalation
+        raise LookupError(f"no proposal {confirmed.proposal_id} in {envelope.aggregate_id}")
+    await send(circulation_alerts(envelope, proposed, deps.directory), alerts, envelope, sequence)
 
 
 def _with_proposal(escalation: Escalation, step, context: CommandContext, aggregate_id: str,

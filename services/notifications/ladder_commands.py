@@ -23,7 +23,6 @@ from jianfu.events.envelope import Envelope
 from jianfu.events.schemas.escalation import (
     CirculationConfirmed,
     CirculationNumberAssigned,
-    CirculationProposed,
     ConfirmCirculation,
     DeclineCirculation,
     RejectRectification,
@@ -31,10 +30,9 @@ from jianfu.events.schemas.escalation import (
     VerifyRectification,
 )
 from jianfu.events.store import History, StoredEvent, execute
-from jianfu.notifications.alerts import AlertChannel, circulation_alerts
 from jianfu.notifications.domain import ladder
 from jianfu.notifications.domain.escalation import Escalation
-from jianfu.notifications.handlers import ESCALATION, business_day, send, working_calendar
+from jianfu.notifications.handlers import ESCALATION, business_day, working_calendar
 
 REGISTER = CirculationNumberAssigned.aggregate_type
 
@@ -47,7 +45,8 @@ def escalation_of(history: History) -> Escalation:
     return escalation
 
 
-async def confirm_circulation(command: ConfirmCirculation, caller: Caller, deps: Deps, alerts: AlertChannel) -> dict:
+async def confirm_circulation(command: ConfirmCirculation, caller: Caller, deps: Deps) -> dict:
+    """The circulation's alerts go out from the stored event (``handlers.on_circulation_confirmed``)."""
     context = command_context(caller, command, deps.policy.version, deps.clock.now())
     today, policy = business_day(context.now), deps.policy.escalation
     aggregate_id = ladder.escalation_of_proposal(command.proposal_id)
@@ -63,10 +62,6 @@ async def confirm_circulation(command: ConfirmCirculation, caller: Caller, deps:
 
     stored = await execute(deps.store, ESCALATION, aggregate_id, decide, deps.retries)
     confirmed = CirculationConfirmed.model_validate(stored[0].envelope.data)
-    history = await deps.store.load(ESCALATION, aggregate_id)
-    proposed = next(CirculationProposed.model_validate(e.data) for e in history.envelopes
-                    if e.event_type == CirculationProposed.__name__ and e.data["proposal_id"] == command.proposal_id)
-    await send(circulation_alerts(stored[0].envelope, proposed, deps.directory), alerts, stored[0].envelope)
     return {"proposal_id": confirmed.proposal_id, "escalation_id": aggregate_id, "stage": confirmed.stage,
             "year": confirmed.year, "number": assigned.number, "document_number": confirmed.document_number,
             "rectify_by": confirmed.rectify_by.isoformat(), "sequence": stored[0].sequence}

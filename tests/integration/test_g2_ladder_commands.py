@@ -37,7 +37,7 @@ WARNING_DAYS = (date(2026, 1, 5), date(2026, 2, 2), date(2026, 3, 2), date(2026,
 
 @pytest.fixture(scope="module")
 def units() -> list[str]:
-    return [f"dept-g2{uuid.uuid4().hex[:6]}-{n}" for n in range(8)]
+    return [f"dept-g2{uuid.uuid4().hex[:6]}-{n}" for n in range(9)]
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,8 @@ def started(settings: Settings, suffix: str):
     deps = connected_deps(app, broker, settings)
     alerts = AlertChannel()
     launch(broker, settings, interface(deps, settings, alerts, durable=f"ladder-{suffix}",
-                                       notices_durable=f"notices-{suffix}", deadlines_durable=f"deadlines-{suffix}"))
+                                       notices_durable=f"notices-{suffix}", deadlines_durable=f"deadlines-{suffix}",
+                                       circulations_durable=f"circulations-{suffix}"))
 
     @app.on_startup
     async def bind_alerts() -> None:
@@ -108,9 +109,15 @@ async def steps(store, unit: str, count: int, timeout: float = 15.0) -> list:
         await asyncio.sleep(0.05)
 
 
-async def alerts_on(js, subject: str) -> int:
-    info = await js.stream_info(ALERT_STREAM, subjects_filter=subject)
-    return sum((info.state.subjects or {}).values())
+async def alerts_on(js, subject: str, expected: int | None = None, timeout: float = 15.0) -> int:
+    """Alerts stored under ``subject``; with ``expected``, once that many are (sent asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        info = await js.stream_info(ALERT_STREAM, subjects_filter=subject)
+        count = sum((info.state.subjects or {}).values())
+        if expected is None or count >= expected or time.monotonic() > deadline:
+            return count
+        await asyncio.sleep(0.05)
 
 
 async def command(nc, org: str, name: str, body: dict, person: str | None = None) -> dict:
@@ -165,7 +172,8 @@ async def test_g2_circulation_is_confirmed_by_the_leading_group_office_only_and_
     assert (confirmed.event_type, confirmed.data["confirmed_by_person"]) == ("CirculationConfirmed", "王主任")
     later = await command(nc, LEADERS, "ConfirmCirculation", {"proposal_id": proposal})
     assert later["error"]["code"] == "INVALID_STATE"
-    assert await alerts_on(ladder_log.js, f"jf.alert.*.circulation.{proposal}") == len(directory.organisations)
+    organisations = len(directory.organisations)
+    assert await alerts_on(ladder_log.js, f"jf.alert.*.circulation.{proposal}", organisations) == organisations
 
 
 async def test_g2_two_confirmations_at_once_never_share_a_number(ladder_log, service, units):
@@ -175,6 +183,9 @@ async def test_g2_two_confirmations_at_once_never_share_a_number(ladder_log, ser
     assert all(reply["ok"] for reply in replies)
     assert len({reply["number"] for reply in replies}) == 2
     assert len({reply["document_number"] for reply in replies}) == 2
+    register = await ladder_log.store.load("circulation_register", str(replies[0]["year"]))
+    numbers = [e.envelope.data["number"] for e in register.events]
+    assert numbers == list(range(1, len(numbers) + 1))  # in order, no gap, none twice
 
 
 async def test_g2_a_declined_proposal_is_settled_and_a_later_warning_proposes_again(ladder_log, service, units):
@@ -244,8 +255,13 @@ async def test_g2_a_missed_deadline_escalates_to_a_warning_and_a_stale_one_does_
     assert await alerts_on(ladder_log.js, f"jf.alert.{unit}.warning.>") == 2
 
 
-async def test_g2_a_replay_through_new_durables_appends_and_sends_nothing_new(ladder_log, service, settings):
-    js = ladder_log.js
+async def test_g2_a_replay_through_new_durables_appends_and_sends_nothing_new(ladder_log, service, settings, units,
+                                                                             directory):
+    js, unit = ladder_log.js, units[8]
+    proposal = await proposed(ladder_log, unit)  # this test's own steps, proposal and circulation to replay
+    assert (await command(ladder_log.nc, LEADERS, "ConfirmCirculation", {"proposal_id": proposal}))["ok"]
+    organisations = len(directory.organisations)
+    assert await alerts_on(js, f"jf.alert.*.circulation.{proposal}", organisations) == organisations
     before_events = (await js.stream_info("JIANFU_EVENTS")).state.messages
     before_alerts = (await js.stream_info(ALERT_STREAM)).state.messages
     suffix = uuid.uuid4().hex[:8]
@@ -253,7 +269,7 @@ async def test_g2_a_replay_through_new_durables_appends_and_sends_nothing_new(la
     await app.start()
     try:
         last = (await js.stream_info("JIANFU_EVENTS")).state.last_seq
-        for durable in (f"ladder-{suffix}", f"deadlines-{suffix}"):
+        for durable in (f"ladder-{suffix}", f"deadlines-{suffix}", f"circulations-{suffix}"):
             deadline = time.monotonic() + 30
             while True:
                 info = await js.consumer_info("JIANFU_EVENTS", durable)
