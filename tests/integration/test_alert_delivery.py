@@ -137,7 +137,7 @@ async def webhook_follower(js, store, directory: Directory, unit: str, durable: 
     return follower
 
 
-async def test_G2_a_webhook_failing_twice_then_succeeding_is_delivered_once_after_three_signed_attempts(
+async def test_g2_a_webhook_failing_twice_then_succeeding_is_delivered_once_after_three_signed_attempts(
         js, store, key_env):
     unit = f"dept-w{uuid.uuid4().hex[:8]}"
     endpoint = Endpoint([500, 503, 200])
@@ -163,7 +163,7 @@ async def test_G2_a_webhook_failing_twice_then_succeeding_is_delivered_once_afte
         assert not signature_matches(body, b"another key", headers["x-jianfu-signature"])
 
 
-async def test_G2_a_webhook_that_always_fails_is_given_up_visibly_and_the_alert_is_not_lost(js, store, key_env):
+async def test_g2_a_webhook_that_always_fails_is_given_up_visibly_and_the_alert_is_not_lost(js, store, key_env):
     unit = f"dept-f{uuid.uuid4().hex[:8]}"
     endpoint = Endpoint([500])
     directory = unit_directory(unit, webhook_url=await endpoint.start(), webhook_secret_env=key_env)
@@ -188,7 +188,7 @@ async def test_G2_a_webhook_that_always_fails_is_given_up_visibly_and_the_alert_
     assert json.loads(kept.data)["alert_id"] == alert.alert_id
 
 
-async def test_G2_a_restart_or_redelivery_sends_nothing_twice(js, store, key_env):
+async def test_g2_a_restart_or_redelivery_sends_nothing_twice(js, store, key_env):
     unit = f"dept-r{uuid.uuid4().hex[:8]}"
     endpoint = Endpoint([200])
     directory = unit_directory(unit, webhook_url=await endpoint.start(), webhook_secret_env=key_env)
@@ -221,7 +221,7 @@ async def _stored_alert(js, alert: EscalationAlert):
     return Alert.read(msg.subject, msg.data, msg.headers)
 
 
-async def test_G2_a_replay_of_the_events_sends_nothing(js, store, key_env):
+async def test_g2_a_replay_of_the_events_sends_nothing(js, store, key_env):
     """The ladder publishes a violation's alert once; a rebuild (the violation handled again, as a
     new consumer replaying the log from sequence 1 would) publishes no alert, so the delivery
     worker, which follows the alerts stream, has nothing to send."""
@@ -254,7 +254,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-async def test_G2_the_smtp_server_receives_the_chinese_summary_intact(js, store):
+async def test_g2_the_smtp_server_receives_the_chinese_summary_intact(js, store):
     unit = f"dept-m{uuid.uuid4().hex[:8]}"
     mailbox = Mailbox()
     port = free_port()

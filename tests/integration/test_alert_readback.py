@@ -12,10 +12,11 @@ import uuid
 import nats
 import pytest
 from jianfu.events.provisioning import ALERT_STREAM, provision
+from jianfu.notifications.domain.delivery import signature
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import APIError
 
-from tests.broker import ComposeNats, Session, login
+from tests.broker import ROOT, ComposeNats, Session, login
 
 REFUSED = (nats.errors.TimeoutError, nats.errors.NoRespondersError, APIError)
 
@@ -64,7 +65,7 @@ async def read_all(session: Session, org: str) -> list[str]:
     return subjects
 
 
-async def test_G2_an_organisation_replays_its_own_alerts_from_the_stream_with_its_own_inbox(broker):
+async def test_g2_an_organisation_replays_its_own_alerts_from_the_stream_with_its_own_inbox(broker):
     server, notifications = broker
     mine = [await alert(notifications, "dept-fire"), await alert(notifications, "dept-fire")]
     other = await alert(notifications, "dept-health")
@@ -89,7 +90,7 @@ async def test_G2_an_organisation_replays_its_own_alerts_from_the_stream_with_it
     ("dept-fire", "jf.alert.>"),  # every alert
     ("notifications-webhook", "jf.alert.dept-fire.>"),  # the delivery worker's name
 ])
-async def test_G2_an_organisation_cannot_create_a_consumer_on_another_organisations_alerts(broker, name,
+async def test_g2_an_organisation_cannot_create_a_consumer_on_another_organisations_alerts(broker, name,
                                                                                           filter_subject):
     server, _ = broker
     fire = await login(server, "dept-fire")
@@ -101,7 +102,7 @@ async def test_G2_an_organisation_cannot_create_a_consumer_on_another_organisati
     await fire.nc.close()
 
 
-async def test_G2_the_filter_in_the_body_must_be_the_one_in_the_permitted_subject(broker):
+async def test_g2_the_filter_in_the_body_must_be_the_one_in_the_permitted_subject(broker):
     """The create subject carries the organisation's own filter; a body asking for more is refused
     by the server itself (the subject's filter must match the body's)."""
     server, _ = broker
@@ -115,7 +116,7 @@ async def test_G2_the_filter_in_the_body_must_be_the_one_in_the_permitted_subjec
     await fire.nc.close()
 
 
-async def test_G2_an_organisation_cannot_pull_read_or_subscribe_to_anothers_alerts_or_replies(broker):
+async def test_g2_an_organisation_cannot_pull_read_or_subscribe_to_anothers_alerts_or_replies(broker):
     server, notifications = broker
     health_alert = await alert(notifications, "dept-health")
     health = await login(server, "dept-health")
@@ -153,7 +154,7 @@ async def test_G2_an_organisation_cannot_pull_read_or_subscribe_to_anothers_aler
     await health.nc.close()
 
 
-async def test_G2_two_first_attempts_racing_reach_a_reader_once(broker):
+async def test_g2_two_first_attempts_racing_reach_a_reader_once(broker):
     """The race the notifications README described: two consumers publish one violation's first
     alert at the same instant. The stream stores one (expected last subject sequence 0); a reader of
     the stream — the only way an organisation can read alerts now — gets that one."""
@@ -168,3 +169,31 @@ async def test_G2_two_first_attempts_racing_reach_a_reader_once(broker):
     assert received.count(f"jf.alert.dept-emergency.reminder.{violation}") == 1
     await emergency.nc.jetstream().delete_consumer(ALERT_STREAM, "dept-emergency")
     await emergency.nc.close()
+
+
+def readme_example(opening: str) -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return text.split("### Receiving alerts", 1)[1].split(opening, 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+
+
+async def test_g2_the_readme_example_reads_the_organisations_alerts_back(broker, capsys):
+    """The integrator example of README.md ("Receiving alerts"), pointed at this server."""
+    server, notifications = broker
+    subject = await alert(notifications, "dept-fire")
+    example = readme_example("Reading the stream with nats-py").replace("nats://127.0.0.1:4222", server.url)
+    scope: dict = {}
+    exec(compile(example.replace("asyncio.run(main())", ""), "README.md", "exec"), scope)
+    await scope["main"]()
+    printed = capsys.readouterr().out
+    assert f"{subject} 【整改通知】" in printed
+    operator = await login(server, "operator")
+    await operator.nc.jetstream().delete_consumer(ALERT_STREAM, "dept-fire")
+    await operator.nc.close()
+
+
+def test_g2_the_readme_signature_check_accepts_our_signature_and_nothing_else():
+    scope: dict = {}
+    exec(compile(readme_example("Checking a webhook's signature"), "README.md", "exec"), scope)
+    body = '{"summary":"【整改通知】"}'.encode()
+    assert scope["genuine"](body, signature(body, b"key"), b"key")
+    assert not scope["genuine"](body, signature(body, b"key"), b"other")
