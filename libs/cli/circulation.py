@@ -23,8 +23,20 @@ from nats.js.object_store import ObjectStore
 app = typer.Typer(help="Circulation documents (通报, G2), by number.", no_args_is_help=True)
 
 
+MAX_NUMBER_LENGTH = 80  # 大教减负通〔2026〕3号 is 16; a subject token holds the name's base64
+
+
 class DocumentMissing(LookupError):
     pass
+
+
+def document_number(text: str) -> str:
+    """The number as typed, trimmed; refused when empty, too long or holding control characters."""
+    number = text.strip()
+    if not number or len(number) > MAX_NUMBER_LENGTH or any(ord(c) < 32 or ord(c) == 127 for c in number):
+        raise typer.BadParameter(f"not a document number (1 to {MAX_NUMBER_LENGTH} printable characters, "
+                                 "e.g. 大教减负通〔2026〕3号)", param_hint="NUMBER")
+    return number
 
 
 async def read_object(js: JetStreamContext, store: ObjectStore, name: str) -> bytes:
@@ -48,9 +60,13 @@ async def read_object(js: JetStreamContext, store: ObjectStore, name: str) -> by
     return content
 
 
+async def _quiet(error: Exception) -> None:
+    """The command's own message says what failed; nats-py need not print a traceback as well."""
+
+
 async def fetch(settings: Settings, number: str, kinds: tuple[str, ...]) -> dict[str, bytes]:
     """The document's renderings by kind (``html``, ``pdf``)."""
-    nc = await connect(settings, max_reconnect_attempts=1, connect_timeout=3)
+    nc = await connect(settings, max_reconnect_attempts=1, connect_timeout=3, error_cb=_quiet)
     try:
         js = nc.jetstream(timeout=10)
         store = await js.object_store(DOCUMENT_BUCKET)
@@ -63,14 +79,15 @@ async def fetch(settings: Settings, number: str, kinds: tuple[str, ...]) -> dict
 
 @app.command()
 def get(
-    number: str = typer.Argument(..., help="The document number, e.g. 大教减负通〔2026〕3号."),
+    number: str = typer.Argument(..., help="The document number, e.g. 大教减负通〔2026〕3号.",
+                                 callback=document_number),
     html: Path | None = typer.Option(None, "--html", help="Write the HTML here."),
     pdf: Path | None = typer.Option(None, "--pdf", help="Write the PDF here."),
 ) -> None:
     """Fetch a circulation document by number; print what was written as JSON."""
     kinds = tuple(kind for kind, path in (("html", html), ("pdf", pdf)) if path) or ("html",)
     try:
-        found = asyncio.run(fetch(Settings(), number.strip(), kinds))
+        found = asyncio.run(fetch(Settings(), number, kinds))
     except DocumentMissing as missing:
         typer.echo(f"jianfu circulation get: {missing}", err=True)
         raise typer.Exit(1) from missing
@@ -85,4 +102,4 @@ def get(
         if path:
             path.write_bytes(found[kind])
             written[kind] = {"path": str(path), "bytes": len(found[kind])}
-    typer.echo(json.dumps({"document_number": number.strip(), **written}, ensure_ascii=False))
+    typer.echo(json.dumps({"document_number": number, **written}, ensure_ascii=False))

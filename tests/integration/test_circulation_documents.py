@@ -162,3 +162,23 @@ async def test_g2_an_organisation_cannot_write_a_document(server, documents):
     assert any(chunks in error.lower() for error in session.errors), session.errors
     await session.nc.close()
     assert await bucket_state(server) == (last, digests)
+
+
+@pytest.mark.parametrize("number, code", [("大教减负通〔2026〕3号\t", 1), ("a\u0007b", 2), ("x" * 81, 2), ("   ", 2),
+                                          ("jf.>*", 1), ("../../etc/passwd", 1)])
+async def test_g2_hostile_numbers_get_a_clear_refusal_not_a_traceback(server, documents, number, code):
+    """A tab is trimmed (the real number, then found: exit 0 means it was read); control characters,
+    over-long or empty numbers are refused before connecting (2); wildcards and paths are only names
+    that no document has (1)."""
+    done = await asyncio.to_thread(jianfu, server, "dept-fire", "circulation", "get", number)
+    expected = 0 if number.strip() == NUMBER else code
+    assert done.returncode == expected, done.stderr.decode()
+    assert "Traceback" not in done.stderr.decode()
+
+
+async def test_g2_a_wrong_password_exits_with_a_message(server, documents):
+    env = {**os.environ, "JIANFU_NATS_URL": server.url, "JIANFU_NATS_USER": "dept-fire", "JIANFU_NATS_PASSWORD": "no"}
+    done = await asyncio.to_thread(subprocess.run, [str(Path(sys.executable).parent / "jianfu"), "circulation", "get",
+                                                    NUMBER], env=env, capture_output=True, timeout=60)
+    assert done.returncode == 2 and "jianfu circulation get:" in done.stderr.decode()
+    assert "Traceback" not in done.stderr.decode()

@@ -6,12 +6,14 @@ number; the same events give the same bytes. No I/O but the packaged font and te
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from jianfu.events import catalogue
 from jianfu.events.organisations import Directory
+from jianfu.events.recording import CommandContext
+from jianfu.events.schemas.escalation import CirculationConfirmed, CirculationProposed
 from jianfu.events.settings import REFERENCE
 from jianfu.notifications.domain.circulation_document import (
     CirculationNotFound,
@@ -129,3 +131,27 @@ def test_g2_a_circulation_without_earlier_steps_still_renders():
     found = facts(case=case)
     assert found.steps == () and "无。" in render_html(found)
     assert found.report_to == "大武口区委督查室" and date(2026, 10, 9) == found.rectify_by
+
+
+def test_g2_a_public_circulation_lists_the_internal_one_before_it_and_stands_alone():
+    """Stage 4 (公开通报) after the case's stage 3 (通报批评) missed its deadline: the document is
+    found by its own number and names the earlier circulation among the steps already taken."""
+    case = stage3_case()
+    office = case.escalation[-1]
+    proposed = CirculationProposed(proposal_id="prop-health-4", escalation_id=office.aggregate_id,
+                                   responsible_org_id="dept-health", issue_key="dept-health:UnauthorizedCampusEntry",
+                                   rule="UnauthorizedCampusEntry", stage=4,
+                                   violation_ids=("v-health-1", "v-health-2", "v-health-3"), warning_event_ids=(),
+                                   proposed_on=date(2026, 10, 10), summary="逾期仍未整改，建议公开通报。")
+    confirmed = CirculationConfirmed(proposal_id="prop-health-4", escalation_id=office.aggregate_id,
+                                     responsible_org_id="dept-health", stage=4, document_number="大教减负通〔2026〕5号",
+                                     year=2026, confirmed_by_org_id="leading-group-office", confirmed_on=date(2026, 10, 12),
+                                     rectify_by=date(2026, 10, 26))
+    context = CommandContext(office.actor, "confirm:prop-health-4", "corr-health", "dawukou-2021.1",
+                             datetime(2026, 10, 12, 2, tzinfo=UTC))
+    case.escalation.extend([context.event(proposed, office.aggregate_id), context.event(confirmed, office.aggregate_id)])
+    public = facts("大教减负通〔2026〕5号", case)
+    assert (public.stage, public.title, public.audience) == (4, "公开通报", "社会各界")
+    assert public.steps[-1].step == "通报批评" and public.steps[-1].detail == NUMBER
+    assert facts(NUMBER, case).stage == 3  # the internal one is still rendered as it was
+    assert render_pdf(facts(NUMBER, case)) == render_pdf(facts(NUMBER))  # later events change nothing before
