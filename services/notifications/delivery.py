@@ -155,7 +155,7 @@ class WebhookSender:
                    ALERT_ID_HEADER: alert.alert_id}
         try:
             response = await self.client.post(org.channels.webhook_url, content=alert.body, headers=headers)
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL) as error:  # refused, timed out, unreachable, no such host
             raise DeliveryError(f"{type(error).__name__}: {error}") from error
         if not response.is_success:
             raise DeliveryError(f"HTTP {response.status_code}")

@@ -285,3 +285,51 @@ async def test_g2_the_smtp_server_receives_the_chinese_summary_intact(js, store)
     assert SUMMARY in text and alert.alert_id in text
     assert [(type(e).__name__, e.attempts, e.target) for e in found] == [
         ("AlertDelivered", 1, "head@test.example,office@test.example")]
+
+
+async def test_g2_a_webhook_without_its_key_is_given_up_at_once_and_nothing_unsigned_is_sent(js, store):
+    """The directory names a variable that is not set: retrying cannot help, so the one attempt is
+    recorded as final (visible), and nothing goes out unsigned."""
+    unit = f"dept-k{uuid.uuid4().hex[:8]}"
+    endpoint = Endpoint([200])
+    directory = unit_directory(unit, webhook_url=await endpoint.start(),
+                               webhook_secret_env=f"JIANFU_UNSET_{uuid.uuid4().hex[:8].upper()}")
+    alert = an_alert(unit)
+    await AlertChannel(js).deliver(alert)
+    follower = await webhook_follower(js, store, directory, unit)
+    try:
+        found = await settled(store, alert.alert_id, DeliveryChannel.WEBHOOK)
+    finally:
+        await follower.stop()
+        await endpoint.stop()
+    assert [(type(e).__name__, e.attempt, e.final) for e in found] == [("AlertDeliveryFailed", 1, True)]
+    assert "is not set" in found[0].error and endpoint.received == []
+
+
+async def test_g2_hostile_messages_on_the_alerts_stream_are_passed_over_and_later_alerts_still_delivered(
+        js, store, key_env):
+    """Not JSON, JSON without an alert id, an alert for an organisation the directory does not know:
+    each is acked and logged, nothing is sent or recorded for it, and the next alert goes out."""
+    unit = f"dept-h{uuid.uuid4().hex[:8]}"
+    endpoint = Endpoint([200])
+    directory = unit_directory(unit, webhook_url=await endpoint.start(), webhook_secret_env=key_env)
+    for subject, body in ((f"jf.alert.{unit}.reminder.v-junk", b"\xff not json"),
+                          (f"jf.alert.{unit}.reminder.v-noid", b'{"summary": "no id"}'),
+                          (f"jf.alert.{unit}.reminder.v-list", b"[1, 2, 3]")):
+        await js.publish(subject, body, stream=ALERT_STREAM)
+    stranger = an_alert(f"dept-x{uuid.uuid4().hex[:8]}")  # not in the directory: NATS only
+    await AlertChannel(js).deliver(stranger)
+    alert = an_alert(unit)
+    await AlertChannel(js).deliver(alert)
+    follower = await webhook_follower(js, store, directory, unit)
+    stranger_follower = await webhook_follower(js, store, directory, stranger.responsible_org_id)
+    try:
+        await settled(store, alert.alert_id, DeliveryChannel.WEBHOOK)
+        await caught_up(js, follower.durable)
+        await caught_up(js, stranger_follower.durable)
+    finally:
+        await follower.stop()
+        await stranger_follower.stop()
+        await endpoint.stop()
+    assert [h["x-jianfu-alert-id"] for h, _ in endpoint.received] == [alert.alert_id]
+    assert await outcomes(store, stranger.alert_id) == []
