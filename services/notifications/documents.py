@@ -63,10 +63,6 @@ class DocumentShelf:
             log.error("document_differs", name=name, stored=info.digest, rendered=object_digest(content))
         return False
 
-    async def fetch(self, name: str) -> bytes:
-        store = await self.js.object_store(self.bucket)
-        return (await store.get(name)).data
-
 
 def rendered(facts: CirculationFacts) -> dict[str, bytes]:
     return {HTML: render_html(facts).encode(), PDF: render_pdf(facts)}

@@ -182,3 +182,13 @@ async def test_g2_a_wrong_password_exits_with_a_message(server, documents):
                                                     NUMBER], env=env, capture_output=True, timeout=60)
     assert done.returncode == 2 and "jianfu circulation get:" in done.stderr.decode()
     assert "Traceback" not in done.stderr.decode()
+
+
+async def test_g2_an_issued_document_is_never_replaced_by_other_bytes(server, documents):
+    """Should a later release render other bytes for a stored number, the stored document stays."""
+    last, digests = documents
+    session = await login(server, "notifications")
+    shelf = DocumentShelf(session.nc.jetstream(timeout=5))
+    assert await shelf.keep(f"{NUMBER}.html", b"<p>rendered otherwise</p>") is False
+    await session.nc.close()
+    assert await bucket_state(server) == (last, digests)
