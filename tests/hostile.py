@@ -94,6 +94,16 @@ SEEDS: dict[str, dict[str, Any]] = {
     "GetCaseHistory": {"escalation_id": "esc-0123456789abcdef0123456789abcdef", "limit": 20},
     "GetCirculations": {"year": 2026, "limit": 20},
     "GetAlertDeliveries": {"org_id": "dept-publicity", "alert_id": "a-1", "limit": 20},
+    "ConfirmCirculation": {"command_id": COMMAND_ID,  # G2
+                           "proposal_id": "esc-0123456789abcdef0123456789abcdef-0123456789abcdef", "note": "同意通报"},
+    "DeclineCirculation": {"command_id": COMMAND_ID,
+                           "proposal_id": "esc-0123456789abcdef0123456789abcdef-0123456789abcdef", "reason": "先行约谈整改"},
+    "ReportRectification": {"command_id": COMMAND_ID, "escalation_id": "esc-0123456789abcdef0123456789abcdef",
+                            "report": "已停止未经认定的进校园活动，并建立审批台账。"},
+    "VerifyRectification": {"command_id": COMMAND_ID, "escalation_id": "esc-0123456789abcdef0123456789abcdef",
+                            "report_id": "rect-0123456789abcdef0123456789abcdef", "note": "整改到位"},
+    "RejectRectification": {"command_id": COMMAND_ID, "escalation_id": "esc-0123456789abcdef0123456789abcdef",
+                            "report_id": "rect-0123456789abcdef0123456789abcdef", "reason": "整改材料不全"},
 }
 """A valid body of every command and query; ``command_id`` is drawn afresh for each example."""
 
