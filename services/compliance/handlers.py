@@ -343,7 +343,7 @@ async def get_case_history(query: GetCaseHistory, caller: Caller, deps: ReadDeps
 
 async def get_circulations(query: GetCirculations, caller: Caller, deps: ReadDeps) -> dict:
     """G2: a year's circulations in the order proposed; a unit reads its own."""
-    unit = _own(caller, None, "year")
+    unit = None if caller.org.kind in OVERSEERS else caller.org.org_id
     after = paging.read_cursor(paging.CIRCULATIONS, query.cursor, paging.CIRCULATION_KEY)
     async with deps.engine.connect() as conn:
         as_of = await queries.as_of(conn, deps.model)
