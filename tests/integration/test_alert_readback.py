@@ -12,6 +12,9 @@ import uuid
 import nats
 import pytest
 from jianfu.events.provisioning import ALERT_STREAM, provision
+from jianfu.events.settings import Settings
+from jianfu.notifications.app import build
+from jianfu.notifications.delivery import DURABLES, DeliverySettings
 from jianfu.notifications.domain.delivery import signature
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import APIError
@@ -197,3 +200,23 @@ def test_g2_the_readme_signature_check_accepts_our_signature_and_nothing_else():
     body = '{"summary":"【整改通知】"}'.encode()
     assert scope["genuine"](body, signature(body, b"key"), b"key")
     assert not scope["genuine"](body, signature(body, b"key"), b"other")
+
+
+async def test_g2_notifications_runs_its_delivery_workers_under_its_own_user(broker):
+    """The webhook and e-mail workers' durables on the alerts stream are granted to the
+    ``notifications`` user of the generated accounts (and to no organisation)."""
+    server, _ = broker
+    app = build(Settings(nats_url=server.url, nats_user="notifications", nats_password="notifications-demo",
+                         log_level="WARNING"), delivery=DeliverySettings(smtp_host="127.0.0.1"))
+    await app.start()
+    try:
+        operator = await login(server, "operator")
+        names = {info.name for info in await operator.nc.jetstream().consumers_info(ALERT_STREAM)}
+        await operator.nc.close()
+    finally:
+        await app.stop()
+    assert set(DURABLES) <= names
+    fire = await login(server, "dept-fire")
+    with pytest.raises(REFUSED):
+        await fire.nc.request(f"$JS.API.CONSUMER.MSG.NEXT.{ALERT_STREAM}.{DURABLES[0]}", b'{"batch":1}', timeout=0.5)
+    await fire.nc.close()
