@@ -313,3 +313,28 @@ async def test_g2_a_rebuild_equals_the_live_read_model(world):
     live = await read_model_digest(world["engine"])
     result = await rebuild_with(Settings(nats_url=world["log"].url, database_url=world["url"]), switch=False)
     assert result.matched and result.digest == live
+
+
+async def test_g2_the_embedded_sqlite_read_model_equals_the_postgresql_one_and_answers_alike(world, tmp_path):
+    """G2: the same log projected (and swept) into SQLite: the same tables, the same answers, nothing appended."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'compliance.db'}"
+    store = world["log"].store
+    last = await store.last_sequence()
+    await migrate(url)
+    engine = make_engine(url)
+    try:
+        async with running(engine, world["log"].js, store, detection=detection(Settings())) as compliance:
+            await settle(compliance, store)
+        assert await store.last_sequence() == last
+        assert await read_model_digest(engine) == await read_model_digest(world["engine"])
+        lite = {**world, "router": interface(Deps(store, DIRECTORY, POLICY, SystemClock()), Settings(),
+                                             engine).routers[0]}
+        for org, query, payload in ((OFFICE, "GetCases", {"open": False}),
+                                    (UNIT, "GetCaseHistory", {"escalation_id": ESCALATION, "limit": 4}),
+                                    (LEADING, "GetCirculations", {"year": 2031}),
+                                    (HEALTH, "GetAlertDeliveries", {})):
+            on_pg, on_sqlite = await ask(world, org, query, **payload), await ask(lite, org, query, **payload)
+            assert on_pg["ok"] and {k: v for k, v in on_pg.items() if k != "correlation_id"} == \
+                {k: v for k, v in on_sqlite.items() if k != "correlation_id"}
+    finally:
+        await engine.dispose()
