@@ -26,8 +26,9 @@ from jianfu.compliance.settings import ComplianceSettings
 from jianfu.events.commands import CORRELATION_HEADER, PERSON_HEADER
 from jianfu.events.edge import MAX_CORRELATION_ID
 from jianfu.events.errors import ErrorCode, RefusalCode
-from jianfu.events.runtime import connected_deps, launch, make_app, make_broker
+from jianfu.events.runtime import Interface, connected_deps, launch, make_app, make_broker
 from jianfu.events.settings import Settings
+from jianfu.notifications.app import ladder_router
 from jianfu.requests.app import interface as requests_interface
 
 from tests.conftest import fresh_database
@@ -47,12 +48,18 @@ async def services(nats_server, tmp_path_factory):
     async with fresh_database("fuzz") as url:
         compliance = ComplianceSettings(nats_url=nats_server.url, database_url=url, clock=f"file:{clock}",
                                         log_level="WARNING", projector_durable=f"fuzz-{uuid.uuid4().hex[:8]}")
-        apps = [serving(settings, requests_interface), serving(settings, approvals_interface), build_compliance(compliance)]
+        apps = [serving(settings, requests_interface), serving(settings, approvals_interface), build_compliance(compliance),
+                serving(settings, notifications_commands)]
         for app in apps:
             await app.start()
         yield
         for app in apps:
             await app.stop()
+
+
+def notifications_commands(deps, settings: Settings) -> Interface:
+    """Notifications' G2 commands alone: its consumers would act on the session log's violations."""
+    return Interface("notifications", "G2 commands", routers=(ladder_router(deps, settings),))
 
 
 def serving(settings: Settings, interface):
