@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 
 import pylopdf_fonts_zh_cn
-from fpdf import FPDF
+from fpdf import FPDF, TextStyle
 from jianfu.notifications.domain.circulation_document import CirculationFacts
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -26,6 +26,13 @@ TEMPLATES = Path(__file__).parent / "templates"
 FONT_FAMILY = "NotoSansSC"
 FONT_SHA256 = "faa6c9df652116dde789d351359f3d7e5d2285a2b2a1f04a2d7244df706d5ea9"  # NotoSansSC-Regular.otf
 PRODUCER = "jianfu"
+RED, BLACK = "#c00000", "#000000"
+# A formal notice: the issuing body in red at the head (红头), everything else black.
+TAG_STYLES = {
+    "h1": TextStyle(color=RED, font_size_pt=22, t_margin=2, b_margin=1, l_margin="Center"),
+    "h2": TextStyle(color=BLACK, font_size_pt=15, t_margin=1, b_margin=0.5, l_margin="Center"),
+    "h3": TextStyle(color=BLACK, font_size_pt=13, t_margin=2, b_margin=0.5),
+}
 
 
 class FontMissing(RuntimeError):
@@ -78,7 +85,8 @@ def render_pdf(facts: CirculationFacts) -> bytes:
     pdf.set_font(FONT_FAMILY, size=12)
     pdf.set_margins(25, 25, 25)
     pdf.add_page()
-    pdf.write_html(render_html(facts, print=True), font_family=FONT_FAMILY)
+    pdf.write_html(render_html(facts, print=True), font_family=FONT_FAMILY, tag_styles=TAG_STYLES,
+                   li_prefix_color=BLACK)
     return bytes(pdf.output())
 
 
