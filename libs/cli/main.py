@@ -225,7 +225,8 @@ def provision(
                                         "lowered. Default: 1 for a new stream, an existing one keeps its own."),
 ) -> None:
     """Create or update the JIANFU_EVENTS, JIANFU_ALERTS, JIANFU_OPS, JIANFU_COMMANDS and JIANFU_SNAPSHOTS streams
-    (JIANFU_NATS_URL), logged in as the operator (JIANFU_NATS_USER=operator): no other user may."""
+    and create the JIANFU_DOCUMENTS object store when missing (JIANFU_NATS_URL), logged in as the operator
+    (JIANFU_NATS_USER=operator): no other user may."""
     from jianfu.events.provisioning import ReplicasRefused
 
     try:
