@@ -155,3 +155,21 @@ def test_g2_a_public_circulation_lists_the_internal_one_before_it_and_stands_alo
     assert public.steps[-1].step == "通报批评" and public.steps[-1].detail == NUMBER
     assert facts(NUMBER, case).stage == 3  # the internal one is still rendered as it was
     assert render_pdf(facts(NUMBER, case)) == render_pdf(facts(NUMBER))  # later events change nothing before
+
+
+def test_g2_a_case_with_many_violations_runs_over_pages_and_stays_deterministic():
+    """A hostile or simply long case (60 violations, each a long summary) still renders: the table
+    runs over pages, every violation's day is in the text, the bytes are the same twice."""
+    case = stage3_case()
+    many = []
+    for index, envelope in enumerate(case.violations * 20):
+        data = {**envelope.data, "violation_id": f"v-many-{index:03}", "summary": "长" * 300}
+        many.append(envelope.model_copy(update={"data": data, "aggregate_id": f"v-many-{index:03}"}))
+    proposal = next(e for e in case.escalation if e.event_type == "CirculationProposed")
+    cited = proposal.model_copy(update={"data": {**proposal.data, "violation_ids": [e.aggregate_id for e in many]}})
+    escalation = [cited if e is proposal else e for e in case.escalation]
+    found = circulation_facts(NUMBER, escalation, many, catalogue.parse, DIRECTORY)
+    content = render_pdf(found)
+    assert len(found.violations) == 60 and len(PdfReader(io.BytesIO(content)).pages) > 3
+    assert content == render_pdf(found)
+    assert all(day.isoformat() in pdf_text(content) for day in DAYS)
