@@ -12,6 +12,7 @@ replaced: should a later release render other bytes for a stored number, the sto
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 from dataclasses import dataclass
@@ -84,7 +85,8 @@ async def on_circulation_confirmed(envelope: Envelope, sequence: int, deps: Deps
         return
     confirmed = catalogue.parse(envelope)
     facts = await document_facts(confirmed, deps)
-    for kind, content in rendered(facts).items():
+    renderings = await asyncio.to_thread(rendered, facts)  # ~0.3 s of CPU: keep the loop answering
+    for kind, content in renderings.items():
         name = object_name(confirmed.document_number, kind)
         wrote = await shelf.keep(name, content)
         log.info("document_stored" if wrote else "document_already_stored", name=name, bytes=len(content),
