@@ -198,6 +198,17 @@ def test_g2_a_missed_deadline_after_a_confirmed_internal_circulation_proposes_a_
     assert log.missed(log.id_of(confirmed), confirmed.rectify_by) == []  # once per case
 
 
+def test_g2_a_proposal_whose_case_closed_meanwhile_cannot_be_confirmed_only_declined():
+    log = Log()
+    proposal = three_warnings(log)
+    log.report_and_verify(date(2026, 4, 2))
+    with pytest.raises(Refused) as refused:
+        ladder.confirm(log.escalation, proposal.proposal_id, "大教减负通〔2026〕1号", 2026, LEADERS, None,
+                       date(2026, 4, 3), "", G2, WORKING)
+    assert refused.value.code == ErrorCode.INVALID_STATE
+    assert ladder.decline(log.escalation, proposal.proposal_id, LEADERS, None, date(2026, 4, 3), "已整改").stage == 3
+
+
 def test_g2_confirmation_numbers_fill_the_format_in_order_of_the_year():
     assert [ladder.document_number(G2, 2026, n) for n in (1, 2)] == ["大教减负通〔2026〕1号", "大教减负通〔2026〕2号"]
 

@@ -191,6 +191,10 @@ def confirm(escalation: Escalation, proposal: str, document_number: str, year: i
             person: str | None, day: date, note: str, policy: EscalationPolicy, working: WorkingCalendar
             ) -> CirculationConfirmed:
     stage = pending_proposal(escalation, proposal)
+    case = escalation.open_case
+    if case is None or case.number != escalation.proposals[proposal].case:
+        raise Refused(ErrorCode.INVALID_STATE, "the case of this proposal is closed: a rectification was verified; "
+                      "decline it", "proposal_id")
     return CirculationConfirmed(
         proposal_id=proposal, escalation_id=escalation.escalation_id,
         responsible_org_id=escalation.responsible_org_id or "", stage=stage, document_number=document_number,
