@@ -326,6 +326,7 @@ class LadderAlert(BaseModel):
     rule: str
     issued_by: str = Field(description="Org id of who issued, proposed (jianfu) or confirmed the step.")
     recipient: str = Field(description="`principal_leader` for a warning; the confirmer or every unit otherwise.")
+    violation_id: str | None = Field(None, description="The repeat that triggered a warning (trigger repeat).")
     proposal_id: str | None = None
     document_number: str | None = Field(None, description="A confirmed circulation's number, e.g. 大教减负通〔2026〕1号.")
     rectify_by: date | None = None
