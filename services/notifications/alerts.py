@@ -101,7 +101,8 @@ def warning_alert(stored: Envelope) -> LadderAlert:
         alert_id=stored.event_id, kind="warning", org_id=warning.responsible_org_id, key=stored.event_id,
         escalation_id=warning.escalation_id, stage=int(Stage.WARNING), responsible_org_id=warning.responsible_org_id,
         issue_key=warning.issue_key, rule=warning.rule, issued_by=warning.issued_by_org_id,
-        recipient=warning.recipient, rectify_by=warning.rectify_by, summary=warning.summary,
+        recipient=warning.recipient, violation_id=warning.violation_id, rectify_by=warning.rectify_by,
+        summary=warning.summary,
         issued_at=stored.occurred_at, correlation_id=stored.correlation_id)
 
 
