@@ -89,6 +89,7 @@ def interface(
     deadlines_durable: str = DEADLINES_DURABLE,
     circulations_durable: str = CIRCULATIONS_DURABLE,
     shelf: documents.DocumentShelf | None = None,
+    documents_durable: str = documents.DOCUMENTS_DURABLE,
 ) -> Interface:
     snapshots = Snapshots(deps.store, every=settings.snapshot_every)
     alerts = alerts or AlertChannel()
@@ -103,8 +104,8 @@ def interface(
     circulations = Subscription(CIRCULATIONS, circulations_durable, partial(handlers.on_circulation_confirmed,
                                                                             deps=deps, alerts=alerts),
                                 (CirculationConfirmed,))  # G2: a confirmed circulation to every organisation
-    circulated = Subscription(documents.ESCALATIONS, documents.DOCUMENTS_DURABLE, partial(
-        documents.on_circulation_confirmed, deps=deps, shelf=shelf or documents.DocumentShelf()),
+    circulated = Subscription(documents.ESCALATIONS, documents_durable, partial(
+        documents.on_circulation_confirmed, deps=deps, shelf=shelf or documents.DocumentShelf(deps.store)),
         (CirculationConfirmed,))  # G2: the document of a confirmed circulation, stored by number
     return Interface("notifications", "The G2 escalation ladder: a reminder or a warning and an alert for every "
                      "violation, a warning or a circulation proposal for a missed rectification deadline, "
@@ -134,15 +135,13 @@ def build(settings: Settings, subject: str = VIOLATIONS, durable: str = LADDER_D
     app = make_app(broker, lifeline)
     deps = connected_deps(app, broker, settings)
     alerts = AlertChannel()
-    shelf = documents.DocumentShelf()
     launch(broker, settings, interface(deps, settings, alerts, subject, durable, notices_durable,
-                                       notices_subject, shelf=shelf))
+                                       notices_subject))
 
     @app.on_startup
     async def bind_alerts() -> None:
         await broker.connect()
         alerts.js = broker.connection.jetstream()
-        shelf.js = broker.connection.jetstream()
 
     workers = followers(deps, delivery or DeliverySettings())
 

@@ -23,9 +23,9 @@ from jianfu.events.dependencies import Deps
 from jianfu.events.envelope import Envelope
 from jianfu.events.provisioning import DOCUMENT_BUCKET
 from jianfu.events.schemas.escalation import CirculationConfirmed
+from jianfu.events.store import EventStore
 from jianfu.notifications.domain.circulation_document import CirculationFacts, circulation_facts, violations_cited
 from jianfu.notifications.rendering import render_html, render_pdf
-from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError, ObjectNotFoundError
 
 ESCALATIONS = "jf.ev.escalation.>"
@@ -47,14 +47,14 @@ def object_digest(content: bytes) -> str:
 
 @dataclass
 class DocumentShelf:
-    """The documents bucket; ``js`` is bound when the broker connects."""
+    """The documents bucket, on the event store's connection (bound when the broker connects)."""
 
-    js: JetStreamContext | None = None
+    events: EventStore
     bucket: str = DOCUMENT_BUCKET
 
     async def keep(self, name: str, content: bytes) -> bool:
         """Store ``content`` under ``name`` unless it is there; True when it wrote."""
-        store = await self.js.object_store(self.bucket)
+        store = await self.events.js.object_store(self.bucket)
         try:
             info = await store.get_info(name)
         except (ObjectNotFoundError, NotFoundError):

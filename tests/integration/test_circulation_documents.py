@@ -69,7 +69,8 @@ async def run_documents_reaction(server) -> None:
     settings = settings_of(server, "notifications")
     broker = make_broker(settings)
     app = FastStream(broker)
-    store, shelf = EventStore(None), DocumentShelf()
+    store = EventStore(None)
+    shelf = DocumentShelf(store)
     deps = Deps(store, DIRECTORY, settings.policy, settings.make_clock())
     on_events(broker, settings, ESCALATIONS, DOCUMENTS_DURABLE,
               partial(on_circulation_confirmed, deps=deps, shelf=shelf), service="notifications")
@@ -77,7 +78,7 @@ async def run_documents_reaction(server) -> None:
     @app.on_startup
     async def bind() -> None:
         await broker.connect()
-        store.js = shelf.js = broker.connection.jetstream()
+        store.js = broker.connection.jetstream()
 
     await app.start()
     try:
@@ -188,7 +189,7 @@ async def test_g2_an_issued_document_is_never_replaced_by_other_bytes(server, do
     """Should a later release render other bytes for a stored number, the stored document stays."""
     last, digests = documents
     session = await login(server, "notifications")
-    shelf = DocumentShelf(session.nc.jetstream(timeout=5))
+    shelf = DocumentShelf(EventStore(session.nc.jetstream(timeout=5)))
     assert await shelf.keep(f"{NUMBER}.html", b"<p>rendered otherwise</p>") is False
     await session.nc.close()
     assert await bucket_state(server) == (last, digests)
