@@ -4,6 +4,7 @@ step decided. Days cross the 12-month window, so an old warning no longer counts
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 import pytest
@@ -19,6 +20,7 @@ from jianfu.events.schemas.escalation import (
 from jianfu.events.working_days import WorkingCalendar
 from jianfu.notifications.domain import ladder
 from jianfu.notifications.domain.escalation import SCHEMA_VERSION, Escalation, escalation_id
+from jianfu.notifications.handlers import InOrder
 
 from tests.factories import DIRECTORY, POLICY
 
@@ -257,3 +259,17 @@ def test_g2_the_snapshot_document_reads_back_the_same_state():
     (date(2024, 2, 29), 12, date(2023, 2, 28))])
 def test_g2_the_window_starts_the_same_date_months_earlier(day, months, expected):
     assert ladder.months_before(day, months) == expected
+
+
+async def test_g2_one_escalations_causes_handled_in_one_batch_take_their_turns_in_log_order():
+    """The consumer runs a batch at once; the ladder depends on order (first reminded, then warned)."""
+    gate, taken = InOrder(), []
+
+    async def handle(sequence: int, key: str = "esc-a") -> None:
+        async with gate.turn(key, sequence):
+            await asyncio.sleep(0.001 * (10 - sequence))  # the later a cause, the faster it would finish
+            taken.append((key, sequence))
+
+    await asyncio.gather(*(handle(s) for s in (7, 3, 9, 5)), handle(4, "esc-b"))
+    assert [s for key, s in taken if key == "esc-a"] == [3, 5, 7, 9]
+    assert gate.running == {}
