@@ -132,11 +132,14 @@ def test_s7_an_escalation_alert_still_has_its_own_subject_shape():
 
 
 def test_s7_the_borrowing_units_nats_user_may_read_its_notice_and_no_other_units():
-    """deploy/nats.conf (libs/cli/accounts.py): each organisation subscribes to jf.alert.<its org>.> only."""
+    """deploy/nats.conf (libs/cli/accounts.py): each organisation reads its notices back through its
+    own consumer filtered to jf.alert.<its org>.> (G2: only what the alerts stream stored), never
+    another unit's, and subscribes to no alert subject."""
     from jianfu.cli.accounts import organisation_grant
     grant = organisation_grant("dept-publicity", "department")
-    assert "jf.alert.dept-publicity.>" in grant.subscribe
-    assert not any(s.startswith("jf.alert.dept-health") or s == "jf.alert.>" for s in grant.subscribe)
+    assert "$JS.API.CONSUMER.CREATE.JIANFU_ALERTS.dept-publicity.jf.alert.dept-publicity.>" in grant.publish
+    assert not any("dept-health" in s or s.endswith("jf.alert.>") for s in (*grant.publish, *grant.subscribe))
+    assert not any(s.startswith("jf.alert.") for s in grant.subscribe)
 
 
 def test_s7_the_notifications_user_may_consume_the_notices_with_a_durable_of_its_own():
