@@ -105,3 +105,13 @@ def test_s9_s10_the_thresholds_in_the_doc_are_those_of_policy_toml():
     assert f"`non_education_per_teacher_per_semester` ({policy.non_education_per_teacher_per_semester})" in S9_TABLE
     assert f"more than {policy.sub_venue_above_participants} participants from schools more than " \
            f"{policy.sub_venue_beyond_km:g} km" in S9_TABLE
+
+
+def test_g2_the_doc_quotes_the_clause_and_its_thresholds_are_those_of_policy_toml():
+    g2 = DOC.split("## G2", 1)[1]
+    quoted = next(line for line in g2.splitlines() if line.startswith("> "))[2:]
+    assert "三令五申" in quoted and quoted in PLAN.splitlines()
+    policy = POLICY.escalation
+    assert f"within {policy.repeat_window_months} months" in g2 and f"({policy.rectification_working_days} working days)" in g2
+    assert f"after {policy.warnings_before_circulation} warnings" in g2
+    assert policy.circulation_number_format.format(year="<year>", number="<n>") in g2
