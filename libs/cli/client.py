@@ -13,7 +13,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from jianfu.events.commands import CORRELATION_HEADER
+from jianfu.events.commands import CORRELATION_HEADER, PERSON_HEADER
 from jianfu.events.connection import connect
 from jianfu.events.settings import Settings
 from nats.aio.client import Client
@@ -45,8 +45,9 @@ class JianfuClient:
         self.sessions: dict[str, Client] = {}
 
     async def command(self, org_id: str, context: str, name: str, payload: dict[str, Any] | bytes,
-                      correlation_id: str | None = None) -> dict[str, Any]:
-        return await self._request(org_id, f"jf.cmd.{org_id}.{context}.{name}", payload, correlation_id)
+                      correlation_id: str | None = None, person: str | None = None) -> dict[str, Any]:
+        """``person``: who at the organisation decides (``Jf-Person``), where a command records one."""
+        return await self._request(org_id, f"jf.cmd.{org_id}.{context}.{name}", payload, correlation_id, person)
 
     async def query(self, org_id: str, context: str, name: str, payload: dict[str, Any] | bytes,
                     correlation_id: str | None = None) -> dict[str, Any]:
@@ -66,9 +67,10 @@ class JianfuClient:
         return self.sessions[org_id]
 
     async def _request(self, org_id: str, subject: str, payload: dict[str, Any] | bytes,
-                       correlation_id: str | None) -> dict[str, Any]:
+                       correlation_id: str | None, person: str | None = None) -> dict[str, Any]:
         body = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
-        headers = {CORRELATION_HEADER: correlation_id} if correlation_id else None
+        headers = {name: value for name, value in ((CORRELATION_HEADER, correlation_id), (PERSON_HEADER, person))
+                   if value} or None
         nc = await self._connection(org_id)
         reply = await nc.request(subject, body, timeout=self.timeout, headers=headers)
         return json.loads(reply.data)

@@ -127,7 +127,7 @@ def run(
         typer.echo(f"jianfu is running: NATS at {server.url} (users of deploy/nats.conf, passwords "
                    f"NATS_PASSWORD_<USER> or <user>-demo), logs in {data_dir / 'logs'}, clock {clock.setting}")
         if clock.demo_file:
-            asyncio.run(_demo(server.url, clock.demo_file, password))
+            asyncio.run(_demo(server.url, clock.demo_file, password, data_dir / "circulations"))
         if not exit_after_demo:
             typer.echo("Press Ctrl-C to stop.")
             _supervise(fleet)
@@ -156,9 +156,11 @@ async def _provision(settings: Settings, replicas: int | None = None) -> list[st
         await nc.close()
 
 
-async def _demo(url: str, clock_file: Path, password: Callable[[str], str]) -> None:
+async def _demo(url: str, clock_file: Path, password: Callable[[str], str], circulations: Path) -> None:
     from jianfu.cli.client import JianfuClient, organisation_login
     from jianfu.cli.demo import S1S2_RULES, SEMESTER, YEAR, walk_inspection_year, walk_semester
+    from jianfu.cli.g2_walk import CONFIRMER, report_lines, save_documents, walk_g2
+    from jianfu.cli.g2_walk import summary as g2_summary
     from jianfu.cli.teachers_year import TEACHERS_RULES, headline, walk_teachers_year
     from jianfu.cli.teachers_year import summary as teachers_summary
 
@@ -176,6 +178,9 @@ async def _demo(url: str, clock_file: Path, password: Callable[[str], str]) -> N
                    f"{len(year.requests)} data requests")
         teachers_year = await walk_teachers_year(client, Settings().directory, move)
         typer.echo(headline(teachers_year))
+        g2 = await walk_g2(client, move)  # G2: after the teachers' year, one unit to a confirmed circulation
+        g2.documents = await save_documents(Settings(nats_url=url, nats_user=CONFIRMER, nats_password=password(CONFIRMER)),
+                                            g2.document_number, circulations)
         await _settled(client)  # let the projector, the detector and the notifier catch up before showing results
         listed = await client.query("dept-public-security", "compliance", "GetSemesterList", {"semester": SEMESTER})
         typer.echo(json.dumps(listed, ensure_ascii=False, indent=2))
@@ -185,10 +190,12 @@ async def _demo(url: str, clock_file: Path, password: Callable[[str], str]) -> N
                               ensure_ascii=False, indent=2))
         checklist = await client.query("dept-public-security", "compliance", "GetInspectionChecklist", {"year": YEAR})
         typer.echo(json.dumps(checklist, ensure_ascii=False, indent=2))
-        s1s2 = [v for v in found if v["rule"] in S1S2_RULES]
+        s1s2 = [v for v in found if v["rule"] in S1S2_RULES and v["semester"] == SEMESTER]  # not G2's walk
         typer.echo(json.dumps({"ok": True, "clause": "S1/S2", "year": YEAR, "count": len(s1s2), "violations": s1s2},
                               ensure_ascii=False, indent=2))
         typer.echo(json.dumps(teachers_summary(teachers_year, found), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(g2_summary(g2), ensure_ascii=False, indent=2))
+        typer.echo("\n".join(report_lines(g2)))
     finally:
         await client.close()
 
