@@ -108,6 +108,26 @@ class Case:
     public: str | None = None  # proposal id of the stage-4 proposal (once per case)
     pending_report: str | None = None  # report id awaiting verification
     open: bool = True
+    # step event id -> [its rectify_by, the day a later step replaced it] (ISO days): a deadline
+    # missed before it was replaced was missed while current, whenever the ladder hears of it
+    superseded: dict[str, list[str]] = field(default_factory=dict)
+    missed_deadlines: list[str] = field(default_factory=list)  # ISO days a deadline-missed warning escalated
+
+    def replace_deadline(self, step_event_id: str, rectify_by: date, day: date | None) -> None:
+        if self.deadline_step is not None and self.deadline is not None and day is not None:
+            self.superseded[self.deadline_step] = [self.deadline.isoformat(), day.isoformat()]
+        self.deadline_step, self.deadline = step_event_id, rectify_by
+
+    def missed_while_current(self, step_event_id: str, rectify_by: date) -> bool:
+        """G2: whether the deadline of this step was the case's current one when it passed — it
+        still is, or a later step replaced it only after ``rectify_by``. A replacement on or before
+        the deadline makes it stale. Decided by the days, not by the order the ladder hears of a
+        missed deadline and of a later violation (two consumers, redeliveries, two replicas)."""
+        if step_event_id == self.deadline_step:
+            return True
+        replaced = self.superseded.get(step_event_id)
+        return (replaced is not None and replaced[0] == rectify_by.isoformat()
+                and date.fromisoformat(replaced[1]) > rectify_by and replaced[0] not in self.missed_deadlines)
 
 
 class Escalation:
@@ -156,6 +176,8 @@ class Escalation:
             self.warnings[event_id] = event.issued_on
             self._step(event_id, event.violation_id, int(Stage.WARNING), event.issued_on, event.rectify_by,
                        event.issued_by_org_id)
+            if event.missed_deadline is not None:  # a deadline escalates once, in whatever order heard of
+                self.case.missed_deadlines.append(event.missed_deadline.isoformat())
         elif isinstance(event, CirculationProposed):
             self.rule = event.rule
             case = self.case.number if self.case else 0
@@ -193,7 +215,7 @@ class Escalation:
                 self.violation_days[violation_id] = day
         case.issuer_org_id = issuer
         if rectify_by is not None:
-            case.deadline_step, case.deadline = event_id, rectify_by
+            case.replace_deadline(event_id, rectify_by, day)
         self.stage = max(self.stage, stage)
 
     def _confirm(self, event: CirculationConfirmed, event_id: str) -> None:
@@ -203,7 +225,7 @@ class Escalation:
         if self.case is not None and self.case.open:
             if event.stage == Stage.INTERNAL_CIRCULATION:
                 self.case.internal_confirmed = True
-            self.case.deadline_step, self.case.deadline = event_id, event.rectify_by
+            self.case.replace_deadline(event_id, event.rectify_by, event.confirmed_on)
         self.stage = max(self.stage, event.stage)
 
     def _decline(self, event: CirculationDeclined) -> None:

@@ -138,9 +138,10 @@ def decide_on_missed_deadline(escalation: Escalation, missed: RectificationDeadl
                               ) -> WarningIssued | CirculationProposed | None:
     """G2: a missed deadline of the open case's current step escalates — to a public circulation
     proposal once an internal one was confirmed in the case (once per case), else to a warning.
-    A stale deadline (a later step replaced it, or the case closed) does nothing."""
+    A stale deadline (a later step replaced it on or before the deadline, or the case closed) does
+    nothing; one replaced only after it passed was missed all the same (``Case.missed_while_current``)."""
     case = escalation.open_case
-    if case is None or case.deadline_step != missed.step_event_id:
+    if case is None or not case.missed_while_current(missed.step_event_id, missed.rectify_by):
         return None
     day = max(day, missed.rectify_by + timedelta(days=1))
     if case.internal_confirmed:
