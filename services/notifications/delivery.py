@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -139,6 +140,7 @@ class WebhookSender:
     channel = DeliveryChannel.WEBHOOK
 
     def __init__(self, timeout: float = 10.0, client: httpx.AsyncClient | None = None) -> None:
+        self.timeout = timeout
         self.client = client or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
 
     @staticmethod
@@ -154,15 +156,33 @@ class WebhookSender:
         headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signature(alert.body, key.encode()),
                    ALERT_ID_HEADER: alert.alert_id}
         try:
-            response = await self.client.post(org.channels.webhook_url, content=alert.body, headers=headers)
+            status = await self._post(org.channels.webhook_url, alert.body, headers)
         except (httpx.HTTPError, httpx.InvalidURL) as error:  # refused, timed out, unreachable, no such host
             raise DeliveryError(f"{type(error).__name__}: {error}") from error
-        if not response.is_success:
-            raise DeliveryError(f"HTTP {response.status_code}")
+        except TimeoutError as error:
+            raise DeliveryError(f"no answer within {self.timeout} s") from error
+        if not 200 <= status < 300:
+            raise DeliveryError(f"HTTP {status}")
         return self.target(org)
+
+    async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        """The answer's status, within ``timeout`` for the whole attempt (httpx's timeouts are per
+        read, so a receiver dripping its answer would hold an attempt for ever); the answer's body
+        is never read (a huge one costs nothing), redirects are not followed (a 3xx fails)."""
+        async with asyncio.timeout(self.timeout), self.client.stream("POST", url, content=body,
+                                                                     headers=headers) as response:
+            return response.status_code
 
     async def close(self) -> None:
         await self.client.aclose()
+
+
+_LINE_BREAK = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+def _one_line(value: str) -> str:
+    """A header value on one line: a name or id with a line break cannot add headers of its own."""
+    return _LINE_BREAK.sub(" ", value)
 
 
 class EmailSender:
@@ -181,10 +201,12 @@ class EmailSender:
         summary = str(alert.document.get("summary", ""))
         kind = alert.document.get("kind") or alert.document.get("stage_name") or "alert"
         message = EmailMessage()
+        if any(_LINE_BREAK.search(address) for address in org.channels.emails):
+            raise DeliveryError("an address of the directory holds a line break", permanent=True)
         message["From"] = self.settings.smtp_from
         message["To"] = ", ".join(org.channels.emails)
-        message["Subject"] = f"【减负督办】{org.name}：{kind}"
-        message["X-Jianfu-Alert-Id"] = alert.alert_id
+        message["Subject"] = _one_line(f"【减负督办】{org.name}：{kind}")
+        message["X-Jianfu-Alert-Id"] = _one_line(alert.alert_id)
         pretty = json.dumps(alert.document, ensure_ascii=False, indent=2)
         message.set_content(f"{summary}\n\n{pretty}\n", charset="utf-8")
         return message
