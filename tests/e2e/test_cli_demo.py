@@ -1,6 +1,7 @@
 """`jianfu run --demo` — what `make demo` runs — on the embedded defaults: its own nats-server
 and SQLite, no servers installed, the four services as processes, a semester (S3) and an
-inspection year (S1/S2) and a year of teachers' time (S7–S10) walked, and a clean stop."""
+inspection year (S1/S2) and a year of teachers' time (S7–S10) walked, then G2's ladder to a
+confirmed internal circulation whose documents land in the data folder, and a clean stop."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from jianfu.cli.embedded_nats import free_port
+from pypdf import PdfReader
 
 pytestmark = pytest.mark.e2e
 
@@ -52,6 +54,19 @@ def test_jianfu_run_demo_walks_a_semester_an_inspection_year_and_teachers_time_s
     assert teachers["by_rule"] == {"NonEducationMeetingForTeachers": 1, "NonEducationTraining": 1,
                                    "SecondmentOverdue": 1, "UnapprovedSecondment": 1, "UnplannedTraining": 1,
                                    "VideoSubVenueRequired": 1}
+    # G2: after the teachers' year, one unit up the ladder to a confirmed internal circulation
+    g2 = next(d for d in documents if d.get("clause") == "G2")
+    events = [step["event"] for step in g2["steps"]]
+    assert g2["ok"] and g2["unit"] == "dept-justice" and events[-1] == "CirculationConfirmed"
+    assert events.count("WarningIssued") == 3 and "RectificationDeadlineMissed" in events
+    assert g2["document_number"] == "大教减负通〔2027〕1号"
+    assert g2["documents"]["html"].endswith("circulations/大教减负通〔2027〕1号.html")
+    pdf = Path(g2["documents"]["pdf"])
+    assert pdf.parent == tmp_path / "demo" / "circulations" and pdf.read_bytes().startswith(b"%PDF")
+    text = "".join(PdfReader(pdf).pages[0].extract_text().replace("\x00", "").split())
+    assert "区司法局" in text and "S2" in text and "大教减负通〔2027〕1号" in text
+    assert g2["rectified"]["unit"] == "dept-court" and g2["rectified"]["open"] is False
+    assert f"HTML: {g2['documents']['html']}" in out and f"PDF: {g2['documents']['pdf']}" in out
     assert (tmp_path / "demo" / "compliance.db").exists()
     logs = tmp_path / "demo" / "logs"
     assert {p.name for p in logs.iterdir()} >= {"requests.log", "approvals.log", "compliance.log", "notifications.log"}
