@@ -11,9 +11,12 @@ system would; the end-to-end test walks the same semester and checks every outco
 items proposed, filed, approved, refused and merged, the checklist published, visits in December
 and data requests in November, each violation rule met once (tests/e2e/test_inspection_year.py).
 
-Last, ``jianfu.cli.teachers_year.walk_teachers_year`` walks a year of teachers' time (S7–S10) in
+Then ``jianfu.cli.teachers_year.walk_teachers_year`` walks a year of teachers' time (S7–S10) in
 2027 with the district's generated teachers (``jianfu.cli.roster``), moving the clock so that the
-compliance scheduler ends each day (tests/e2e/test_teachers_time_year.py).
+compliance scheduler ends each day (tests/e2e/test_teachers_time_year.py). Last,
+``jianfu.cli.g2_walk.walk_g2`` takes one unit up G2's ladder to a confirmed internal circulation
+and closes another unit's case by a verified rectification (tests/e2e/test_g2_escalation.py walks
+the ladder at length).
 """
 
 from __future__ import annotations
