@@ -329,11 +329,14 @@ async def get_cases(query: GetCases, caller: Caller, deps: ReadDeps) -> dict:
 
 
 async def get_case_history(query: GetCaseHistory, caller: Caller, deps: ReadDeps) -> dict:
-    """G2: an escalation's events in log order; a unit reads only its own (another's is FORBIDDEN)."""
+    """G2: an escalation's events in log order; a unit reads only its own (another's is FORBIDDEN,
+    and so is one nobody has: an escalation id is a hash of unit and issue anyone can compute)."""
     after = paging.read_cursor(paging.CASE_HISTORY, query.cursor, paging.CASE_HISTORY_KEY)
     async with deps.engine.connect() as conn:
         as_of = await queries.as_of(conn, deps.model)
         case = await queries.case(conn, deps.model, query.escalation_id)
+        if case is None and caller.org.kind not in OVERSEERS:
+            _own(caller, "", "escalation_id")  # ids are computable: NOT_FOUND would tell a unit who has a case
         if case is None:
             raise Refused(ErrorCode.NOT_FOUND, f"no escalation {query.escalation_id!r}", "escalation_id")
         _own(caller, case["responsible_org_id"], "escalation_id")

@@ -13,6 +13,7 @@ import uuid
 from datetime import date
 
 import pytest
+from jianfu.compliance.domain.g2_rules import escalation_of
 from jianfu.events.organisations import Directory, Organisation, OrgKind
 from jianfu.events.schemas.compliance import Rule
 from jianfu.events.settings import Settings
@@ -21,6 +22,8 @@ from jianfu.notifications.domain.escalation import escalation_id
 from tests.factories import DIRECTORY
 from tests.hostile import ask, refusal
 from tests.integration.test_g2_ladder_commands import WARNING_DAYS, detected, started, steps
+from tests.integration.test_g2_queries import HEALTH_ESCALATION, UNIT, world  # noqa: F401 - the module's fixture
+from tests.integration.test_g2_queries import ask as case_query
 from tests.poison import own_log
 
 RULE = Rule.UNAUTHORIZED_CAMPUS_ENTRY
@@ -70,7 +73,7 @@ async def proposed(log, unit: str) -> str:
     return events[-1].data["proposal_id"]
 
 
-def escalation_of(unit: str) -> str:
+def escalation_of_unit(unit: str) -> str:
     return escalation_id(unit, f"{unit}:{RULE.value}")
 
 
@@ -79,7 +82,7 @@ async def test_g2_another_escalations_proposal_under_this_escalations_id_is_not_
     another's digest names nothing, and a unit cannot confirm even its own escalation's proposal."""
     nc = hostile_log.nc
     mine, theirs = await proposed(hostile_log, units[0]), await proposed(hostile_log, units[1])
-    spliced = escalation_of(units[0]) + theirs[36:]
+    spliced = escalation_of_unit(units[0]) + theirs[36:]
     assert refusal(await cmd(nc, LEADERS, "ConfirmCirculation", {"proposal_id": spliced}))[0] == "NOT_FOUND"
     assert refusal(await cmd(nc, LEADERS, "DeclineCirculation", {"proposal_id": spliced, "reason": "先行约谈"}))[0] == (
         "NOT_FOUND")
@@ -147,7 +150,7 @@ async def test_g2_reports_and_verdicts_across_escalations_and_after_the_case_clo
     for u in (unit, other):
         await detected(hostile_log.store, u, date(2026, 6, 1))
         await steps(hostile_log.store, u, 1)
-    mine, theirs = escalation_of(unit), escalation_of(other)
+    mine, theirs = escalation_of_unit(unit), escalation_of_unit(other)
     text = "已停止未经认定的进校园活动。"
     assert refusal(await cmd(nc, unit, "ReportRectification", {"escalation_id": theirs, "report": text}))[0] == (
         "FORBIDDEN")
@@ -178,3 +181,16 @@ async def test_g2_reports_and_verdicts_across_escalations_and_after_the_case_clo
 async def test_g2_wrong_kinds_and_shapes_in_a_confirmation_get_a_structured_refusal(hostile_log, service, body):
     code, _ = refusal(await cmd(hostile_log.nc, LEADERS, "ConfirmCirculation", body))
     assert code in ("INVALID_FIELD", "NOT_FOUND", "MALFORMED_JSON", "PAYLOAD_TOO_LARGE")
+
+
+async def test_g2_a_unit_cannot_tell_anothers_case_from_none(world):  # noqa: F811 - the imported fixture
+    """G2 read model: an escalation id is a hash of unit and issue anyone can compute; a unit asking
+    for one not its own is FORBIDDEN whether or not the other unit has a case (NOT_FOUND for the
+    unknown one would tell it which units were caught). The overseers still get NOT_FOUND."""
+    caught = await case_query(world, UNIT, "GetCaseHistory", escalation_id=HEALTH_ESCALATION)
+    never = await case_query(world, UNIT, "GetCaseHistory", escalation_id=escalation_of("dept-fire", "dept-fire:X"))
+    assert refusal(caught) == refusal(never) == ("FORBIDDEN", "escalation_id")
+    assert refusal(await case_query(world, OFFICE, "GetCaseHistory", escalation_id="esc-unknown")) == (
+        "NOT_FOUND", "escalation_id")
+    own = await case_query(world, UNIT, "GetAlertDeliveries", alert_id="a-of-another-unit", limit=1000)
+    assert refusal(own)[0] == "INVALID_FIELD" or own["deliveries"] == []
