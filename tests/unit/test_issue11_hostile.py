@@ -7,18 +7,26 @@ tests/integration/test_issue11_hostile.py."""
 from __future__ import annotations
 
 import asyncio
+import io
+from dataclasses import replace
 from datetime import date
 
 import httpx
 import pytest
-from jianfu.events.organisations import Channels, Organisation, OrgKind
+from jianfu.events import catalogue
+from jianfu.events.organisations import Channels, Directory, Organisation, OrgKind
 from jianfu.events.schemas.compliance import Rule, ViolationDetected
 from jianfu.events.schemas.escalation import RectificationDeadlineMissed, WarningIssued, WarningTrigger
+from jianfu.events.settings import REFERENCE
 from jianfu.events.working_days import WorkingCalendar
 from jianfu.notifications.delivery import Alert, DeliveryError, DeliverySettings, EmailSender, WebhookSender
 from jianfu.notifications.domain import ladder
+from jianfu.notifications.domain.circulation_document import circulation_facts
 from jianfu.notifications.domain.escalation import Escalation, escalation_id
+from jianfu.notifications.rendering import render_html, render_pdf
+from pypdf import PdfReader
 
+from tests.circulation_case import NUMBER, stage3_case
 from tests.factories import DIRECTORY, POLICY
 
 FIRE, ISSUE = "dept-fire", "dept-fire:UnauthorizedCampusEntry"
@@ -222,3 +230,32 @@ async def test_g2_a_webhook_key_variable_unset_fails_for_good(monkeypatch):
     with pytest.raises(DeliveryError) as refused:
         await WebhookSender()(ALERT, org(url="https://hooks.fire.example/in"))
     assert refused.value.permanent
+
+
+def _hostile_facts(unit_name: str):
+    case = stage3_case()
+    found = circulation_facts(NUMBER, case.escalation, case.violations, catalogue.parse,
+                              Directory.load(REFERENCE / "organisations.json"))
+    return replace(found, unit_name=unit_name)
+
+
+MARKUP = '区卫健局<script>alert(1)</script><img src=x onerror="y">&amp;<h1>假</h1>'
+
+
+def test_g2_a_unit_name_that_is_markup_is_text_in_the_html():
+    """G2 documents: the one template escapes what the directory or an unregistered unit's given
+    name holds; no tag of it reaches the HTML."""
+    html = render_html(_hostile_facts(MARKUP))
+    assert "<script>" not in html and "<img" not in html and "<h1>假" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&amp;amp;" in html
+
+
+def test_g2_a_pdf_of_markup_and_characters_outside_the_font_renders_the_same_bytes():
+    """G2 documents: markup stays text in the PDF too, and characters the CJK font lacks (an emoji,
+    a CJK extension-B ideograph, a bidi override) neither stop the rendering nor make it differ
+    between two runs."""
+    facts = _hostile_facts(MARKUP + "😀𠀀\u202e局")
+    first, second = render_pdf(facts), render_pdf(facts)
+    assert first == second
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(first)).pages).replace("\x00", "")
+    assert "<script>" in "".join(text.split())  # printed as the name's text, not taken as markup
