@@ -35,6 +35,7 @@ from jianfu.events.settings import BUSINESS_ZONE, Settings
 
 SUPERVISION, CONFIRMER = "supervision-office", "leading-group-office"
 CIRCULATED, RECTIFIED = "dept-justice", "dept-court"  # charged nowhere else in the demo
+NAMES = {CIRCULATED: "区司法局", RECTIFIED: "区人民法院"}  # as the directory names them
 RULE = "ExcessivelyShortDeadline"
 CONFIRMING_PERSON = "王主任（区委教育工作领导小组办公室）"
 SCHOOLS = ["school-dwk-primary-1", "school-dwk-middle-1"]
@@ -163,7 +164,8 @@ async def walk_g2(client: JianfuClient, set_today: Callable[[date], None]) -> G2
         if step.action == "short_request":
             await _ok(client.command(step.unit, "requests", "IssueDataRequest", short_request(today, step.field)))
             count = sum(1 for s in PLAN[:PLAN.index(step) + 1] if s.unit == step.unit and s.action == step.action)
-            case = await _case(client, step.unit, lambda c, n=count: c["violations"] >= n and c["stage"] >= 1)
+            case = await _case(client, step.unit,  # the step too: a report needs the case open
+                               lambda c, n=count: c["violations"] >= n and c["open"] and c["rectify_by"] is not None)
             walk.escalations[step.unit] = case["escalation_id"]
         elif step.action == "report":
             walk.rectified_case["report"] = await _ok(client.command(step.unit, "notifications", "ReportRectification", {
@@ -239,13 +241,13 @@ STEP_WORDS = {"ViolationDetected": "violation", "ReminderIssued": "reminder (sta
 def report_lines(walk: G2Walk) -> list[str]:
     """The demo's short printout: the unit, its steps with dates, the number, the two paths, and
     the other unit's closed case."""
-    lines = [f"demo: G2: {CIRCULATED} ({RULE}) up the ladder to an internal circulation (通报批评):"]
+    lines = [f"demo: G2: {CIRCULATED} {NAMES[CIRCULATED]} ({RULE}) up the ladder to an internal circulation (通报批评):"]
     for step in walk.steps:
         extra = "".join(f", {key} {step[key]}" for key in ("trigger", "rectify_by") if key in step)
         lines.append(f"demo: G2:   {step['day']}  {STEP_WORDS.get(step['event'], step['event'])}{extra}")
     lines.append(f"demo: G2: document {walk.document_number}, confirmed by {CONFIRMING_PERSON}")
     lines += [f"demo: G2:   {kind.upper()}: {path}" for kind, path in sorted(walk.documents.items())]
     case = walk.rectified_case.get("case", {})
-    lines.append(f"demo: G2: {RECTIFIED} reminded, reported its rectification, the supervision office verified it: "
+    lines.append(f"demo: G2: {RECTIFIED} {NAMES[RECTIFIED]} reminded, reported its rectification, the supervision office verified it: "
                  f"case {'open' if case.get('open') else 'closed'}")
     return lines

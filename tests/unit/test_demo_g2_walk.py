@@ -56,7 +56,7 @@ def test_g2_walk_units_are_who_the_ladder_expects():
     """Departments (so the supervision office issues and verifies), the confirmer of the policy's
     kind, and units the demo charges with nothing else (their escalations are the walk's own)."""
     for unit in (CIRCULATED, RECTIFIED):
-        assert DIRECTORY.get(unit).kind == OrgKind.DEPARTMENT
+        assert DIRECTORY.get(unit).kind == OrgKind.DEPARTMENT and DIRECTORY.get(unit).name == g2_walk.NAMES[unit]
     assert DIRECTORY.get(SUPERVISION).kind == OrgKind.SUPERVISION_OFFICE
     assert DIRECTORY.get(CONFIRMER).kind == POLICY.escalation.circulation_confirmer_kind
     others = {unit for unit, _ in PROPOSALS.values()} | {b.unit for b in SECONDMENTS.values()} | {
