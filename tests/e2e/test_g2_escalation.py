@@ -209,6 +209,12 @@ async def test_g2_case_history_holds_every_event_that_led_to_the_circulation(wal
         ("RectificationDeadlineMissed", None), (warning, "deadline_missed"), ("CirculationProposed", None),
         ("CirculationNumberAssigned", None), ("CirculationConfirmed", None),
     ], steps
+    for at, event in enumerate(history):  # each missed deadline is the current step's, and a warning follows it
+        if event["event_type"] == "RectificationDeadlineMissed":
+            step = next(e for e in reversed(history[:at]) if e["data"].get("rectify_by"))
+            assert (event["data"]["step_event_id"], event["data"]["rectify_by"]) == (
+                step["event_id"], step["data"]["rectify_by"])
+            assert history[at + 1]["data"]["issued_on"] > event["data"]["rectify_by"]
     sequences = [e["sequence"] for e in history]
     assert sequences == sorted(sequences)
     assert all(e["data"]["evidence"]["working_days"] < 2 for e in history if e["event_type"] == "ViolationDetected")
