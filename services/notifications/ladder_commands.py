@@ -52,7 +52,7 @@ async def confirm_circulation(command: ConfirmCirculation, caller: Caller, deps:
     aggregate_id = ladder.escalation_of_proposal(command.proposal_id)
     history = await deps.store.load(ESCALATION, aggregate_id)
     if not context.earlier_outcome(history.envelopes):
-        ladder.pending_proposal(escalation_of(history), command.proposal_id)  # refused before a number is taken
+        ladder.confirmable(escalation_of(history), command.proposal_id)  # refused before a number is taken
     assigned = await _number(deps, context, command.proposal_id, aggregate_id, today.year)
 
     def decide(history: History) -> list[Envelope]:

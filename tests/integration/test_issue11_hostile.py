@@ -33,7 +33,7 @@ WITHIN = 10.0  # a confirmation takes two appends; the bound only keeps a lost r
 
 @pytest.fixture(scope="module")
 def units() -> list[str]:
-    return [f"dept-h11{uuid.uuid4().hex[:6]}-{n}" for n in range(8)]
+    return [f"dept-h11{uuid.uuid4().hex[:6]}-{n}" for n in range(9)]
 
 
 @pytest.fixture(scope="module")
@@ -194,3 +194,21 @@ async def test_g2_a_unit_cannot_tell_anothers_case_from_none(world):  # noqa: F8
         "NOT_FOUND", "escalation_id")
     own = await case_query(world, UNIT, "GetAlertDeliveries", alert_id="a-of-another-unit", limit=1000)
     assert refusal(own)[0] == "INVALID_FIELD" or own["deliveries"] == []
+
+
+async def test_g2_a_confirmation_refused_for_a_closed_case_takes_no_number(hostile_log, service, units):
+    """G2 register: the case of a pending proposal closed (rectification verified); confirming it is
+    INVALID_STATE and leaves no number taken, so the year's register keeps no gap for it."""
+    nc, unit = hostile_log.nc, units[8]
+    later = await proposed(hostile_log, unit)
+    reported = await cmd(nc, unit, "ReportRectification", {"escalation_id": escalation_of_unit(unit),
+                                                           "report": "已全面整改并建立台账。"})
+    verified = await cmd(nc, OFFICE, "VerifyRectification", {"escalation_id": escalation_of_unit(unit),
+                                                              "report_id": reported["report_id"]})
+    assert verified["ok"], verified
+    refused = await cmd(nc, LEADERS, "ConfirmCirculation", {"proposal_id": later})
+    assert refusal(refused)[0] == "INVALID_STATE"
+    for year in (2026, 2027):
+        register = await hostile_log.store.load("circulation_register", str(year))
+        assert later not in [e.envelope.data["proposal_id"] for e in register.events]
+

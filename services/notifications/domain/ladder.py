@@ -188,14 +188,21 @@ def pending_proposal(escalation: Escalation, proposal: str) -> int:
     return found.stage
 
 
-def confirm(escalation: Escalation, proposal: str, document_number: str, year: int, org_id: str,
-            person: str | None, day: date, note: str, policy: EscalationPolicy, working: WorkingCalendar
-            ) -> CirculationConfirmed:
+def confirmable(escalation: Escalation, proposal: str) -> int:
+    """The stage of a proposal that may be confirmed: pending, in the case still open. Checked
+    before a number is taken from the year's register, so a refusal leaves no gap in it."""
     stage = pending_proposal(escalation, proposal)
     case = escalation.open_case
     if case is None or case.number != escalation.proposals[proposal].case:
         raise Refused(ErrorCode.INVALID_STATE, "the case of this proposal is closed: a rectification was verified; "
                       "decline it", "proposal_id")
+    return stage
+
+
+def confirm(escalation: Escalation, proposal: str, document_number: str, year: int, org_id: str,
+            person: str | None, day: date, note: str, policy: EscalationPolicy, working: WorkingCalendar
+            ) -> CirculationConfirmed:
+    stage = confirmable(escalation, proposal)
     return CirculationConfirmed(
         proposal_id=proposal, escalation_id=escalation.escalation_id,
         responsible_org_id=escalation.responsible_org_id or "", stage=stage, document_number=document_number,
@@ -257,6 +264,6 @@ def _reviewable(escalation: Escalation, org_id: str, report: str):
     return case
 
 
-__all__ = ["CONFIRMED", "confirm", "decide_internal_proposal", "decide_on_missed_deadline", "decide_reminder",
+__all__ = ["CONFIRMED", "confirm", "confirmable", "decide_internal_proposal", "decide_on_missed_deadline", "decide_reminder",
            "decide_step", "decline", "document_number", "months_before", "proposal_id", "reject", "report",
            "report_id", "verify"]
