@@ -259,3 +259,18 @@ def test_g2_a_pdf_of_markup_and_characters_outside_the_font_renders_the_same_byt
     assert first == second
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(first)).pages).replace("\x00", "")
     assert "<script>" in "".join(text.split())  # printed as the name's text, not taken as markup
+
+
+@pytest.mark.parametrize("field", ["responsible_org_id", "escalation_id"])
+def test_g2_a_missed_deadline_naming_another_unit_or_escalation_warns_nobody(field):
+    """G2: the warning's unit came from the missed-deadline event, not the escalation: one naming
+    another unit (or escalation) would have warned that unit on this unit's case. It cannot be
+    applied (ValueError: the consumer quarantines it)."""
+    esc = Ladder()
+    [reminder] = esc.violation(1, date(2026, 3, 2))
+    fields = {"deadline_id": "d-x", "escalation_id": esc.escalation.escalation_id, "responsible_org_id": FIRE,
+              "step_event_id": "ev-1", "rectify_by": reminder.rectify_by}
+    fields[field] = "dept-health" if field == "responsible_org_id" else "esc-" + "0" * 32
+    with pytest.raises(ValueError, match="another escalation or unit"):
+        ladder.decide_on_missed_deadline(esc.escalation, RectificationDeadlineMissed(**fields), date(2026, 3, 17),
+                                         DIRECTORY, G2, WORKING)

@@ -140,6 +140,9 @@ def decide_on_missed_deadline(escalation: Escalation, missed: RectificationDeadl
     proposal once an internal one was confirmed in the case (once per case), else to a warning.
     A stale deadline (a later step replaced it on or before the deadline, or the case closed) does
     nothing; one replaced only after it passed was missed all the same (``Case.missed_while_current``)."""
+    if missed.escalation_id != escalation.escalation_id or (
+            escalation.responsible_org_id is not None and missed.responsible_org_id != escalation.responsible_org_id):
+        raise ValueError(f"deadline {missed.deadline_id} names another escalation or unit")  # never warn another
     case = escalation.open_case
     if case is None or not case.missed_while_current(missed.step_event_id, missed.rectify_by):
         return None
