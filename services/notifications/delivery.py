@@ -44,6 +44,7 @@ from jianfu.events.organisations import Organisation
 from jianfu.events.provisioning import ALERT_STREAM
 from jianfu.events.recording import CommandContext
 from jianfu.events.schemas.escalation import AlertDelivered, AlertDeliveryFailed, DeliveryChannel
+from jianfu.events.settings import Settings
 from jianfu.events.store import History, execute
 from jianfu.notifications.domain.delivery import (
     ALERT_ID_HEADER,
@@ -149,6 +150,9 @@ class WebhookSender:
         return urlsplit(org.channels.webhook_url or "").netloc
 
     async def __call__(self, alert: Alert, org: Organisation) -> str:
+        if (org.channels.webhook_secret_env or "") in SERVICE_SETTINGS:
+            raise DeliveryError(f"the webhook key variable {org.channels.webhook_secret_env} is a setting of the "
+                                "service, not a key", permanent=True)
         key = os.environ.get(org.channels.webhook_secret_env or "")
         if not key:
             raise DeliveryError(f"the webhook key variable {org.channels.webhook_secret_env} is not set",
@@ -176,6 +180,11 @@ class WebhookSender:
     async def close(self) -> None:
         await self.client.aclose()
 
+
+SERVICE_SETTINGS = frozenset(
+    f"JIANFU_{name.upper()}" for name in (*Settings.model_fields, *DeliverySettings.model_fields))
+"""Variables a directory's ``webhook_secret_env`` may not name: keying a receiver's signature with
+the service's NATS or SMTP password would hand it a way to guess that password offline."""
 
 _LINE_BREAK = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
 

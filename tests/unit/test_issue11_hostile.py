@@ -274,3 +274,19 @@ def test_g2_a_missed_deadline_naming_another_unit_or_escalation_warns_nobody(fie
     with pytest.raises(ValueError, match="another escalation or unit"):
         ladder.decide_on_missed_deadline(esc.escalation, RectificationDeadlineMissed(**fields), date(2026, 3, 17),
                                          DIRECTORY, G2, WORKING)
+
+
+@pytest.mark.parametrize("variable", ["JIANFU_NATS_PASSWORD", "JIANFU_SMTP_PASSWORD", "JIANFU_DATABASE_URL"])
+async def test_g2_a_webhook_keyed_by_a_setting_of_the_service_fails_for_good(variable, monkeypatch):
+    """G2 delivery: a directory naming the service's own password as the webhook's key variable
+    would let the receiver guess it offline from the signatures; nothing is sent, the failure is
+    final."""
+    monkeypatch.setenv(variable, "secret-of-the-service")
+    seen: list[httpx.Request] = []
+    sender = WebhookSender(client=httpx.AsyncClient(transport=httpx.MockTransport(
+        lambda request: seen.append(request) or httpx.Response(204))))
+    target = Organisation(org_id=FIRE, kind=OrgKind.DEPARTMENT, name="区消防大队", channels=Channels(
+        webhook_url="https://hooks.fire.example/in", webhook_secret_env=variable))
+    with pytest.raises(DeliveryError, match="setting of the service") as refused:
+        await sender(ALERT, target)
+    assert refused.value.permanent and seen == []
