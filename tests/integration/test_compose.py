@@ -39,6 +39,8 @@ from jianfu.events.schemas.compliance import Rule, ViolationDetected, violation_
 from jianfu.events.settings import Settings
 from jianfu.events.store import EventStore
 from nats.errors import NoServersError
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import ConsumerConfig
 
 from tests.broker import NATS_CONF, ComposeNats, login
 from tests.factories import DIRECTORY, POLICY, application
@@ -279,16 +281,16 @@ async def test_services_work_under_their_own_users(secured):
     compliance = await login(secured, "compliance")
     alerts = []
 
-    async def receive(msg) -> None:
-        alerts.append(json.loads(msg.data))
-
     try:
         reply = await JianfuClient(police.nc, timeout=5).command(
             "dept-public-security", "requests", "RequestActivity", application())
         assert reply["ok"] is True, reply
 
-        await fire.nc.subscribe("jf.alert.dept-fire.>", cb=receive)
-        await fire.nc.flush()
+        # G2: an organisation reads its alerts from the stream, through its own filtered consumer.
+        fire_js = fire.nc.jetstream()
+        await fire_js.add_consumer("JIANFU_ALERTS", ConsumerConfig(name="dept-fire", durable_name="dept-fire",
+                                                                   filter_subject="jf.alert.dept-fire.>"))
+        stored = await fire_js.pull_subscribe_bind(durable="dept-fire", stream="JIANFU_ALERTS")
         found = ViolationDetected(
             violation_id=violation_id(Rule.UNAUTHORIZED_CAMPUS_ENTRY, uuid.uuid4().hex),
             rule=Rule.UNAUTHORIZED_CAMPUS_ENTRY, clause="S3", responsible_org_id="dept-fire",
@@ -298,10 +300,15 @@ async def test_services_work_under_their_own_users(secured):
         context = CommandContext(SYSTEM_ACTOR, found.violation_id,
                                  "corr-compose", POLICY.version, datetime(2026, 10, 21, tzinfo=UTC))
         await EventStore(compliance.nc.jetstream()).append_once(context.event(found, found.violation_id))
-        for _ in range(100):
+        for _ in range(50):
+            try:
+                for msg in await stored.fetch(10, timeout=0.2):
+                    alerts.append(json.loads(msg.data))
+                    await msg.ack()
+            except NatsTimeoutError:
+                pass
             if alerts:
                 break
-            await asyncio.sleep(0.05)
         assert [a["violation_id"] for a in alerts] == [found.violation_id]
         assert alerts[0]["issued_by"] == "supervision-office"
         assert await police.settle() == [] and await fire.settle() == []
