@@ -68,13 +68,18 @@ async def confirm_circulation(command: ConfirmCirculation, caller: Caller, deps:
 
 
 async def _number(deps: Deps, context, proposal_id: str, aggregate_id: str, year: int) -> CirculationNumberAssigned:
-    """The proposal's number in the year's register: the one it has, else the next."""
+    """The proposal's number in the year's register: the one it has, else the next. A retry in
+    January of a confirmation that took its number on 31 December finds that number (last year's
+    register) instead of taking a second one and leaving a gap."""
     found: list[CirculationNumberAssigned] = []
+    last_year = await deps.store.load(REGISTER, str(year - 1))
+    taken = [n for n in _numbers(last_year) if n.proposal_id == proposal_id]
+    if taken:
+        return taken[0]
 
     def decide(history: History) -> list[Envelope]:
         found.clear()
-        numbers = [CirculationNumberAssigned.model_validate(e.data) for e in history.envelopes
-                   if e.event_type == CirculationNumberAssigned.__name__]
+        numbers = _numbers(history)
         found.extend(n for n in numbers if n.proposal_id == proposal_id)
         if found:
             return []
@@ -87,6 +92,11 @@ async def _number(deps: Deps, context, proposal_id: str, aggregate_id: str, year
 
     await execute(deps.store, REGISTER, str(year), decide, deps.retries)
     return found[0]
+
+
+def _numbers(register: History) -> list[CirculationNumberAssigned]:
+    return [CirculationNumberAssigned.model_validate(e.data) for e in register.envelopes
+            if e.event_type == CirculationNumberAssigned.__name__]
 
 
 async def decline_circulation(command: DeclineCirculation, caller: Caller, deps: Deps) -> dict:

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from jianfu.compliance.domain.g2_rules import escalation_of
+from jianfu.events.envelope import Actor
 from jianfu.events.organisations import Directory, Organisation, OrgKind
+from jianfu.events.recording import CommandContext
 from jianfu.events.schemas.compliance import Rule
+from jianfu.events.schemas.escalation import CirculationNumberAssigned
 from jianfu.events.settings import Settings
 from jianfu.notifications.domain.escalation import escalation_id
 
-from tests.factories import DIRECTORY
+from tests.factories import DIRECTORY, POLICY
 from tests.hostile import ask, refusal
 from tests.integration.test_g2_ladder_commands import WARNING_DAYS, detected, started, steps
 from tests.integration.test_g2_queries import HEALTH_ESCALATION, UNIT, world  # noqa: F401 - the module's fixture
@@ -33,7 +36,7 @@ WITHIN = 10.0  # a confirmation takes two appends; the bound only keeps a lost r
 
 @pytest.fixture(scope="module")
 def units() -> list[str]:
-    return [f"dept-h11{uuid.uuid4().hex[:6]}-{n}" for n in range(9)]
+    return [f"dept-h11{uuid.uuid4().hex[:6]}-{n}" for n in range(10)]
 
 
 @pytest.fixture(scope="module")
@@ -212,3 +215,24 @@ async def test_g2_a_confirmation_refused_for_a_closed_case_takes_no_number(hosti
         register = await hostile_log.store.load("circulation_register", str(year))
         assert later not in [e.envelope.data["proposal_id"] for e in register.events]
 
+
+
+async def test_g2_a_confirmation_retried_after_new_year_keeps_the_number_it_took(hostile_log, service, units):
+    """G2 register: a confirmation took its number on 31 December and died before confirming; its
+    retry in January finds that number in last year's register instead of taking a second one in
+    this year's (two numbers for one circulation, a gap in last year's)."""
+    nc, unit = hostile_log.nc, units[9]
+    proposal = await proposed(hostile_log, unit)
+    year = datetime.now(UTC).year - 1
+    taken = CirculationNumberAssigned(year=year, number=977, document_number=f"大教减负通〔{year}〕977号",
+                                      proposal_id=proposal, escalation_id=escalation_of_unit(unit))
+    office = Actor(org_id=LEADERS, org_kind=OrgKind.LEADING_GROUP_OFFICE, person="王主任")
+    context = CommandContext(office, str(uuid.uuid4()), str(uuid.uuid4()), POLICY.version,
+                             datetime(year, 12, 31, 8, tzinfo=UTC))
+    await hostile_log.store.append_once(context.event(taken, str(year), key=proposal))
+    confirmed = await cmd(nc, LEADERS, "ConfirmCirculation", {"proposal_id": proposal})
+    assert confirmed["ok"], confirmed
+    assert (confirmed["year"], confirmed["number"], confirmed["document_number"]) == (
+        year, 977, f"大教减负通〔{year}〕977号")
+    this_year = await hostile_log.store.load("circulation_register", str(year + 1))
+    assert proposal not in [e.envelope.data["proposal_id"] for e in this_year.events]
