@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -290,3 +290,26 @@ async def test_g2_a_webhook_keyed_by_a_setting_of_the_service_fails_for_good(var
     with pytest.raises(DeliveryError, match="setting of the service") as refused:
         await sender(ALERT, target)
     assert refused.value.permanent and seen == []
+
+
+def test_g2_sweep_a_deadline_superseded_then_verified_is_never_missed_in_any_batching():
+    """G2 sweep: a reminder's deadline replaced by a warning's, the case then verified before
+    either passes; days ended up to and past both deadlines decide nothing, in batches of any size."""
+    from tests.unit.test_g2_sweep import DUE, Sweep, days, missed, reminder, verified, warning
+
+    facts = [reminder(), warning(DUE + timedelta(days=14)), verified(), *days(DUE - timedelta(days=3),
+                                                                             DUE + timedelta(days=20))]
+    for size in (1, 2, 7, 1000):
+        assert missed(Sweep().fold(*facts, batch=size)) == []
+
+
+def test_g2_sweep_a_step_folded_after_its_day_is_decided_once_and_a_later_day_adds_nothing():
+    """G2 sweep: days ended past the deadline before the step is folded (a late step): decided at
+    once, once; more days, or the same day ended again, decide nothing more."""
+    from tests.unit.test_g2_sweep import DUE, Sweep, days, missed, reminder
+
+    sweep = Sweep()
+    assert missed(sweep.fold(*days(DUE - timedelta(days=2), DUE + timedelta(days=2)))) == []
+    [decided] = missed(sweep.fold(reminder()))
+    assert decided.rectify_by == DUE
+    assert missed(sweep.fold(*days(DUE, DUE + timedelta(days=30)))) == []
