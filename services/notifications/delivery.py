@@ -146,8 +146,16 @@ class WebhookSender:
 
     @staticmethod
     def target(org: Organisation) -> str:
-        """The webhook's host: recorded, never its path or query (they may hold a token)."""
-        return urlsplit(org.channels.webhook_url or "").netloc
+        """The webhook's host (and port): recorded, never its user, password, path or query (they
+        may hold a token)."""
+        parts = urlsplit(org.channels.webhook_url or "")
+        try:
+            port = parts.port
+        except ValueError:  # not a port number: the attempt fails on it; record the host alone
+            port = None
+        host = parts.hostname or ""
+        host = f"[{host}]" if ":" in host else host
+        return f"{host}:{port}" if port is not None else host
 
     async def __call__(self, alert: Alert, org: Organisation) -> str:
         if (org.channels.webhook_secret_env or "") in SERVICE_SETTINGS:

@@ -313,3 +313,15 @@ def test_g2_sweep_a_step_folded_after_its_day_is_decided_once_and_a_later_day_ad
     [decided] = missed(sweep.fold(reminder()))
     assert decided.rectify_by == DUE
     assert missed(sweep.fold(*days(DUE, DUE + timedelta(days=30)))) == []
+
+
+@pytest.mark.parametrize(("url", "target"), [
+    ("https://alerts:s3cret-token@hooks.fire.example:8443/in?key=x", "hooks.fire.example:8443"),
+    ("https://token@hooks.fire.example/in", "hooks.fire.example"),
+    ("http://[::1]:9000/hook", "[::1]:9000"),
+    ("https://HOOKS.fire.example/in", "hooks.fire.example"),
+])
+def test_g2_the_recorded_webhook_target_never_holds_its_credentials(url, target):
+    """G2 delivery: `target` (in AlertDelivered / AlertDeliveryFailed, read back by GetAlertDeliveries)
+    is the host and port only; a URL's user and password were recorded with the host before."""
+    assert WebhookSender.target(org(url=url)) == target
