@@ -161,6 +161,10 @@ class WebhookSender:
         if (org.channels.webhook_secret_env or "") in SERVICE_SETTINGS:
             raise DeliveryError(f"the webhook key variable {org.channels.webhook_secret_env} is a setting of the "
                                 "service, not a key", permanent=True)
+        try:
+            urlsplit(org.channels.webhook_url or "").port  # noqa: B018 - a port out of range raises here
+        except ValueError as error:  # httpx would fail below anyio with an exception group, retried for ever
+            raise DeliveryError(f"the webhook URL is unusable: {error}", permanent=True) from error
         key = os.environ.get(org.channels.webhook_secret_env or "")
         if not key:
             raise DeliveryError(f"the webhook key variable {org.channels.webhook_secret_env} is not set",
