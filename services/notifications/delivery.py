@@ -242,6 +242,8 @@ class EmailSender:
                                   start_tls=settings.smtp_starttls, timeout=settings.delivery_timeout)
         except (aiosmtplib.SMTPException, OSError) as error:
             raise DeliveryError(f"{type(error).__name__}: {error}") from error
+        except ValueError as error:  # an address SMTP cannot carry: no retry helps, and none may loop
+            raise DeliveryError(f"{type(error).__name__}: {error}", permanent=True) from error
         return self.target(org)
 
     async def close(self) -> None:

@@ -13,17 +13,20 @@ import uuid
 from datetime import UTC, date, datetime
 
 import pytest
+from aiosmtpd.controller import Controller
 from jianfu.compliance.domain.g2_rules import escalation_of
 from jianfu.events.envelope import Actor
-from jianfu.events.organisations import Directory, Organisation, OrgKind
+from jianfu.events.organisations import Channels, Directory, Organisation, OrgKind
 from jianfu.events.recording import CommandContext
 from jianfu.events.schemas.compliance import Rule
 from jianfu.events.schemas.escalation import CirculationNumberAssigned
 from jianfu.events.settings import Settings
+from jianfu.notifications.delivery import Alert, DeliveryError, DeliverySettings, EmailSender
 from jianfu.notifications.domain.escalation import escalation_id
 
 from tests.factories import DIRECTORY, POLICY
 from tests.hostile import ask, refusal
+from tests.integration.test_alert_delivery import free_port
 from tests.integration.test_g2_ladder_commands import WARNING_DAYS, detected, started, steps
 from tests.integration.test_g2_queries import HEALTH_ESCALATION, UNIT, world  # noqa: F401 - the module's fixture
 from tests.integration.test_g2_queries import ask as case_query
@@ -236,3 +239,28 @@ async def test_g2_a_confirmation_retried_after_new_year_keeps_the_number_it_took
         year, 977, f"大教减负通〔{year}〕977号")
     this_year = await hostile_log.store.load("circulation_register", str(year + 1))
     assert proposal not in [e.envelope.data["proposal_id"] for e in this_year.events]
+
+
+class _Mailbox:
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        return "250 OK"
+
+
+@pytest.mark.parametrize("emails", [("duty@fire.example", "not an address"), ("<>",), ("duty@fire.example\x00",)])
+async def test_g2_an_address_smtp_cannot_carry_fails_for_good(emails):
+    """G2 delivery: aiosmtplib refuses such an address with a ValueError, which no DeliveryError
+    caught: the alert was redelivered every few seconds, for ever, and never recorded. Now the
+    failure is final (recorded with final=true) at once. A real SMTP server (aiosmtpd) listens."""
+    port = free_port()
+    controller = Controller(_Mailbox(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        alert = Alert("jf.alert.dept-fire.warning.a-1", b"{}", "a-1", "dept-fire",
+                      {"alert_id": "a-1", "kind": "warning", "summary": "【警告】请整改。"})
+        target = Organisation(org_id="dept-fire", kind=OrgKind.DEPARTMENT, name="区消防大队",
+                              channels=Channels(emails=emails))
+        with pytest.raises(DeliveryError) as refused:
+            await EmailSender(DeliverySettings(smtp_host="127.0.0.1", smtp_port=port))(alert, target)
+        assert refused.value.permanent
+    finally:
+        controller.stop()
