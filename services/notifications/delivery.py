@@ -177,6 +177,9 @@ class WebhookSender:
             raise DeliveryError(f"{type(error).__name__}: {error}") from error
         except TimeoutError as error:
             raise DeliveryError(f"no answer within {self.timeout} s") from error
+        except ValueError as error:  # e.g. a host no IDNA codec takes: the URL will never work
+            raise DeliveryError(f"the webhook URL is unusable: {type(error).__name__}: {error}", permanent=True
+                                ) from error
         if not 200 <= status < 300:
             raise DeliveryError(f"HTTP {status}")
         return self.target(org)

@@ -327,9 +327,10 @@ def test_g2_the_recorded_webhook_target_never_holds_its_credentials(url, target)
     assert WebhookSender.target(org(url=url)) == target
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:99999/hook", "http://127.0.0.1:65536/hook"])
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999/hook", "http://127.0.0.1:65536/hook", "https://xn--zz/hook",
+                                 "http://a:b:c/hook"])
 async def test_g2_a_webhook_url_with_a_port_out_of_range_fails_for_good(url, monkeypatch):
-    """G2 delivery: the directory's pattern lets a port out of range through; httpx then failed with
+    """G2 delivery: the directory's pattern lets a port out of range (or a host no IDNA codec takes) through; httpx then failed with
     an exception group that no DeliveryError caught, and the alert was redelivered without end and
     never recorded. Now the failure is final at once."""
     monkeypatch.setenv("JF_HOSTILE_KEY", "k")
