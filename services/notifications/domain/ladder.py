@@ -225,10 +225,11 @@ def document_number(policy: EscalationPolicy, year: int, number: int) -> str:
 
 
 def report(escalation: Escalation, org_id: str, new_report_id: str, text: str, day: date) -> RectificationReported:
-    """Only the responsible unit reports, on an open case with no report awaiting verification."""
-    _known(escalation)
-    if org_id != escalation.responsible_org_id:
-        raise Refused(ErrorCode.FORBIDDEN, "only the responsible unit reports its rectification", "org_id")
+    """Only the responsible unit reports, on an open case with no report awaiting verification.
+    Another unit's escalation is answered as one that does not exist: escalation ids are hashes
+    anyone can compute, and FORBIDDEN would tell which other units have a case."""
+    if escalation.case is None or org_id != escalation.responsible_org_id:
+        raise Refused(ErrorCode.NOT_FOUND, "no escalation of yours has this id", "escalation_id")
     if escalation.open_case is None:
         raise Refused(ErrorCode.INVALID_STATE, "no case of this escalation is open", "escalation_id")
     if escalation.open_case.pending_report is not None:
