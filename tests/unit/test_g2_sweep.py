@@ -4,7 +4,6 @@ an in-memory copy of the tables, as the projector does. Each test names its clau
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -25,6 +24,7 @@ from jianfu.events.schemas.escalation import (
 from jianfu.events.settings import BUSINESS_ZONE, Settings
 
 from tests.factories import POLICY
+from tests.memory_folds import InMemoryTables
 
 UNIT = "dept-publicity"
 ESCALATION, OTHER = "esc-" + "a" * 32, "esc-" + "b" * 32
@@ -32,29 +32,15 @@ ISSUED = date(2026, 9, 1)
 DUE = date(2026, 9, 15)
 
 
-class Sweep:
+class Sweep(InMemoryTables):
     """The sweep's tables in memory, folded batch by batch through the rows each batch needs."""
 
     def __init__(self, projection: Projection | None = None) -> None:
-        self.projection = projection or g2_detection(POLICY)
-        self.tables: dict[str, dict[tuple, dict]] = {name: {} for name in self.projection.keys}
-        self.sequence = itertools.count(1)
+        super().__init__(projection or g2_detection(POLICY))
 
-    def fold(self, *facts: tuple[str, object], batch: int = 1000) -> list[RectificationDeadlineMissed]:
+    def fold(self, *facts: tuple[str, object], batch: int = 1000) -> list:
         """Fold ``(escalation_id, event)`` pairs in batches of ``batch``; the decisions, in order."""
-        made = [self.fact(aggregate, data) for aggregate, data in facts]
-        decided = []
-        for start in range(0, len(made), batch):
-            chunk = made[start:start + batch]
-            rows = self.projection.empty_batch()
-            for need in self.projection.needs(chunk):
-                width = len(need.values)
-                rows[need.table].load(row for key, row in self.tables[need.table].items() if key[:width] == need.values)
-            self.projection.fold(rows, chunk)
-            for name, table in rows.tables.items():
-                self.tables[name].update(table.changed)
-            decided += rows.emitted
-        return decided
+        return self.fold_facts([self.fact(aggregate, data) for aggregate, data in facts], batch)
 
     def fact(self, aggregate: str, data) -> Fact:
         sequence = next(self.sequence)

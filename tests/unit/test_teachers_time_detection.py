@@ -5,7 +5,6 @@ would decide otherwise here. Each test names its clause."""
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
@@ -32,6 +31,7 @@ from jianfu.events.schemas.training import (
 from jianfu.events.settings import BUSINESS_ZONE, Settings
 
 from tests.factories import DIRECTORY, POLICY, SCHOOLS
+from tests.memory_folds import InMemoryTables
 
 NAMES = {org.org_id: org.name for org in DIRECTORY.organisations}
 EDUCATION = [org.org_id for org in DIRECTORY.organisations if org.kind in EDUCATION_SYSTEM]
@@ -46,29 +46,15 @@ MAX, GAP, NOTICE = POLICY.secondment.max_days, POLICY.secondment.renewal_gap_day
 SEMESTER = "2026-autumn"
 
 
-class Detector:
+class Detector(InMemoryTables):
     """The detector's tables in memory, folded batch by batch through the rows each batch needs."""
 
     def __init__(self, projection: Projection = DETECTION) -> None:
-        self.projection = projection
-        self.tables: dict[str, dict[tuple, dict]] = {name: {} for name in projection.keys}
-        self.sequence = itertools.count(1)
+        super().__init__(projection)
 
     def fold(self, *datas, at: date | None = None, batch: int = 1000) -> list:
         """Fold the events in batches of ``batch``; the decisions, in order."""
-        facts = [self.fact(data, at) for data in datas]
-        decided = []
-        for start in range(0, len(facts), batch):
-            chunk = facts[start:start + batch]
-            rows = self.projection.empty_batch()
-            for need in self.projection.needs(chunk):
-                width = len(need.values)
-                rows[need.table].load(row for key, row in self.tables[need.table].items() if key[:width] == need.values)
-            self.projection.fold(rows, chunk)
-            for name, table in rows.tables.items():
-                self.tables[name].update(table.changed)
-            decided += rows.emitted
-        return decided
+        return self.fold_facts([self.fact(data, at) for data in datas], batch)
 
     def fact(self, data, at: date | None) -> Fact:
         day = at or getattr(data, "left_on", None) or getattr(data, "returned_on", None) or getattr(
