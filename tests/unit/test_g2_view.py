@@ -4,7 +4,6 @@ projector does. Each test names its clause (G2)."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, date, datetime, time
 
 import pytest
@@ -31,30 +30,22 @@ from jianfu.events.schemas.escalation import (
 from jianfu.events.settings import BUSINESS_ZONE
 from jianfu.notifications.domain.escalation import escalation_id
 
+from tests.memory_folds import InMemoryTables
+
 UNIT, RULE = "dept-publicity", Rule.UNAUTHORIZED_CAMPUS_ENTRY
 ISSUE = f"{UNIT}:{RULE.value}"
 ESCALATION = escalation_of(UNIT, ISSUE)
 DAY = date(2026, 9, 1)
 
 
-class View:
+class View(InMemoryTables):
     """The view's tables in memory, folded batch by batch through the rows each batch needs."""
 
     def __init__(self) -> None:
-        self.tables: dict[str, dict[tuple, dict]] = {name: {} for name in G2_VIEW.keys}
-        self.sequence = itertools.count(1)
+        super().__init__(G2_VIEW)
 
     def fold(self, *facts: tuple[str, object], batch: int = 1000) -> View:
-        made = [self.fact(aggregate, data) for aggregate, data in facts]
-        for start in range(0, len(made), batch):
-            chunk = made[start:start + batch]
-            rows = G2_VIEW.empty_batch()
-            for need in G2_VIEW.needs(chunk):
-                width = len(need.values)
-                rows[need.table].load(row for key, row in self.tables[need.table].items() if key[:width] == need.values)
-            G2_VIEW.fold(rows, chunk)
-            for name, table in rows.tables.items():
-                self.tables[name].update(table.changed)
+        self.fold_facts([self.fact(aggregate, data) for aggregate, data in facts], batch)
         return self
 
     def fact(self, aggregate: str, data) -> Fact:
