@@ -45,7 +45,7 @@ def recorded(monkeypatch) -> dict:
     seen: dict = {}
     RecordedFleet.envs = []
 
-    async def demo(url: str, clock_file: Path, password=None) -> None:
+    async def demo(url: str, clock_file: Path, password=None, circulations: Path | None = None) -> None:
         seen["clock_file"], seen["day_at_demo_start"] = clock_file, clock_file.read_text()
 
     monkeypatch.setattr(supervisor, "Fleet", RecordedFleet)
