@@ -2,7 +2,7 @@
 
 ``jianfu run --demo`` starts everything on one machine with no servers installed: an embedded
 nats-server, the stream, the embedded database and the four services as separate processes,
-then walks a demo semester and an inspection year. The other commands serve operators and auditors.
+then walks a demo semester, an inspection year, a year of teachers' time and a unit escalated to circulation. The other commands serve operators and auditors.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def _check_clock_file(path: Path) -> None:
 
 @app.command()
 def run(
-    demo: bool = typer.Option(False, help="Walk a demo semester and inspection year once the services are up."),
+    demo: bool = typer.Option(False, help="Walk a demo semester, an inspection year, teachers' time and a G2 escalation once the services are up."),
     data_dir: Path = typer.Option(Path("var"), help="Where NATS, the database and logs live."),
     nats_port: int = typer.Option(4222, help="Port of the embedded nats-server (another free one if taken)."),
     database_url: str = typer.Option("", help="Read-model database; default: SQLite in the data folder."),
