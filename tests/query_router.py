@@ -34,3 +34,16 @@ async def projected_router(label: str, js, store) -> AsyncIterator:
 
 async def ask(router, org: str, query: str, **payload) -> dict:
     return await router.dispatch(f"jf.q.{org}.compliance.{query}", json.dumps(payload).encode())
+
+
+async def every_page(router, org: str, query: str, rows: str, **payload) -> list[dict]:
+    """Every row of a paged query, one row a page, following ``next_cursor`` to its end."""
+    seen, cursor = [], None
+    while True:
+        page = await ask(router, org, query, limit=1, **payload, **({"cursor": cursor} if cursor else {}))
+        assert page["ok"], page
+        assert len(page[rows]) <= 1
+        seen += page[rows]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return seen

@@ -8,23 +8,16 @@ nothing; a rebuild equals the live read model."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from jianfu.compliance.app import interface
 from jianfu.compliance.database import make_engine
-from jianfu.compliance.detection import ViolationRecorder, decision_id, detection
+from jianfu.compliance.detection import detection
 from jianfu.compliance.domain.g2_rules import escalation_of
 from jianfu.compliance.migrations import migrate
-from jianfu.compliance.projector import Projector, ProjectorOptions
-from jianfu.compliance.read_model import DETECTOR
 from jianfu.compliance.rebuild import read_model_digest, rebuild_with
-from jianfu.compliance.standby import cancel_and_wait
 from jianfu.events.dependencies import Deps
 from jianfu.events.organisations import SYSTEM_ACTOR_ORG_ID
 from jianfu.events.schemas.compliance import RULE_CLAUSE, Rule, ViolationDetected, violation_id
@@ -45,7 +38,9 @@ from jianfu.events.schemas.escalation import (
 )
 from jianfu.events.settings import Settings, SystemClock
 
+from tests import query_router
 from tests.conftest import fresh_database
+from tests.detecting import detecting
 from tests.factories import DIRECTORY, POLICY
 from tests.hostile import refusal
 from tests.inspection_year import append
@@ -158,19 +153,11 @@ async def _count(store, n: int) -> bool:
 
 
 async def ask(world, org: str, query: str, **payload) -> dict:
-    return await world["router"].dispatch(f"jf.q.{org}.compliance.{query}", json.dumps(payload).encode())
+    return await query_router.ask(world["router"], org, query, **payload)
 
 
 async def every_page(world, org: str, query: str, rows: str, **payload) -> list[dict]:
-    seen, cursor = [], None
-    while True:
-        page = await ask(world, org, query, limit=1, **payload, **({"cursor": cursor} if cursor else {}))
-        assert page["ok"], page
-        assert len(page[rows]) <= 1
-        seen += page[rows]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return seen
+    return await query_router.every_page(world["router"], org, query, rows, **payload)
 
 
 async def test_g2_the_sweep_decides_each_missed_deadline_once_on_its_day_or_at_once(world):
@@ -270,28 +257,6 @@ async def test_g2_a_cursor_of_another_query_is_refused(world):
         "INVALID_FIELD", "cursor")
 
 
-class Seen:
-    def __init__(self, recorder: ViolationRecorder) -> None:
-        self.recorder, self.ids = recorder, []
-
-    async def __call__(self, emitted) -> None:
-        self.ids += [decision_id(e.decision) for e in emitted]
-        await self.recorder(emitted)
-
-
-@asynccontextmanager
-async def detecting(engine, log) -> AsyncIterator[tuple[Projector, Seen]]:
-    seen = Seen(ViolationRecorder(log.store, SystemClock()))
-    options = ProjectorOptions(durable=f"test-{uuid.uuid4().hex[:8]}", batch=3, fetch_timeout=0.2, standby_poll=0.1,
-                               retry_initial=0.1, retry_max=1.0)
-    projector = Projector(engine, log.js, options, DETECTOR, detection(Settings()), seen)
-    task = asyncio.create_task(projector.run())
-    try:
-        yield projector, seen
-    finally:
-        await cancel_and_wait(task)
-
-
 async def test_g2_a_fresh_detector_over_the_same_log_decides_the_same_and_appends_nothing(world):
     """G2: a replay of the sweep (a new detector database, batches of 3) finds the same deadlines missed."""
     store = world["log"].store
@@ -300,7 +265,7 @@ async def test_g2_a_fresh_detector_over_the_same_log_decides_the_same_and_append
         await migrate(url)
         engine = make_engine(url)
         try:
-            async with detecting(engine, world["log"]) as (projector, seen):
+            async with detecting(engine, world["log"], batch=3) as (projector, seen):
                 await projector.wait_for(last, 30.0)
                 assert await store.last_sequence() == last
                 assert {i for i in seen.ids if i.startswith("dl-")} == before

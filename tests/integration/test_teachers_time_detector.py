@@ -9,15 +9,11 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 
 from jianfu.compliance.database import make_engine
-from jianfu.compliance.detection import ViolationRecorder, decision_id, detection
 from jianfu.compliance.migrations import migrate
-from jianfu.compliance.projector import Projector, ProjectorOptions
-from jianfu.compliance.read_model import DETECTOR
+from jianfu.compliance.projector import Projector
 from jianfu.compliance.scheduler import DayScheduler, SchedulerOptions
 from jianfu.compliance.standby import cancel_and_wait
 from jianfu.events.envelope import Actor
@@ -26,10 +22,11 @@ from jianfu.events.schemas.compliance import Rule, ViolationDetected
 from jianfu.events.schemas.meetings import MeetingMode, MeetingScheduled, Participant
 from jianfu.events.schemas.secondments import SecondmentEndingSoon, TeacherReturned, TeacherSeconded
 from jianfu.events.schemas.training import TrainingSessionReported
-from jianfu.events.settings import BUSINESS_ZONE, FileClock, Settings, SystemClock
+from jianfu.events.settings import BUSINESS_ZONE, FileClock
 from jianfu.events.store import execute
 
 from tests.conftest import fresh_database
+from tests.detecting import detecting
 from tests.factories import DIRECTORY, POLICY, SCHOOLS
 
 LEFT = date(2026, 3, 2)
@@ -50,30 +47,6 @@ def seconded(teacher: str, approved: bool = True, ends_on: date | None = None) -
     return TeacherSeconded(teacher_id=teacher, school_id=SCHOOL, borrowing_org_id=UNIT, left_on=LEFT,
                            secondment_id=uuid.uuid4(), consented=True, approved=approved,
                            ends_on=ends_on or LEFT + timedelta(days=300), reported_by_org_id=UNIT)
-
-
-class Seen:
-    """The detector's recorder, noting every decision it was given (appended or already there)."""
-
-    def __init__(self, recorder: ViolationRecorder) -> None:
-        self.recorder, self.ids = recorder, []
-
-    async def __call__(self, emitted) -> None:
-        self.ids += [decision_id(e.decision) for e in emitted]
-        await self.recorder(emitted)
-
-
-@asynccontextmanager
-async def detecting(engine, log) -> AsyncIterator[tuple[Projector, Seen]]:
-    seen = Seen(ViolationRecorder(log.store, SystemClock()))
-    options = ProjectorOptions(durable=f"test-{uuid.uuid4().hex[:8]}", batch=32, fetch_timeout=0.2, standby_poll=0.1,
-                               retry_initial=0.1, retry_max=1.0)
-    projector = Projector(engine, log.js, options, DETECTOR, detection(Settings()), seen)
-    task = asyncio.create_task(projector.run())
-    try:
-        yield projector, seen
-    finally:
-        await cancel_and_wait(task)
 
 
 async def settle(projector: Projector, store, timeout: float = 30.0) -> None:
@@ -141,7 +114,7 @@ async def test_s7_s10_live_and_rebuilt_the_same_violations_the_184th_day_once_ac
     for meeting in meetings:
         await append(store, meeting.organiser_org_id, meeting, str(meeting.meeting_id), held)
 
-    async with detecting(engine, log) as (projector, seen):
+    async with detecting(engine, log, batch=32) as (projector, seen):
         await scheduled(engine, store, clock, DAY_184)  # the days up to the 183rd
         await settle(projector, store)
         assert Rule.SECONDMENT_OVERDUE.value not in await decided(store)
@@ -167,7 +140,7 @@ async def test_s7_s10_live_and_rebuilt_the_same_violations_the_184th_day_once_ac
         await migrate(url)
         rebuilt = make_engine(url)
         try:
-            async with detecting(rebuilt, log) as (projector, seen):
+            async with detecting(rebuilt, log, batch=32) as (projector, seen):
                 await settle(projector, store)
                 assert await store.last_sequence() == last  # nothing new appended
                 assert set(seen.ids) == set(live_ids)

@@ -6,7 +6,6 @@ bodies answered with a structured refusal."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import pytest
@@ -21,6 +20,7 @@ from jianfu.events.schemas.compliance import Rule
 from jianfu.events.schemas.meetings import MeetingMode
 from jianfu.events.settings import REFERENCE, Settings, SystemClock
 
+from tests import query_router
 from tests.conftest import fresh_database
 from tests.factories import DIRECTORY, POLICY
 from tests.hostile import refusal
@@ -106,19 +106,11 @@ async def world(pg_database, tmp_path_factory):
 
 
 async def ask(world, org: str, query: str, **payload) -> dict:
-    return await world["router"].dispatch(f"jf.q.{org}.compliance.{query}", json.dumps(payload).encode())
+    return await query_router.ask(world["router"], org, query, **payload)
 
 
 async def every_page(world, org: str, query: str, rows: str, **payload) -> list[dict]:
-    seen, cursor = [], None
-    while True:
-        page = await ask(world, org, query, limit=1, **payload, **({"cursor": cursor} if cursor else {}))
-        assert page["ok"], page
-        assert len(page[rows]) <= 1
-        seen += page[rows]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return seen
+    return await query_router.every_page(world["router"], org, query, rows, **payload)
 
 
 # S7: teachers and secondments
