@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from jianfu.compliance.domain import days_ended
 from jianfu.compliance.domain.folding import Batch, Fact, Need, On, Projection, Row
 from jianfu.compliance.domain.g2_rules import Deadline, deadline_of, rectification_deadline_missed
 from jianfu.compliance.domain.inspection_rules import require_storable
 from jianfu.events.policy import Policy
-from jianfu.events.schemas.days import DAYS_AGGREGATE_ID, DayEnded
+from jianfu.events.schemas.days import DayEnded
 from jianfu.events.schemas.escalation import (
     CirculationConfirmed,
     RectificationVerified,
@@ -36,7 +37,7 @@ CURRENT, DUE, DAYS = "rectification_deadlines", "rectification_due", "rectificat
 KEYS = {
     CURRENT: ("escalation_id",),
     DUE: ("day", "escalation_id"),
-    DAYS: ("calendar",),
+    DAYS: days_ended.KEY,
 }
 DEADLINE_COLUMNS = ("escalation_id", "responsible_org_id", "step_event_id", "rectify_by")
 
@@ -49,7 +50,7 @@ def g2_detection(policy: Policy) -> Projection:
 
     def step_needs(fact: Fact):
         yield Need(CURRENT, (fact.aggregate_id,))
-        yield Need(DAYS, (DAYS_AGGREGATE_ID,))
+        yield days_ended.need(DAYS)
 
     def step(batch: Batch, fact: Fact) -> None:
         """A step of the ladder: its deadline replaces the case's current one."""
@@ -58,8 +59,8 @@ def g2_detection(policy: Policy) -> Projection:
             return  # a reminder from before issue 11: no deadline
         require_storable(deadline.escalation_id, deadline.responsible_org_id)
         _release(batch, batch[CURRENT].get(deadline.escalation_id))
-        days = batch[DAYS].get(DAYS_AGGREGATE_ID)
-        if days is not None and deadline.rectify_by <= days["last_day"]:
+        last_ended = days_ended.last_day(batch, DAYS)
+        if last_ended is not None and deadline.rectify_by <= last_ended:
             batch.emit(rectification_deadline_missed(deadline), fact, version(deadline.rectify_by))
             due = None
         else:
@@ -78,15 +79,13 @@ def g2_detection(policy: Policy) -> Projection:
             batch[CURRENT].update(current, due=None)
 
     def day_needs(fact: Fact):
-        yield Need(DAYS, (DAYS_AGGREGATE_ID,))
+        yield days_ended.need(DAYS)
         yield Need(DUE, (fact.data.day,))
 
     def day_ended(batch: Batch, fact: Fact) -> None:
         """The sweep: every deadline of the day still current in an open case was missed."""
         day = fact.data.day
-        days = batch[DAYS].get(DAYS_AGGREGATE_ID)
-        if days is None or days["last_day"] < day:
-            batch[DAYS].put({"calendar": DAYS_AGGREGATE_ID, "last_day": day})
+        days_ended.ended(batch, DAYS, day)
         for row in batch[DUE].group(day):
             if row["current"]:
                 batch.emit(rectification_deadline_missed(_deadline(row)), fact, version(day))

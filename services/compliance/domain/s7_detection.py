@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
 
+from jianfu.compliance.domain import days_ended
 from jianfu.compliance.domain.folding import Batch, Fact, Need, On, Projection, Row
 from jianfu.compliance.domain.inspection_rules import require_storable
 from jianfu.compliance.domain.teachers_time_rules import (
@@ -38,7 +39,7 @@ from jianfu.compliance.domain.teachers_time_rules import (
     unapproved_secondment,
 )
 from jianfu.events.policy import Policy
-from jianfu.events.schemas.days import DAYS_AGGREGATE_ID, DayEnded
+from jianfu.events.schemas.days import DayEnded
 from jianfu.events.schemas.secondments import TeacherReturned, TeacherSeconded
 from jianfu.events.working_days import BUSINESS_TIME, aware
 
@@ -47,7 +48,7 @@ OVERDUE, NOTICE = "overdue", "notice"
 KEYS = {
     AWAY: ("teacher_id", "borrowing_org_id"),
     DUE: ("day", "teacher_id", "kind"),
-    DAYS: ("calendar",),
+    DAYS: days_ended.KEY,
 }
 DEPARTURE_COLUMNS = ("teacher_id", "school_id", "borrowing_org_id", "secondment_id", "left_on", "ends_on",
                      "run_start", "event_id", "returned_on")
@@ -64,7 +65,7 @@ def s7_detection(policy: Policy, names: Mapping[str, str]) -> Projection:
             return None
 
     def days_needs(fact: Fact):
-        yield Need(DAYS, (DAYS_AGGREGATE_ID,))
+        yield days_ended.need(DAYS)
 
     # The teacher leaves: judged at once, and what falls due is put under its day.
 
@@ -89,8 +90,7 @@ def s7_detection(policy: Policy, names: Mapping[str, str]) -> Projection:
         unapproved = unapproved_secondment(event, fact.event_id, semester(event.left_on), names)
         if unapproved is not None:
             batch.emit(unapproved, fact, in_force.version)
-        days = batch[DAYS].get(DAYS_AGGREGATE_ID)
-        last_ended, reported_on = days["last_day"] if days else None, _business_day(fact)
+        last_ended, reported_on = days_ended.last_day(batch, DAYS), _business_day(fact)
         judged = {"max_days": rules.max_days, "policy_version": in_force.version}
         limit, limit_due = limit_day(away.run_start, rules.max_days), None
         if limit is not None and over(limit, last_ended, reported_on):
@@ -136,9 +136,7 @@ def s7_detection(policy: Policy, names: Mapping[str, str]) -> Projection:
 
     def day_ended(batch: Batch, fact: Fact) -> None:
         day = fact.data.day
-        days = batch[DAYS].get(DAYS_AGGREGATE_ID)
-        if days is None or days["last_day"] < day:
-            batch[DAYS].put({"calendar": DAYS_AGGREGATE_ID, "last_day": day})
+        days_ended.ended(batch, DAYS, day)
         for row in batch[DUE].group(day):
             away = _departure(row)
             if not away.away_on(day):
