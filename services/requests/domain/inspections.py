@@ -39,6 +39,18 @@ but schools, teachers and jianfu itself."""
 VISIT_REPORTING_KINDS = UNIT_KINDS | {OrgKind.SCHOOL}
 """A visit is reported by the school visited or by the unit that came (S1)."""
 
+
+def named_org(directory: Directory, org_id: str, kinds: frozenset[OrgKind], field: str, not_of_kind: str) -> Organisation:
+    """The organisation a command names by id: UNKNOWN_ORG if the directory has none, INVALID_FIELD
+    (``not_of_kind``) if it is not of ``kinds``."""
+    org = directory.get(org_id)
+    if org is None:
+        raise Refused(ErrorCode.UNKNOWN_ORG, f"{org_id!r} is not in the directory", field)
+    if org.kind not in kinds:
+        raise Refused(ErrorCode.INVALID_FIELD, not_of_kind, field)
+    return org
+
+
 VISIT_NAMESPACE = uuid.UUID("3d0c5a9e-8f71-4b62-a1d4-5c2e9b7f6a10")
 
 
@@ -100,11 +112,7 @@ def _joint_units(joint_org_ids: Sequence[str], lead: Organisation, directory: Di
     lead (no school, teacher or jianfu itself), once each in the order given."""
     for index, org_id in enumerate(joint_org_ids):
         field = f"joint_org_ids.{index}"
-        org = directory.get(org_id)
-        if org is None:
-            raise Refused(ErrorCode.UNKNOWN_ORG, f"{org_id!r} is not in the directory", field)
-        if org.kind not in UNIT_KINDS:
-            raise Refused(ErrorCode.INVALID_FIELD, "a joint unit is a unit, not a school, teacher or jianfu", field)
+        named_org(directory, org_id, UNIT_KINDS, field, "a joint unit is a unit, not a school, teacher or jianfu")
         if org_id == lead.org_id:
             raise Refused(ErrorCode.INVALID_FIELD, "the lead unit is not one of its own joint units", field)
     return tuple(dict.fromkeys(joint_org_ids))
@@ -158,13 +166,8 @@ def _sides(command: ReportInspectionVisit, reporter: Organisation, directory: Di
 
 
 def _visiting_unit(org_id: str, directory: Directory) -> str:
-    org = directory.get(org_id)
-    if org is None:
-        raise Refused(ErrorCode.UNKNOWN_ORG, f"{org_id!r} is not in the directory", "visiting_org_id")
-    if org.kind not in UNIT_KINDS:
-        raise Refused(ErrorCode.INVALID_FIELD, "the visiting unit is a unit, not a school, teacher or jianfu",
-                      "visiting_org_id")
-    return org.org_id
+    return named_org(directory, org_id, UNIT_KINDS, "visiting_org_id",
+                     "the visiting unit is a unit, not a school, teacher or jianfu").org_id
 
 
 def _check_day(visited_on: date, today: date, in_force_from: date) -> None:

@@ -32,7 +32,7 @@ from jianfu.events.schemas.secondments import (
     TeacherSeconded,
 )
 from jianfu.events.schemas.teachers import TeacherRegistered
-from jianfu.requests.domain.inspections import UNIT_KINDS
+from jianfu.requests.domain.inspections import UNIT_KINDS, named_org
 
 REPORTING_KINDS = UNIT_KINDS | {OrgKind.SCHOOL}
 """A departure or a return is reported by the teacher's school or by the borrowing unit (S7)."""
@@ -202,14 +202,8 @@ def _borrower(command: ReportTeacherSeconded, reporter: Organisation, teacher: T
         return reporter.org_id
     if command.borrowing_org_id is None:
         raise Refused(ErrorCode.INVALID_FIELD, "name the unit the teacher left for", "borrowing_org_id")
-    unit = directory.get(command.borrowing_org_id)
-    if unit is None:
-        raise Refused(ErrorCode.UNKNOWN_ORG, f"{command.borrowing_org_id!r} is not in the directory",
-                      "borrowing_org_id")
-    if unit.kind not in UNIT_KINDS:
-        raise Refused(ErrorCode.INVALID_FIELD, "the borrowing unit is a unit, not a school, teacher or jianfu",
-                      "borrowing_org_id")
-    return unit.org_id
+    return named_org(directory, command.borrowing_org_id, UNIT_KINDS, "borrowing_org_id",
+                     "the borrowing unit is a unit, not a school, teacher or jianfu").org_id
 
 
 def _secondment(secondment_id: uuid.UUID | None, borrowing_org_id: str, record: SecondmentRecord) -> Secondment | None:

@@ -16,7 +16,7 @@ from jianfu.events.organisations import Directory, Organisation, OrgKind
 from jianfu.events.schemas.training import ReportTrainingSession, TrainingSessionReported
 from jianfu.events.semesters import SchoolCalendar
 from jianfu.events.titles import normalise_title
-from jianfu.requests.domain.inspections import UNIT_KINDS
+from jianfu.requests.domain.inspections import UNIT_KINDS, named_org
 
 ORGANISER_KINDS = UNIT_KINDS | {OrgKind.SCHOOL}
 """Who organises training: any unit, or a school (S8: school-based training)."""
@@ -65,11 +65,5 @@ def _organiser(command: ReportTrainingSession, reporter: Organisation, directory
     if reporter.kind is not OrgKind.SCHOOL:
         raise Refused(ErrorCode.INVALID_FIELD, "a unit reports its own sessions: leave organiser_org_id out",
                       "organiser_org_id")
-    organiser = directory.get(command.organiser_org_id)
-    if organiser is None:
-        raise Refused(ErrorCode.UNKNOWN_ORG, f"{command.organiser_org_id!r} is not in the directory",
-                      "organiser_org_id")
-    if organiser.kind not in ORGANISER_KINDS:
-        raise Refused(ErrorCode.INVALID_FIELD, "the organiser is a unit or a school, not a teacher or jianfu",
-                      "organiser_org_id")
-    return organiser.org_id
+    return named_org(directory, command.organiser_org_id, ORGANISER_KINDS, "organiser_org_id",
+                     "the organiser is a unit or a school, not a teacher or jianfu").org_id
